@@ -1,0 +1,11 @@
+//! Host-side bindings of the `fermyon:spin@2.0.0` interfaces in `wit/`.
+
+wasmtime::component::bindgen!({
+    path: "wit",
+    world: "host",
+    imports: { default: async | trappable },
+    with: {
+        "fermyon:spin/key-value.store": crate::kv::OpenStore,
+        "fermyon:spin/sqlite.connection": crate::sqlite::GuestConnection,
+    },
+});

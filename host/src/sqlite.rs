@@ -1,0 +1,247 @@
+//! The `fermyon:spin/sqlite@2.0.0` interface.
+//!
+//! The `default` database is `<state-dir>/sqlite_db.db`, as with `spin up`.
+//! Each guest connection holds one pooled SQLite connection for its whole
+//! life, so transactions opened with `BEGIN` stay private to it; a
+//! transaction still open when the guest drops the connection is rolled
+//! back. Statements run on blocking threads.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use anyhow::Result;
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use wasmtime::component::{HasData, Resource, ResourceTable};
+
+use crate::bindings::fermyon::spin::sqlite::{
+    Error, Host, HostConnection, QueryResult, RowResult, Value,
+};
+use crate::db::Database;
+
+/// File name Spin uses for its default database.
+pub const FILE_NAME: &str = "sqlite_db.db";
+/// Largest result the host buffers for a guest (as Spin: 128 MiB).
+const MAX_RESULT_BYTES: usize = 128 * 1024 * 1024;
+/// Most connections one instance may hold open at once.
+const MAX_OPEN_CONNECTIONS: usize = 64;
+
+/// An open guest connection: the resource behind `sqlite.connection`.
+pub struct GuestConnection {
+    db: Arc<Database>,
+    conn: Option<rusqlite::Connection>,
+}
+
+impl Drop for GuestConnection {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.db.checkin(conn);
+        }
+    }
+}
+
+/// Per-instance SQLite access.
+pub struct SqliteAccess {
+    pub default_db: Arc<Database>,
+    pub allowed: Arc<HashSet<String>>,
+    open_connections: usize,
+}
+
+impl SqliteAccess {
+    pub fn new(default_db: Arc<Database>, allowed: Arc<HashSet<String>>) -> Self {
+        Self {
+            default_db,
+            allowed,
+            open_connections: 0,
+        }
+    }
+}
+
+pub struct SqliteView<'a> {
+    pub access: &'a mut SqliteAccess,
+    pub table: &'a mut ResourceTable,
+}
+
+pub struct SqliteData;
+
+impl HasData for SqliteData {
+    type Data<'a> = SqliteView<'a>;
+}
+
+impl Host for SqliteView<'_> {}
+
+impl HostConnection for SqliteView<'_> {
+    async fn open(
+        &mut self,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<GuestConnection>, Error>> {
+        if !self.access.allowed.contains(&database) {
+            return Ok(Err(Error::AccessDenied));
+        }
+        if database != crate::manifest::DEFAULT_LABEL {
+            return Ok(Err(Error::NoSuchDatabase));
+        }
+        if self.access.open_connections >= MAX_OPEN_CONNECTIONS {
+            return Ok(Err(Error::Io("too many connections opened".into())));
+        }
+        let db = self.access.default_db.clone();
+        let checkout = {
+            let db = db.clone();
+            tokio::task::spawn_blocking(move || db.checkout()).await
+        };
+        let conn = match checkout {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => return Ok(Err(Error::Io(format!("{e:#}")))),
+            Err(e) => return Ok(Err(Error::Io(e.to_string()))),
+        };
+        let resource = self.table.push(GuestConnection {
+            db,
+            conn: Some(conn),
+        })?;
+        self.access.open_connections += 1;
+        Ok(Ok(resource))
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<GuestConnection>,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> wasmtime::Result<Result<QueryResult, Error>> {
+        let guest = self.table.get_mut(&connection)?;
+        let Some(mut conn) = guest.conn.take() else {
+            return Ok(Err(Error::InvalidConnection));
+        };
+        let outcome = tokio::task::spawn_blocking(move || {
+            let result = execute(&mut conn, &statement, parameters);
+            (conn, result)
+        })
+        .await;
+        let (conn, result) = match outcome {
+            Ok(pair) => pair,
+            Err(e) => return Ok(Err(Error::Io(format!("SQLite worker failed: {e}")))),
+        };
+        self.table.get_mut(&connection)?.conn = Some(conn);
+        Ok(result)
+    }
+
+    async fn drop(&mut self, connection: Resource<GuestConnection>) -> wasmtime::Result<()> {
+        // Dropping the value returns its SQLite connection to the pool.
+        self.table.delete(connection)?;
+        self.access.open_connections = self.access.open_connections.saturating_sub(1);
+        Ok(())
+    }
+}
+
+/// Runs one statement (like Spin, more than one statement is an error).
+fn execute(
+    conn: &mut rusqlite::Connection,
+    statement: &str,
+    parameters: Vec<Value>,
+) -> Result<QueryResult, Error> {
+    let io = |e: rusqlite::Error| Error::Io(e.to_string());
+    let mut prepared = conn.prepare_cached(statement).map_err(io)?;
+    let columns: Vec<String> = prepared
+        .column_names()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let column_count = columns.len();
+    let mut rows = prepared
+        .query(rusqlite::params_from_iter(
+            parameters.into_iter().map(to_sql),
+        ))
+        .map_err(io)?;
+    let mut result_rows = Vec::new();
+    let mut buffered = 0usize;
+    while let Some(row) = rows.next().map_err(io)? {
+        let mut values = Vec::with_capacity(column_count);
+        for index in 0..column_count {
+            let value = from_sql(row.get_ref(index).map_err(io)?);
+            buffered += value_size(&value);
+            values.push(value);
+        }
+        if buffered > MAX_RESULT_BYTES {
+            return Err(Error::Io(format!(
+                "query result exceeds limit of {MAX_RESULT_BYTES} bytes"
+            )));
+        }
+        result_rows.push(RowResult { values });
+    }
+    Ok(QueryResult {
+        columns,
+        rows: result_rows,
+    })
+}
+
+fn to_sql(value: Value) -> SqlValue {
+    match value {
+        Value::Integer(i) => SqlValue::Integer(i),
+        Value::Real(r) => SqlValue::Real(r),
+        Value::Text(t) => SqlValue::Text(t),
+        Value::Blob(b) => SqlValue::Blob(b),
+        Value::Null => SqlValue::Null,
+    }
+}
+
+fn from_sql(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(r) => Value::Real(r),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+fn value_size(value: &Value) -> usize {
+    std::mem::size_of::<Value>()
+        + match value {
+            Value::Text(t) => t.len(),
+            Value::Blob(b) => b.len(),
+            _ => 0,
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory() -> rusqlite::Connection {
+        rusqlite::Connection::open_in_memory().expect("in-memory database")
+    }
+
+    #[test]
+    fn values_round_trip_through_a_query() {
+        let mut conn = memory();
+        let params = vec![
+            Value::Integer(-7),
+            Value::Real(1.5),
+            Value::Text("héllo".into()),
+            Value::Blob(vec![0, 1, 2]),
+            Value::Null,
+        ];
+        let result = execute(&mut conn, "SELECT ?, ?, ?, ?, ? AS last", params).expect("query");
+        assert_eq!(result.columns.len(), 5);
+        assert_eq!(result.columns[4], "last");
+        let values = &result.rows[0].values;
+        assert!(matches!(values[0], Value::Integer(-7)));
+        assert!(matches!(values[1], Value::Real(r) if r == 1.5));
+        assert!(matches!(&values[2], Value::Text(t) if t == "héllo"));
+        assert!(matches!(&values[3], Value::Blob(b) if b == &[0, 1, 2]));
+        assert!(matches!(values[4], Value::Null));
+    }
+
+    #[test]
+    fn several_statements_in_one_execute_are_an_error() {
+        let mut conn = memory();
+        let err = execute(&mut conn, "SELECT 1; SELECT 2", vec![]).expect_err("two statements");
+        assert!(matches!(err, Error::Io(_)));
+    }
+
+    #[test]
+    fn sql_errors_are_reported_as_io_errors() {
+        let mut conn = memory();
+        let err = execute(&mut conn, "SELECT * FROM missing", vec![]).expect_err("no table");
+        assert!(matches!(err, Error::Io(message) if message.contains("missing")));
+    }
+}

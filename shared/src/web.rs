@@ -1,0 +1,99 @@
+//! Small HTTP helpers over the `http` crate types the components use.
+
+use serde::Serialize;
+
+/// The request type components hand to shared handlers.
+pub type Request = http::Request<Vec<u8>>;
+/// The response type shared handlers produce.
+pub type Response = http::Response<Vec<u8>>;
+
+/// A JSON response with the given status.
+pub fn json_response(status: u16, body: &impl Serialize) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = http::Response::new(bytes);
+    *response.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// A request header as text (`None` when absent or not visible ASCII).
+pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Decoded query parameters, in order; keys may repeat (`fields[]=a&fields[]=b`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    pub fn parse(query: &str) -> Self {
+        Self {
+            pairs: form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        }
+    }
+
+    pub fn from_request(request: &Request) -> Self {
+        Self::parse(request.uri().query().unwrap_or_default())
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Names present in the query, each once, in first-seen order.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for (name, _) in &self.pairs {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_decoded_and_may_repeat() {
+        let query = Query::parse("fields[]=clicks&fields%5B%5D=spend&q=a+b%21&empty=");
+        assert_eq!(
+            query.get_all("fields[]").collect::<Vec<_>>(),
+            ["clicks", "spend"]
+        );
+        assert_eq!(query.get("q"), Some("a b!"));
+        assert_eq!(query.get("empty"), Some(""));
+        assert_eq!(query.get("missing"), None);
+        assert_eq!(query.names(), ["fields[]", "q", "empty"]);
+    }
+
+    #[test]
+    fn json_responses_carry_status_and_content_type() {
+        let response = json_response(201, &serde_json::json!({"ok": true}));
+        assert_eq!(response.status(), 201);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(response.body(), br#"{"ok":true}"#);
+    }
+}
