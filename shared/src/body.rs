@@ -56,9 +56,9 @@ fn classify(error: serde_path_to_error::Error<serde_json::Error>) -> BodyError {
     }
     let message = strip_position(&inner.to_string());
     if let Some(field) = quoted_field(&message, "unknown field `") {
-        return BodyError::UnknownField {
-            param: join(&path, field),
-        };
+        // The path already ends at the unknown field itself.
+        let param = if path == "." { field.to_string() } else { path };
+        return BodyError::UnknownField { param };
     }
     if let Some(field) = quoted_field(&message, "missing field `") {
         return BodyError::MissingField {
@@ -127,7 +127,7 @@ mod tests {
             Err(BodyError::Malformed { .. })
         ));
         assert!(matches!(
-            parse_json::<Create>(b"{} trailing"),
+            parse_json::<Create>(br#"{"name":"x"} trailing"#),
             Err(BodyError::Malformed { .. })
         ));
     }
@@ -140,6 +140,13 @@ mod tests {
             err,
             BodyError::UnknownField {
                 param: "groups[0].bogus".into()
+            }
+        );
+        let err = parse_json::<Create>(br#"{"name":"x","bogus":1}"#).unwrap_err();
+        assert_eq!(
+            err,
+            BodyError::UnknownField {
+                param: "bogus".into()
             }
         );
     }

@@ -103,9 +103,9 @@ pub trait Database {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
 pub mod spin {
-    //! [`Database`] over Spin's `fermyon:spin/sqlite` interface.
+    //! [`Database`] over Spin's `fermyon:spin/sqlite` interface (callable
+    //! only inside a component; it compiles natively so components do).
 
     use spin_sdk::sqlite::{Connection, Value};
 

@@ -2,7 +2,7 @@
 //!
 //! Everything here is plain Rust over `http` types and a small [`db`]
 //! trait, so it is unit-tested natively; the only host calls live in
-//! [`db::spin`] (compiled for `wasm32` only).
+//! [`db::spin`].
 
 pub mod advertiser;
 pub mod agents;

@@ -1,0 +1,89 @@
+//! Outbound HTTP: allowed hosts are reached, denied hosts never are, and
+//! `*.spin.internal` requests are served by the named component in process.
+
+use adspin_e2e::{FakeResponse, FakeServer};
+use serde_json::json;
+
+use super::start;
+
+#[test]
+fn an_allowed_host_is_reached() {
+    let fake = FakeServer::start(|request| FakeResponse::json(200, &json!({"path": request.path})));
+    let app = start();
+    let url = format!("{}/hello", fake.base_url());
+    let response = app.get(&format!("/probe/outbound?url={url}"));
+    assert_eq!(response.status, 200, "{}", response.text());
+    let body = response.json();
+    assert_eq!(body["status"], 200);
+    assert_eq!(body["body"], r#"{"path":"/hello"}"#);
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[test]
+fn a_denied_host_is_an_error_the_guest_sees_and_is_never_called() {
+    let fake = FakeServer::start(|_| FakeResponse::new(200, "should not be reached"));
+    let app = start();
+    // Same server, but through a host name the manifest does not allow.
+    let url = format!("http://localhost:{}/x", fake.port());
+    let response = app.get(&format!("/probe/outbound?url={url}"));
+    assert_eq!(response.status, 502, "{}", response.text());
+    assert!(
+        response.json()["error"]
+            .as_str()
+            .expect("error")
+            .contains("HttpRequestDenied")
+    );
+    assert!(fake.requests().is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(
+        app.stderr_lines()
+            .iter()
+            .any(|l| l.contains("outbound request denied") && l.contains("localhost")),
+        "the denial is logged"
+    );
+}
+
+#[test]
+fn a_component_without_outbound_permission_reaches_nothing() {
+    let fake = FakeServer::start(|_| FakeResponse::new(200, "no"));
+    let app = start();
+    let response = app.get(&format!("/restricted/outbound?url={}/x", fake.base_url()));
+    assert!(
+        response.json()["error"]
+            .as_str()
+            .expect("error")
+            .contains("HttpRequestDenied")
+    );
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn service_chaining_reaches_a_private_component_in_process() {
+    let app = start();
+    let response = app.get("/probe/outbound?url=http://hidden.spin.internal/inner/path");
+    assert_eq!(response.status, 200, "{}", response.text());
+    let inner: serde_json::Value =
+        serde_json::from_str(response.json()["body"].as_str().expect("body")).expect("inner json");
+    assert_eq!(inner["component"], "hidden");
+    assert_eq!(inner["headers"]["spin-path-info"], "/inner/path");
+    assert_eq!(inner["headers"]["spin-matched-route"], "/...");
+    assert_eq!(inner["headers"]["spin-client-addr"], "0.0.0.0:0");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(
+        app.stderr_lines()
+            .iter()
+            .any(|l| l.contains("GET /inner/path hidden (chained) 200"))
+    );
+}
+
+#[test]
+fn service_chaining_needs_permission() {
+    let app = start();
+    let response = app.get("/restricted/outbound?url=http://hidden.spin.internal/");
+    assert!(
+        response.json()["error"]
+            .as_str()
+            .expect("error")
+            .contains("HttpRequestDenied")
+    );
+}

@@ -1,0 +1,254 @@
+//! Starting, restarting and stopping the host under test.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+use crate::artifacts::artifacts;
+use crate::client::Client;
+
+/// How long a host may take to compile its components and bind.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// How to start a host: manifest, flags and environment.
+#[derive(Debug, Clone)]
+pub struct HostLaunch {
+    manifest: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl HostLaunch {
+    pub fn new(manifest: impl AsRef<Path>) -> Self {
+        Self {
+            manifest: manifest.as_ref().to_path_buf(),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    /// The application of this repository with its migrations and dev seed,
+    /// exactly as the README's run command starts it.
+    pub fn app() -> Self {
+        let artifacts = artifacts();
+        let mut launch = Self::new(artifacts.app_manifest());
+        let mut migrations: Vec<PathBuf> = std::fs::read_dir(artifacts.path("migrations"))
+            .expect("migrations directory")
+            .map(|entry| entry.expect("entry").path())
+            .filter(|path| path.extension().is_some_and(|e| e == "sql"))
+            .collect();
+        migrations.sort();
+        for migration in migrations {
+            launch = launch
+                .arg("--sqlite")
+                .arg(format!("@{}", migration.display()));
+        }
+        launch
+            .arg("--sqlite")
+            .arg(format!("@{}", artifacts.path("seed/dev.sql").display()))
+    }
+
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    fn command(&self, state_dir: &Path, listen: &str) -> Command {
+        let mut command = Command::new(&artifacts().host);
+        command
+            .arg("up")
+            .arg("--from")
+            .arg(&self.manifest)
+            .arg("--listen")
+            .arg(listen)
+            .arg("--state-dir")
+            .arg(state_dir)
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// Starts the host with a fresh state directory and waits until it
+    /// serves.
+    pub fn start(self) -> TestApp {
+        let state = tempfile::tempdir().expect("state dir");
+        TestApp::spawn(self, state)
+    }
+
+    /// Runs a host that is expected to stop before serving (for example on
+    /// a bad manifest) and returns how it ended.
+    pub fn run_to_exit(self) -> Exited {
+        let state = tempfile::tempdir().expect("state dir");
+        let mut child = self
+            .command(state.path(), "127.0.0.1:0")
+            .spawn()
+            .expect("host starts");
+        let stdout = drain(child.stdout.take().expect("stdout"));
+        let stderr = drain(child.stderr.take().expect("stderr"));
+        let status = wait_with_timeout(&mut child, STARTUP_TIMEOUT);
+        Exited {
+            status,
+            stdout: stdout.join().expect("stdout reader"),
+            stderr: stderr.join().expect("stderr reader"),
+        }
+    }
+}
+
+/// A host that ended on its own.
+#[derive(Debug)]
+pub struct Exited {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A running host, killed when dropped.
+pub struct TestApp {
+    launch: HostLaunch,
+    /// Always `Some`; taken only by [`TestApp::restart`].
+    state: Option<TempDir>,
+    child: Child,
+    address: String,
+    stderr: Arc<Mutex<Vec<String>>>,
+    client: Client,
+}
+
+impl TestApp {
+    fn spawn(launch: HostLaunch, state: TempDir) -> Self {
+        let mut child = launch
+            .command(state.path(), "127.0.0.1:0")
+            .spawn()
+            .expect("host starts");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        collect_lines(child.stderr.take().expect("stderr"), stderr.clone());
+        let address = wait_for_serving(&mut child, &stderr);
+        Self {
+            launch,
+            state: Some(state),
+            child,
+            client: Client::new(&format!("http://{address}")),
+            address,
+            stderr,
+        }
+    }
+
+    /// Stops the host and starts it again on the same state directory.
+    pub fn restart(mut self) -> Self {
+        self.stop();
+        let state = self.state.take().expect("state dir");
+        Self::spawn(self.launch.clone(), state)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        self.state.as_ref().expect("state dir").path()
+    }
+
+    /// Everything the host wrote to stderr so far, one entry per line.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr.lock().expect("stderr lock").clone()
+    }
+
+    /// Whether the host process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn wait_for_serving(child: &mut Child, stderr: &Arc<Mutex<Vec<String>>>) -> String {
+    let stdout = child.stdout.take().expect("stdout");
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if !sent && let Some(address) = line.trim().strip_prefix("Serving http://") {
+                let _ = sender.send(address.to_string());
+                sent = true;
+            }
+        }
+    });
+    match receiver.recv_timeout(STARTUP_TIMEOUT) {
+        Ok(address) => address,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            std::thread::sleep(Duration::from_millis(100));
+            panic!(
+                "the host did not start serving; its stderr:\n{}",
+                stderr.lock().expect("stderr lock").join("\n")
+            );
+        }
+    }
+}
+
+fn collect_lines(stream: impl std::io::Read + Send + 'static, lines: Arc<Mutex<Vec<String>>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            lines.lock().expect("lines lock").push(line);
+        }
+    });
+}
+
+fn drain(stream: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stream), &mut text);
+        text
+    })
+}
+
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the host did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
