@@ -121,7 +121,10 @@ mod tests {
 
     #[test]
     fn empty_and_malformed_bodies_are_distinguished() {
-        assert_eq!(parse_json::<Create>(b"  ").unwrap_err(), BodyError::Empty);
+        assert_eq!(
+            parse_json::<Create>(b"  ").expect_err("invalid body"),
+            BodyError::Empty
+        );
         assert!(matches!(
             parse_json::<Create>(b"{\"name\":"),
             Err(BodyError::Malformed { .. })
@@ -134,15 +137,15 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_named_with_their_path() {
-        let err =
-            parse_json::<Create>(br#"{"name":"x","groups":[{"bid":1,"bogus":2}]}"#).unwrap_err();
+        let err = parse_json::<Create>(br#"{"name":"x","groups":[{"bid":1,"bogus":2}]}"#)
+            .expect_err("invalid body");
         assert_eq!(
             err,
             BodyError::UnknownField {
                 param: "groups[0].bogus".into()
             }
         );
-        let err = parse_json::<Create>(br#"{"name":"x","bogus":1}"#).unwrap_err();
+        let err = parse_json::<Create>(br#"{"name":"x","bogus":1}"#).expect_err("invalid body");
         assert_eq!(
             err,
             BodyError::UnknownField {
@@ -153,14 +156,14 @@ mod tests {
 
     #[test]
     fn missing_fields_are_named_with_their_path() {
-        let err = parse_json::<Create>(br#"{"groups":[]}"#).unwrap_err();
+        let err = parse_json::<Create>(br#"{"groups":[]}"#).expect_err("invalid body");
         assert_eq!(
             err,
             BodyError::MissingField {
                 param: "name".into()
             }
         );
-        let err = parse_json::<Create>(br#"{"name":"x","groups":[{}]}"#).unwrap_err();
+        let err = parse_json::<Create>(br#"{"name":"x","groups":[{}]}"#).expect_err("invalid body");
         assert_eq!(
             err,
             BodyError::MissingField {
@@ -171,7 +174,7 @@ mod tests {
 
     #[test]
     fn wrong_types_name_the_field() {
-        let err = parse_json::<Create>(br#"{"name":5}"#).unwrap_err();
+        let err = parse_json::<Create>(br#"{"name":5}"#).expect_err("invalid body");
         assert_eq!(err.param(), Some("name"));
         assert!(err.to_string().contains("invalid type"), "{err}");
     }
