@@ -14,8 +14,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 -- An advertiser or publisher organization; for advertisers it is also the
 -- ad account of the /v1 API.
 CREATE TABLE IF NOT EXISTS organizations (
-    id            TEXT    PRIMARY KEY,           -- public UUID
-    seq           INTEGER NOT NULL UNIQUE,       -- creation order, for stable paging
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT, -- creation order, for stable paging
+    id            TEXT    NOT NULL UNIQUE,       -- public UUID
     name          TEXT    NOT NULL,
     url           TEXT,
     timezone      TEXT    NOT NULL DEFAULT 'UTC',

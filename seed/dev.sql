@@ -7,8 +7,8 @@
 --   publisher key, production (thrad-api-key)    pk_demo_live_9b1d3f5a7c2e4b6d8f0a1c3e5b7d9f2a
 --   S2S partner token (Authorization: Bearer)    pt_demo_3a5c7e9b1d2f4a6c8e0b2d4f6a8c1e3b
 
-INSERT OR IGNORE INTO organizations (id, seq, name, url, timezone, currency_code, created_at, updated_at)
-VALUES ('0d3e0000-0000-4000-8000-000000000001', 1, 'Demo Advertiser', 'https://demo.adspin.example',
+INSERT OR IGNORE INTO organizations (id, name, url, timezone, currency_code, created_at, updated_at)
+VALUES ('0d3e0000-0000-4000-8000-000000000001', 'Demo Advertiser', 'https://demo.adspin.example',
         'UTC', 'USD', unixepoch(), unixepoch());
 
 INSERT OR IGNORE INTO api_keys (id, organization_id, kind, environment, key_hash, key_prefix, label, created_at)

@@ -51,6 +51,23 @@ mod tests {
     }
 
     #[test]
+    fn the_dev_seed_can_be_applied_twice() {
+        let seed = include_str!("../../seed/dev.sql");
+        let db = NativeDb::with_schema(&[MIGRATIONS[0], seed, MIGRATIONS[0], seed])
+            .expect("seeded twice");
+        let row = db
+            .query_row("SELECT COUNT(*) FROM organizations", &[])
+            .expect("count")
+            .expect("row");
+        assert_eq!(row.integer(0), Some(1));
+        let keys = db
+            .query_row("SELECT COUNT(*) FROM api_keys", &[])
+            .expect("count")
+            .expect("row");
+        assert_eq!(keys.integer(0), Some(4));
+    }
+
+    #[test]
     fn a_database_without_migrations_is_unavailable() {
         let db = NativeDb::with_schema(&[]).expect("empty db");
         assert_eq!(healthz(Ok(db)).status(), 503);

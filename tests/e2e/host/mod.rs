@@ -1,6 +1,7 @@
 //! The local Spin-compatible host, driven through the probe component
 //! (`tests/components/probe`) under the manifest `tests/manifests/host.toml`.
 
+mod build;
 mod failures;
 mod outbound;
 mod routing;

@@ -141,3 +141,15 @@ fn sqlite_flags_run_files_and_statements_before_serving() {
         json!([["from-file"], ["from-flag"]])
     );
 }
+
+#[test]
+fn one_request_writes_key_value_and_sqlite_together() {
+    let app = launch()
+        .arg("--sqlite")
+        .arg("CREATE TABLE hits (at INTEGER)")
+        .start();
+    assert_eq!(app.get("/probe/write").status, 200);
+    assert_eq!(app.get("/probe/kv/last-hit").json()["value"], "1");
+    let count = sql(&app, &["SELECT COUNT(*) FROM hits"]).json();
+    assert_eq!(count["results"][0]["rows"], json!([[1]]));
+}
