@@ -103,6 +103,30 @@ pub trait Database {
     }
 }
 
+/// Runs `work` in a write transaction (`BEGIN IMMEDIATE`, so concurrent
+/// writers queue up front instead of failing on a lock upgrade). The
+/// transaction commits when `work` returns `Ok` and rolls back otherwise.
+pub fn transaction<T, E: From<DbError>>(
+    db: &impl Database,
+    work: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    db.execute("BEGIN IMMEDIATE", &[])?;
+    match work() {
+        Ok(value) => {
+            db.execute("COMMIT", &[])?;
+            Ok(value)
+        }
+        Err(error) => {
+            // A failed rollback leaves the transaction to be rolled back when
+            // the connection closes; the original error is what matters.
+            if let Err(rollback) = db.execute("ROLLBACK", &[]) {
+                eprintln!("rollback failed: {rollback}");
+            }
+            Err(error)
+        }
+    }
+}
+
 pub mod spin {
     //! [`Database`] over Spin's `fermyon:spin/sqlite` interface (callable
     //! only inside a component; it compiles natively so components do).
@@ -251,6 +275,20 @@ mod tests {
         assert_eq!(row.real(1), Some(1.5));
         assert_eq!(row.text(2), Some("text"));
         assert_eq!(row.values[3], SqlValue::Null);
+    }
+
+    #[test]
+    fn transactions_commit_on_ok_and_roll_back_on_err() {
+        let db = NativeDb::with_schema(&["CREATE TABLE t (k TEXT)"]).expect("db");
+        transaction(&db, || db.execute("INSERT INTO t VALUES ('kept')", &[])).expect("commit");
+        let failed: Result<(), DbError> = transaction(&db, || {
+            db.execute("INSERT INTO t VALUES ('dropped')", &[])?;
+            Err(DbError::Statement("boom".into()))
+        });
+        assert!(failed.is_err());
+        let rows = db.execute("SELECT k FROM t", &[]).expect("select");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].text(0), Some("kept"));
     }
 
     #[test]

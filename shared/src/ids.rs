@@ -64,6 +64,26 @@ uuid_id!(
     ApiKeyId
 );
 
+uuid_id!(
+    /// A campaign of the Advertiser API.
+    CampaignId
+);
+
+uuid_id!(
+    /// An ad group of a campaign.
+    AdGroupId
+);
+
+uuid_id!(
+    /// An ad of an ad group.
+    AdId
+);
+
+uuid_id!(
+    /// A ledger entry (a money movement).
+    LedgerEntryId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

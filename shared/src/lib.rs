@@ -4,15 +4,21 @@
 //! trait, so it is unit-tested natively; the only host calls live in
 //! [`db::spin`].
 
+pub mod admin;
 pub mod advertiser;
 pub mod agents;
+pub mod api_keys;
 pub mod body;
+pub mod dashboard;
 pub mod db;
+pub mod files;
 pub mod health;
 pub mod ids;
+pub mod jwt;
 pub mod keys;
 pub mod money;
 pub mod pagination;
+pub mod rate_limit;
 pub mod s2s;
 pub mod ssp;
 pub mod time;

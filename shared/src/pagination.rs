@@ -170,6 +170,20 @@ pub struct List<T> {
     pub has_more: bool,
 }
 
+impl<T> List<T> {
+    /// The same page with each item rendered by `render`.
+    pub fn render<'a, U>(&'a self, render: impl Fn(&'a T) -> U) -> List<U> {
+        List {
+            object: self.object,
+            data: self.data.iter().map(render).collect(),
+            count: self.count,
+            first_id: self.first_id.clone(),
+            last_id: self.last_id.clone(),
+            has_more: self.has_more,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

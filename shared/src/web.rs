@@ -20,9 +20,28 @@ pub fn json_response(status: u16, body: &impl Serialize) -> Response {
     response
 }
 
+/// A JSON response from already-serialized text (sent byte for byte).
+pub fn raw_json_response(status: u16, body: String) -> Response {
+    let mut response = json_response(status, &());
+    *response.body_mut() = body.into_bytes();
+    response
+}
+
 /// A request header as text (`None` when absent or not visible ASCII).
 pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `scheme://authority` of the URL the client called, from Spin's
+/// `spin-full-url` header (or the request URI), for building public URLs.
+pub fn base_url(request: &Request) -> String {
+    let full = header(request, "spin-full-url")
+        .and_then(|url| url.parse::<http::Uri>().ok())
+        .unwrap_or_else(|| request.uri().clone());
+    match (full.scheme_str(), full.authority()) {
+        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+        _ => "http://localhost".to_string(),
+    }
 }
 
 /// Decoded query parameters, in order; keys may repeat (`fields[]=a&fields[]=b`).
@@ -87,6 +106,21 @@ mod tests {
         assert_eq!(query.get("empty"), Some(""));
         assert_eq!(query.get("missing"), None);
         assert_eq!(query.names(), ["fields[]", "q", "empty"]);
+    }
+
+    #[test]
+    fn the_base_url_comes_from_spin_full_url() {
+        let request = http::Request::builder()
+            .uri("/v1/ads")
+            .header("spin-full-url", "https://ads.example.com:8443/v1/ads?x=1")
+            .body(Vec::new())
+            .expect("request");
+        assert_eq!(base_url(&request), "https://ads.example.com:8443");
+        let bare = http::Request::builder()
+            .uri("/x")
+            .body(Vec::new())
+            .expect("request");
+        assert_eq!(base_url(&bare), "http://localhost");
     }
 
     #[test]

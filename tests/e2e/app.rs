@@ -11,7 +11,7 @@ fn healthz_reports_the_schema_version_from_sqlite() {
     assert_eq!(response.header("content-type"), Some("application/json"));
     assert_eq!(
         response.json(),
-        json!({"status": "ok", "schema_version": 1})
+        json!({"status": "ok", "schema_version": 2})
     );
 }
 
@@ -43,5 +43,5 @@ fn unknown_paths_get_a_json_404() {
 fn migrations_and_the_seed_can_be_applied_again_on_restart() {
     let app = HostLaunch::app().start();
     let app = app.restart();
-    assert_eq!(app.get("/healthz").json()["schema_version"], 1);
+    assert_eq!(app.get("/healthz").json()["schema_version"], 2);
 }

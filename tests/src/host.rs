@@ -51,6 +51,13 @@ impl HostLaunch {
         launch
             .arg("--sqlite")
             .arg(format!("@{}", artifacts.path("seed/dev.sql").display()))
+            .arg("--variable")
+            .arg(format!("admin_token={}", crate::demo::ADMIN_TOKEN))
+            .arg("--variable")
+            .arg(format!(
+                "dashboard_jwt_secret={}",
+                crate::demo::DASHBOARD_JWT_SECRET
+            ))
     }
 
     pub fn arg(mut self, arg: impl Into<String>) -> Self {

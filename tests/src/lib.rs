@@ -4,6 +4,7 @@
 
 mod artifacts;
 mod client;
+pub mod demo;
 mod fake;
 mod host;
 

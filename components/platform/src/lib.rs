@@ -1,5 +1,6 @@
-//! The platform component: `GET /healthz`, and the JSON 404 for every path
-//! no other component serves (the `/...` catch-all route).
+//! The platform component: `GET /healthz`, uploaded images at
+//! `GET /files/<file_id>`, and the JSON 404 for every path no other
+//! component serves (the `/...` catch-all route).
 
 use shared::advertiser::ApiError;
 use shared::db::spin::SpinDb;
@@ -20,6 +21,10 @@ fn route(request: Request) -> Response {
     let path = request.uri().path();
     match (request.method().as_str(), path) {
         ("GET", "/healthz") => shared::health::healthz(SpinDb::open_default()),
+        ("GET", _) if path.starts_with("/files/") => match SpinDb::open_default() {
+            Ok(db) => shared::files::serve(&db, &path["/files/".len()..]),
+            Err(error) => ApiError::from(error).to_response(),
+        },
         (method, "/healthz") => ApiError::method_not_allowed(method, path).to_response(),
         (method, _) => ApiError::unknown_path(method, path).to_response(),
     }

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::body::BodyError;
+use crate::db::DbError;
 use crate::web::{Response, json_response};
 
 /// The `type` of a `/v1` error.
@@ -27,6 +28,8 @@ pub struct ApiError {
     code: Cow<'static, str>,
     message: String,
     param: Option<String>,
+    /// Seconds to send as `Retry-After` (rate limits).
+    retry_after: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -56,7 +59,14 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             param: None,
+            retry_after: None,
         }
+    }
+
+    /// Adds a `Retry-After` header to the response.
+    pub fn with_retry_after(mut self, seconds: i64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Names the request parameter the error is about.
@@ -170,7 +180,7 @@ impl ApiError {
 
     /// The response: `{"error": {message, type, param, code}}`.
     pub fn to_response(&self) -> Response {
-        json_response(
+        let mut response = json_response(
             self.status,
             &Envelope {
                 error: Body {
@@ -180,7 +190,13 @@ impl ApiError {
                     code: &self.code,
                 },
             },
-        )
+        );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -206,6 +222,14 @@ impl From<BodyError> for ApiError {
                 }
             }
         }
+    }
+}
+
+/// A storage failure is the client's generic 500; the cause is logged.
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        eprintln!("database error: {error}");
+        Self::internal()
     }
 }
 

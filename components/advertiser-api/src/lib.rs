@@ -1,0 +1,45 @@
+//! The Advertiser API component: `/v1/...` (campaign tree, ad account,
+//! uploads) and the dashboard's key management under
+//! `/api/organizations/{org}/api-keys`.
+
+use shared::advertiser::ApiError;
+use shared::db::spin::SpinDb;
+use shared::time::UnixSeconds;
+use shared::web::{Request, Response, base_url};
+use spin_sdk::variables;
+
+#[expect(
+    unsafe_code,
+    reason = "the Spin SDK's export macro emits the component's unsafe ABI glue"
+)]
+mod export {
+    #[spin_sdk::http_component]
+    fn handle(request: super::Request) -> super::Response {
+        super::route(request)
+    }
+}
+
+fn route(request: Request) -> Response {
+    let db = match SpinDb::open_default() {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!("advertiser-api: {error}");
+            return ApiError::internal().to_response();
+        }
+    };
+    let now = UnixSeconds::now();
+    if request.uri().path().starts_with("/api/organizations/") {
+        let secret = variables::get("dashboard_jwt_secret").unwrap_or_default();
+        return shared::dashboard::handle(&db, &request, now, secret.as_bytes());
+    }
+    shared::advertiser::api::handle(&db, &request, now, &files_base_url(&request))
+}
+
+/// Where uploaded images are served: the `public_base_url` variable, or
+/// the address the client called.
+fn files_base_url(request: &Request) -> String {
+    variables::get("public_base_url")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| base_url(request))
+}

@@ -1,0 +1,119 @@
+//! Fixed-window request counters in SQLite.
+//!
+//! One `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` per hit counts the
+//! request and reads the new total in a single atomic statement, so the
+//! limit holds however many instances count at once.
+
+use crate::db::{Database, DbError};
+use crate::time::UnixSeconds;
+
+/// A limit: at most `limit` requests per `window_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub limit: u32,
+    pub window_seconds: i64,
+}
+
+/// The outcome of counting one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub limit: u32,
+    /// Requests in the current window, this one included.
+    pub used: u32,
+    /// When the current window ends.
+    pub resets_at: UnixSeconds,
+}
+
+impl Usage {
+    pub fn exceeded(&self) -> bool {
+        self.used > self.limit
+    }
+
+    pub fn remaining(&self) -> u32 {
+        self.limit.saturating_sub(self.used)
+    }
+
+    /// Seconds until the window resets (at least 1).
+    pub fn retry_after(&self, now: UnixSeconds) -> i64 {
+        (self.resets_at.get() - now.get()).max(1)
+    }
+}
+
+/// Counts one request in `bucket` and reports the window's usage.
+pub fn hit(
+    db: &impl Database,
+    bucket: &str,
+    limit: Limit,
+    now: UnixSeconds,
+) -> Result<Usage, DbError> {
+    let window_start = now.get() - now.get().rem_euclid(limit.window_seconds);
+    let row = db.query_row(
+        "INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (?1, ?2, 1)
+         ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1
+         RETURNING count",
+        &[bucket.into(), window_start.into()],
+    )?;
+    let used = row.and_then(|r| r.integer(0)).unwrap_or(1);
+    if used == 1 {
+        // First hit of a window: forget the bucket's earlier windows.
+        db.execute(
+            "DELETE FROM rate_limit_windows WHERE bucket = ?1 AND window_start < ?2",
+            &[bucket.into(), window_start.into()],
+        )?;
+    }
+    Ok(Usage {
+        limit: limit.limit,
+        used: u32::try_from(used).unwrap_or(u32::MAX),
+        resets_at: UnixSeconds::new(window_start + limit.window_seconds),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::native::NativeDb;
+
+    const SCHEMA: &str =
+        "CREATE TABLE rate_limit_windows (bucket TEXT NOT NULL, window_start INTEGER NOT NULL,
+        count INTEGER NOT NULL, PRIMARY KEY (bucket, window_start)) WITHOUT ROWID";
+    const HOURLY: Limit = Limit {
+        limit: 3,
+        window_seconds: 3600,
+    };
+
+    #[test]
+    fn requests_past_the_limit_are_reported_as_exceeded() {
+        let db = NativeDb::with_schema(&[SCHEMA]).expect("db");
+        let now = UnixSeconds::new(7_200 + 10);
+        let usages: Vec<Usage> = (0..4)
+            .map(|_| hit(&db, "key", HOURLY, now).expect("hit"))
+            .collect();
+        assert_eq!(
+            usages.iter().map(|u| u.used).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
+        assert!(!usages[2].exceeded());
+        assert!(usages[3].exceeded());
+        assert_eq!(usages[3].remaining(), 0);
+        assert_eq!(usages[0].resets_at, UnixSeconds::new(10_800));
+        assert_eq!(usages[0].retry_after(now), 3_590);
+    }
+
+    #[test]
+    fn buckets_are_counted_separately_and_windows_reset() {
+        let db = NativeDb::with_schema(&[SCHEMA]).expect("db");
+        let now = UnixSeconds::new(100);
+        hit(&db, "a", HOURLY, now).expect("hit");
+        assert_eq!(hit(&db, "b", HOURLY, now).expect("hit").used, 1);
+        let next_window = UnixSeconds::new(3_700);
+        assert_eq!(hit(&db, "a", HOURLY, next_window).expect("hit").used, 1);
+        let rows = db
+            .query_row(
+                "SELECT COUNT(*) FROM rate_limit_windows WHERE bucket = 'a'",
+                &[],
+            )
+            .expect("count")
+            .expect("row");
+        assert_eq!(rows.integer(0), Some(1), "the old window was cleaned up");
+    }
+}
