@@ -56,8 +56,9 @@ fn classify(error: serde_path_to_error::Error<serde_json::Error>) -> BodyError {
     }
     let message = strip_position(&inner.to_string());
     if let Some(field) = quoted_field(&message, "unknown field `") {
-        // The path already ends at the unknown field itself.
-        let param = if path == "." { field.to_string() } else { path };
+        // The path usually ends at the unknown field itself; inside an
+        // internally tagged enum it stops at the enum.
+        let param = if path.ends_with(field) { path } else { join(&path, field) };
         return BodyError::UnknownField { param };
     }
     if let Some(field) = quoted_field(&message, "missing field `") {

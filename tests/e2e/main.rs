@@ -1,5 +1,6 @@
 //! The end-to-end suite: one test binary, the real components on the local
 //! host, over HTTP.
 
+mod advertiser;
 mod app;
 mod host;

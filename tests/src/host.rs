@@ -125,8 +125,10 @@ pub struct Exited {
 /// A running host, killed when dropped.
 pub struct TestApp {
     launch: HostLaunch,
-    /// Always `Some`; taken only by [`TestApp::restart`].
+    /// The state directory this app owns (`None` for a sibling, which
+    /// shares another app's).
     state: Option<TempDir>,
+    state_path: PathBuf,
     child: Child,
     address: String,
     stderr: Arc<Mutex<Vec<String>>>,
@@ -135,8 +137,15 @@ pub struct TestApp {
 
 impl TestApp {
     fn spawn(launch: HostLaunch, state: TempDir) -> Self {
+        let path = state.path().to_path_buf();
+        let mut app = Self::spawn_on(launch, &path);
+        app.state = Some(state);
+        app
+    }
+
+    fn spawn_on(launch: HostLaunch, state_path: &Path) -> Self {
         let mut child = launch
-            .command(state.path(), "127.0.0.1:0")
+            .command(state_path, "127.0.0.1:0")
             .spawn()
             .expect("host starts");
         let stderr = Arc::new(Mutex::new(Vec::new()));
@@ -144,7 +153,8 @@ impl TestApp {
         let address = wait_for_serving(&mut child, &stderr);
         Self {
             launch,
-            state: Some(state),
+            state: None,
+            state_path: state_path.to_path_buf(),
             child,
             client: Client::new(&format!("http://{address}")),
             address,
@@ -155,8 +165,14 @@ impl TestApp {
     /// Stops the host and starts it again on the same state directory.
     pub fn restart(mut self) -> Self {
         self.stop();
-        let state = self.state.take().expect("state dir");
+        let state = self.state.take().expect("only the owner of a state dir restarts");
         Self::spawn(self.launch.clone(), state)
+    }
+
+    /// A second instance of the same app on the same state directory, as
+    /// when several instances serve one application.
+    pub fn sibling(&self) -> Self {
+        Self::spawn_on(self.launch.clone(), &self.state_path)
     }
 
     fn stop(&mut self) {
@@ -174,7 +190,7 @@ impl TestApp {
     }
 
     pub fn state_dir(&self) -> &Path {
-        self.state.as_ref().expect("state dir").path()
+        &self.state_path
     }
 
     /// Everything the host wrote to stderr so far, one entry per line.

@@ -66,6 +66,10 @@ fn route<D: Database>(ctx: &Ctx<'_, D>, request: &Request) -> Result<Response, A
     let method = request.method().as_str();
     let path = request.uri().path();
     let segments: Vec<&str> = path.split('/').skip(1).collect();
+    if segments.iter().any(|segment| segment.is_empty()) {
+        // `/v1/campaigns/` and `//v1` name no endpoint (no trailing slashes).
+        return Err(ApiError::unknown_path(method, path));
+    }
     let query = || Query::from_request(request);
     let body = request.body().as_slice();
     match (method, segments.as_slice()) {

@@ -86,6 +86,9 @@ pub fn inspect(bytes: &[u8]) -> Result<Image, ApiError> {
     };
     let size = imagesize::blob_size(bytes)
         .map_err(|_| invalid_file("The image is damaged or truncated."))?;
+    if !is_complete(format, bytes) {
+        return Err(invalid_file("The image is damaged or truncated."));
+    }
     let (width, height) = (
         u32::try_from(size.width).unwrap_or(0),
         u32::try_from(size.height).unwrap_or(0),
@@ -98,6 +101,22 @@ pub fn inspect(bytes: &[u8]) -> Result<Image, ApiError> {
         width,
         height,
     })
+}
+
+/// Whether the file ends the way its format ends: PNG with its `IEND`
+/// chunk, JPEG with an end-of-image marker, WebP with as many bytes as its
+/// RIFF header announces. Catches truncated uploads without decoding.
+fn is_complete(format: ImageFormat, bytes: &[u8]) -> bool {
+    const PNG_END: [u8; 12] = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
+    match format {
+        ImageFormat::Png => bytes.ends_with(&PNG_END),
+        // Some encoders leave padding after the end-of-image marker.
+        ImageFormat::Jpeg => bytes[bytes.len().saturating_sub(64)..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        ImageFormat::WebP => bytes
+            .get(4..8)
+            .map(|size| u32::from_le_bytes([size[0], size[1], size[2], size[3]]) as usize + 8)
+            .is_some_and(|announced| announced <= bytes.len()),
+    }
 }
 
 fn invalid_file(message: &str) -> ApiError {
@@ -252,6 +271,10 @@ pub mod tests {
         );
         assert_eq!(
             inspect(&PNG[..20]).expect_err("truncated").code(),
+            "invalid_file"
+        );
+        assert_eq!(
+            inspect(&PNG[..40]).expect_err("truncated after the header").code(),
             "invalid_file"
         );
         assert_eq!(inspect(b"").expect_err("empty").code(), "invalid_file");
