@@ -58,7 +58,11 @@ fn classify(error: serde_path_to_error::Error<serde_json::Error>) -> BodyError {
     if let Some(field) = quoted_field(&message, "unknown field `") {
         // The path usually ends at the unknown field itself; inside an
         // internally tagged enum it stops at the enum.
-        let param = if path.ends_with(field) { path } else { join(&path, field) };
+        let param = if path.ends_with(field) {
+            path
+        } else {
+            join(&path, field)
+        };
         return BodyError::UnknownField { param };
     }
     if let Some(field) = quoted_field(&message, "missing field `") {

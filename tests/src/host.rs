@@ -165,7 +165,10 @@ impl TestApp {
     /// Stops the host and starts it again on the same state directory.
     pub fn restart(mut self) -> Self {
         self.stop();
-        let state = self.state.take().expect("only the owner of a state dir restarts");
+        let state = self
+            .state
+            .take()
+            .expect("only the owner of a state dir restarts");
         Self::spawn(self.launch.clone(), state)
     }
 

@@ -1,10 +1,14 @@
 //! The platform component: `GET /healthz`, uploaded images at
-//! `GET /files/<file_id>`, and the JSON 404 for every path no other
-//! component serves (the `/...` catch-all route).
+//! `GET /files/<file_id>`, the OpenAPI documents under `/openapi/`, and the
+//! JSON 404 for every path no other component serves (the `/...`
+//! catch-all route).
 
 use shared::advertiser::ApiError;
 use shared::db::spin::SpinDb;
-use shared::web::{Request, Response};
+use shared::web::{Request, Response, raw_json_response};
+
+/// The Advertiser API's OpenAPI document, kept in the repository.
+const ADVERTISER_OPENAPI: &str = include_str!("../../../openapi/advertiser-v1.json");
 
 #[expect(
     unsafe_code,
@@ -21,6 +25,9 @@ fn route(request: Request) -> Response {
     let path = request.uri().path();
     match (request.method().as_str(), path) {
         ("GET", "/healthz") => shared::health::healthz(SpinDb::open_default()),
+        ("GET", "/openapi/advertiser-v1.json") => {
+            raw_json_response(200, ADVERTISER_OPENAPI.to_string())
+        }
         ("GET", _) if path.starts_with("/files/") => match SpinDb::open_default() {
             Ok(db) => shared::files::serve(&db, &path["/files/".len()..]),
             Err(error) => ApiError::from(error).to_response(),

@@ -111,7 +111,9 @@ fn is_complete(format: ImageFormat, bytes: &[u8]) -> bool {
     match format {
         ImageFormat::Png => bytes.ends_with(&PNG_END),
         // Some encoders leave padding after the end-of-image marker.
-        ImageFormat::Jpeg => bytes[bytes.len().saturating_sub(64)..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        ImageFormat::Jpeg => bytes[bytes.len().saturating_sub(64)..]
+            .windows(2)
+            .any(|w| w == [0xFF, 0xD9]),
         ImageFormat::WebP => bytes
             .get(4..8)
             .map(|size| u32::from_le_bytes([size[0], size[1], size[2], size[3]]) as usize + 8)
@@ -274,7 +276,9 @@ pub mod tests {
             "invalid_file"
         );
         assert_eq!(
-            inspect(&PNG[..40]).expect_err("truncated after the header").code(),
+            inspect(&PNG[..40])
+                .expect_err("truncated after the header")
+                .code(),
             "invalid_file"
         );
         assert_eq!(inspect(b"").expect_err("empty").code(), "invalid_file");

@@ -22,7 +22,11 @@ fn every_bad_key_gets_the_same_invalid_api_key() {
     ] {
         let response = app.get_with("/v1/campaigns", &[("authorization", header)]);
         assert_error(&response, 401, "invalid_api_key", None);
-        assert_eq!(response.json()["error"]["message"], "Invalid API key.", "{header}");
+        assert_eq!(
+            response.json()["error"]["message"],
+            "Invalid API key.",
+            "{header}"
+        );
     }
 }
 
@@ -41,16 +45,39 @@ fn the_demo_key_reads_its_ad_account() {
             "currency_code": "USD"
         })
     );
-    assert!(response.json().get("object").is_none(), "single objects are bare");
+    assert!(
+        response.json().get("object").is_none(),
+        "single objects are bare"
+    );
 }
 
 #[test]
 fn unknown_paths_and_methods_are_told_apart() {
     let app = start();
-    assert_error(&v1(&app, "GET", "/v1/nothing", None), 404, "unknown_url", None);
-    assert_error(&v1(&app, "GET", "/v1/campaigns/", None), 404, "unknown_url", None);
-    assert_error(&v1(&app, "DELETE", "/v1/campaigns", None), 405, "method_not_allowed", None);
-    assert_error(&v1(&app, "PUT", "/v1/ad_account", None), 405, "method_not_allowed", None);
+    assert_error(
+        &v1(&app, "GET", "/v1/nothing", None),
+        404,
+        "unknown_url",
+        None,
+    );
+    assert_error(
+        &v1(&app, "GET", "/v1/campaigns/", None),
+        404,
+        "unknown_url",
+        None,
+    );
+    assert_error(
+        &v1(&app, "DELETE", "/v1/campaigns", None),
+        405,
+        "method_not_allowed",
+        None,
+    );
+    assert_error(
+        &v1(&app, "PUT", "/v1/ad_account", None),
+        405,
+        "method_not_allowed",
+        None,
+    );
 }
 
 #[test]

@@ -11,7 +11,10 @@ fn a_nested_create_writes_the_whole_tree_paused_and_in_review() {
     let campaign = create_campaign(&app, "US + Germany launch");
     assert_eq!(campaign["status"], "paused");
     assert_eq!(campaign["review_status"], "in_review");
-    assert_eq!(campaign["budget"], json!({"lifetime_spend_limit_micros": 50_000_000}));
+    assert_eq!(
+        campaign["budget"],
+        json!({"lifetime_spend_limit_micros": 50_000_000})
+    );
     assert_eq!(campaign["description"], Value::Null);
     assert_eq!(campaign["end_time"], Value::Null);
     assert_eq!(campaign["recurring_frequency"], "monthly");
@@ -24,17 +27,44 @@ fn a_nested_create_writes_the_whole_tree_paused_and_in_review() {
         ]}})
     );
     let start_time = campaign["start_time"].as_i64().expect("start_time");
-    assert!((before + 172_800..=before + 172_800 + 60).contains(&start_time), "defaults to ~2 days out");
+    assert!(
+        (before + 172_800..=before + 172_800 + 60).contains(&start_time),
+        "defaults to ~2 days out"
+    );
     assert!(campaign.get("object").is_none());
 
     let id = campaign["id"].as_str().expect("id");
-    assert_eq!(v1(&app, "GET", &format!("/v1/campaigns/{id}"), None).json(), campaign);
-    let groups = v1(&app, "GET", &format!("/v1/ad_groups?campaign_id={id}"), None).json();
+    assert_eq!(
+        v1(&app, "GET", &format!("/v1/campaigns/{id}"), None).json(),
+        campaign
+    );
+    let groups = v1(
+        &app,
+        "GET",
+        &format!("/v1/ad_groups?campaign_id={id}"),
+        None,
+    )
+    .json();
     assert_eq!(groups["count"], 1);
     let group = &groups["data"][0];
-    assert_eq!(group["bidding_config"], json!({"billing_event_type": "impression", "max_bid_micros": 2_000_000}));
-    assert_eq!(group["context_hints"], json!(["running shoes", "marathon training"]));
-    let ads = v1(&app, "GET", &format!("/v1/ads?ad_group_id={}", group["id"].as_str().expect("group id")), None).json();
+    assert_eq!(
+        group["bidding_config"],
+        json!({"billing_event_type": "impression", "max_bid_micros": 2_000_000})
+    );
+    assert_eq!(
+        group["context_hints"],
+        json!(["running shoes", "marathon training"])
+    );
+    let ads = v1(
+        &app,
+        "GET",
+        &format!(
+            "/v1/ads?ad_group_id={}",
+            group["id"].as_str().expect("group id")
+        ),
+        None,
+    )
+    .json();
     assert_eq!(ads["data"][0]["review_status"], "in_review");
     assert_eq!(ads["data"][0]["status"], "active");
     assert_eq!(ads["data"][0]["creative"]["title"], "Try our app");
@@ -50,7 +80,12 @@ fn adspin_time() -> i64 {
 #[test]
 fn creating_without_a_payment_method_is_billing_not_configured_and_charges_nothing() {
     let app = adspin_e2e::HostLaunch::app().start();
-    let response = v1(&app, "POST", "/v1/campaigns", Some(&campaign_body("No card")));
+    let response = v1(
+        &app,
+        "POST",
+        "/v1/campaigns",
+        Some(&campaign_body("No card")),
+    );
     assert_error(&response, 400, "billing_not_configured", None);
     assert_eq!(v1(&app, "GET", "/v1/campaigns", None).json()["count"], 0);
 }
@@ -62,9 +97,11 @@ fn each_create_charges_one_ten_dollar_deposit() {
     create_campaign(&app, "Second");
     let db = rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).expect("db");
     let (count, total): (i64, i64) = db
-        .query_row("SELECT COUNT(*), SUM(amount_micros) FROM ledger_entries WHERE kind = 'deposit'", [], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
+        .query_row(
+            "SELECT COUNT(*), SUM(amount_micros) FROM ledger_entries WHERE kind = 'deposit'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
         .expect("ledger");
     assert_eq!((count, total), (2, 20_000_000));
 }
@@ -74,20 +111,76 @@ fn campaign_fields_are_validated_with_code_and_param() {
     let app = start();
     let cases: Vec<(Value, &str, Option<&str>)> = vec![
         (json!({"name": "ab"}), "invalid_value", Some("name")),
-        (json!({"name": "x".repeat(101)}), "invalid_value", Some("name")),
-        (json!({"budget": {"lifetime_spend_limit_micros": 989_999}}), "invalid_value", Some("budget.lifetime_spend_limit_micros")),
-        (json!({"start_time": 100}), "invalid_value", Some("start_time")),
-        (json!({"start_time": 2_000_000_000, "end_time": 1_999_999_999}), "invalid_value", Some("end_time")),
-        (json!({"recurring_frequency": "hourly"}), "invalid_value", Some("recurring_frequency")),
-        (json!({"pricing_model": "cpa"}), "invalid_value", Some("pricing_model")),
-        (json!({"targeting": {"locations": {"include": [{}]}}}), "invalid_value", Some("targeting.locations.include")),
-        (json!({"targeting": {"locations": {"include": [{"country_code": "XX"}]}}}), "invalid_value", Some("targeting.locations.include")),
-        (json!({"status": "active"}), "use_status_action", Some("status")),
-        (json!({"colour": "blue"}), "unknown_parameter", Some("colour")),
-        (json!({"ad_groups": [{"name": "Prospecting", "bidding_config": {"max_bid_micros": 0}}]}), "invalid_value", Some("ad_groups[0].bidding_config.max_bid_micros")),
-        (json!({"ad_groups": [{"name": "Prospecting", "bidding_config": {"max_bid_micros": 100_000_001}}]}), "invalid_value", Some("ad_groups[0].bidding_config.max_bid_micros")),
-        (json!({"ad_groups": [{"name": "Prospecting", "bidding_config": {"billing_event_type": "click"}}]}), "invalid_value", Some("ad_groups[0].bidding_config.billing_event_type")),
-        (json!({"ad_groups": [{"name": "Prospecting", "campaign_id": "x"}]}), "unknown_parameter", Some("ad_groups[0].campaign_id")),
+        (
+            json!({"name": "x".repeat(101)}),
+            "invalid_value",
+            Some("name"),
+        ),
+        (
+            json!({"budget": {"lifetime_spend_limit_micros": 989_999}}),
+            "invalid_value",
+            Some("budget.lifetime_spend_limit_micros"),
+        ),
+        (
+            json!({"start_time": 100}),
+            "invalid_value",
+            Some("start_time"),
+        ),
+        (
+            json!({"start_time": 2_000_000_000, "end_time": 1_999_999_999}),
+            "invalid_value",
+            Some("end_time"),
+        ),
+        (
+            json!({"recurring_frequency": "hourly"}),
+            "invalid_value",
+            Some("recurring_frequency"),
+        ),
+        (
+            json!({"pricing_model": "cpa"}),
+            "invalid_value",
+            Some("pricing_model"),
+        ),
+        (
+            json!({"targeting": {"locations": {"include": [{}]}}}),
+            "invalid_value",
+            Some("targeting.locations.include"),
+        ),
+        (
+            json!({"targeting": {"locations": {"include": [{"country_code": "XX"}]}}}),
+            "invalid_value",
+            Some("targeting.locations.include"),
+        ),
+        (
+            json!({"status": "active"}),
+            "use_status_action",
+            Some("status"),
+        ),
+        (
+            json!({"colour": "blue"}),
+            "unknown_parameter",
+            Some("colour"),
+        ),
+        (
+            json!({"ad_groups": [{"name": "Prospecting", "bidding_config": {"max_bid_micros": 0}}]}),
+            "invalid_value",
+            Some("ad_groups[0].bidding_config.max_bid_micros"),
+        ),
+        (
+            json!({"ad_groups": [{"name": "Prospecting", "bidding_config": {"max_bid_micros": 100_000_001}}]}),
+            "invalid_value",
+            Some("ad_groups[0].bidding_config.max_bid_micros"),
+        ),
+        (
+            json!({"ad_groups": [{"name": "Prospecting", "bidding_config": {"billing_event_type": "click"}}]}),
+            "invalid_value",
+            Some("ad_groups[0].bidding_config.billing_event_type"),
+        ),
+        (
+            json!({"ad_groups": [{"name": "Prospecting", "campaign_id": "x"}]}),
+            "unknown_parameter",
+            Some("ad_groups[0].campaign_id"),
+        ),
     ];
     for (change, code, param) in cases {
         let mut body = campaign_body("Valid name");
@@ -98,16 +191,31 @@ fn campaign_fields_are_validated_with_code_and_param() {
         assert_error(&response, 400, code, param);
     }
     let mut missing_budget = campaign_body("Valid name");
-    missing_budget.as_object_mut().expect("object").remove("budget");
-    assert_error(&v1(&app, "POST", "/v1/campaigns", Some(&missing_budget)), 400, "missing_required_parameter", Some("budget"));
+    missing_budget
+        .as_object_mut()
+        .expect("object")
+        .remove("budget");
+    assert_error(
+        &v1(&app, "POST", "/v1/campaigns", Some(&missing_budget)),
+        400,
+        "missing_required_parameter",
+        Some("budget"),
+    );
     let malformed = app.request(
         "POST",
         "/v1/campaigns",
-        &[("authorization", &super::bearer(super::ADVERTISER_KEY)), ("content-type", "application/json")],
+        &[
+            ("authorization", &super::bearer(super::ADVERTISER_KEY)),
+            ("content-type", "application/json"),
+        ],
         Some(b"{\"name\": "),
     );
     assert_error(&malformed, 400, "invalid_json", None);
-    assert_eq!(v1(&app, "GET", "/v1/campaigns", None).json()["count"], 0, "nothing was written");
+    assert_eq!(
+        v1(&app, "GET", "/v1/campaigns", None).json()["count"],
+        0,
+        "nothing was written"
+    );
 }
 
 #[test]
@@ -130,7 +238,12 @@ fn an_invalid_ad_deep_in_the_tree_writes_nothing() {
         {"name": "Second", "ads": [{"creative": {"type": "chat_card", "title": "ok title", "body": "b", "target_url": "not a url"}}]}
     ]);
     let response = v1(&app, "POST", "/v1/campaigns", Some(&body));
-    assert_error(&response, 400, "invalid_value", Some("ad_groups[1].ads[0].creative.target_url"));
+    assert_error(
+        &response,
+        400,
+        "invalid_value",
+        Some("ad_groups[1].ads[0].creative.target_url"),
+    );
     assert_eq!(v1(&app, "GET", "/v1/campaigns", None).json()["count"], 0);
 }
 
@@ -144,37 +257,89 @@ fn updates_are_partial_and_refuse_status() {
         &app,
         "POST",
         &path,
-        Some(&json!({"name": "Renamed", "description": "Spring", "end_time": 4_000_000_000_i64,
+        Some(
+            &json!({"name": "Renamed", "description": "Spring", "end_time": 4_000_000_000_i64,
                      "budget": {"lifetime_spend_limit_micros": 75_000_000},
-                     "targeting": {"locations": {"include": [{"id": "fr"}]}}})),
+                     "targeting": {"locations": {"include": [{"id": "fr"}]}}}),
+        ),
     );
     assert_eq!(updated.status, 200, "{}", updated.text());
     let updated = updated.json();
     assert_eq!(updated["name"], "Renamed");
     assert_eq!(updated["description"], "Spring");
     assert_eq!(updated["budget"]["lifetime_spend_limit_micros"], 75_000_000);
-    assert_eq!(updated["targeting"]["locations"]["include"][0]["country_code"], "FR");
-    assert_eq!(updated["pricing_model"], campaign["pricing_model"], "untouched fields stay");
+    assert_eq!(
+        updated["targeting"]["locations"]["include"][0]["country_code"],
+        "FR"
+    );
+    assert_eq!(
+        updated["pricing_model"], campaign["pricing_model"],
+        "untouched fields stay"
+    );
 
-    let cleared = v1(&app, "POST", &path, Some(&json!({"description": null, "end_time": null, "targeting": null}))).json();
+    let cleared = v1(
+        &app,
+        "POST",
+        &path,
+        Some(&json!({"description": null, "end_time": null, "targeting": null})),
+    )
+    .json();
     assert_eq!(cleared["description"], Value::Null);
     assert_eq!(cleared["end_time"], Value::Null);
     assert_eq!(cleared["targeting"], json!({"locations": {"include": []}}));
 
-    assert_error(&v1(&app, "POST", &path, Some(&json!({"status": "active"}))), 400, "use_status_action", Some("status"));
-    assert_error(&v1(&app, "POST", &path, Some(&json!({"review_status": "approved"}))), 400, "invalid_value", Some("review_status"));
-    assert_error(&v1(&app, "POST", &path, Some(&json!({"name": "x"}))), 400, "invalid_value", Some("name"));
-    assert_error(&v1(&app, "POST", &path, Some(&json!({"budget": {}}))), 400, "missing_required_parameter", Some("budget.lifetime_spend_limit_micros"));
+    assert_error(
+        &v1(&app, "POST", &path, Some(&json!({"status": "active"}))),
+        400,
+        "use_status_action",
+        Some("status"),
+    );
+    assert_error(
+        &v1(
+            &app,
+            "POST",
+            &path,
+            Some(&json!({"review_status": "approved"})),
+        ),
+        400,
+        "invalid_value",
+        Some("review_status"),
+    );
+    assert_error(
+        &v1(&app, "POST", &path, Some(&json!({"name": "x"}))),
+        400,
+        "invalid_value",
+        Some("name"),
+    );
+    assert_error(
+        &v1(&app, "POST", &path, Some(&json!({"budget": {}}))),
+        400,
+        "missing_required_parameter",
+        Some("budget.lifetime_spend_limit_micros"),
+    );
 }
 
 #[test]
 fn an_unapproved_campaign_cannot_be_activated_until_review_approves_it() {
     let app = start();
-    let id = create_campaign(&app, "Needs review")["id"].as_str().expect("id").to_string();
+    let id = create_campaign(&app, "Needs review")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let activate = format!("/v1/campaigns/{id}/activate");
-    assert_error(&v1(&app, "POST", &activate, None), 400, "campaign_not_approved", None);
+    assert_error(
+        &v1(&app, "POST", &activate, None),
+        400,
+        "campaign_not_approved",
+        None,
+    );
 
-    let approved = admin(&app, "POST", &format!("/admin/campaigns/{id}/approve"), None);
+    let approved = admin(
+        &app,
+        "POST",
+        &format!("/admin/campaigns/{id}/approve"),
+        None,
+    );
     assert_eq!(approved.json()["review_status"], "approved");
     let active = v1(&app, "POST", &activate, None);
     assert_eq!(active.status, 200);
@@ -187,32 +352,93 @@ fn an_unapproved_campaign_cannot_be_activated_until_review_approves_it() {
 #[test]
 fn a_rejected_campaign_stops_and_cannot_be_activated() {
     let app = start();
-    let id = create_campaign(&app, "Will be rejected")["id"].as_str().expect("id").to_string();
-    admin(&app, "POST", &format!("/admin/campaigns/{id}/approve"), None);
+    let id = create_campaign(&app, "Will be rejected")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    admin(
+        &app,
+        "POST",
+        &format!("/admin/campaigns/{id}/approve"),
+        None,
+    );
     v1(&app, "POST", &format!("/v1/campaigns/{id}/activate"), None);
     let rejected = admin(&app, "POST", &format!("/admin/campaigns/{id}/reject"), None).json();
-    assert_eq!((rejected["review_status"].as_str(), rejected["status"].as_str()), (Some("rejected"), Some("paused")));
-    assert_error(&v1(&app, "POST", &format!("/v1/campaigns/{id}/activate"), None), 400, "campaign_not_approved", None);
+    assert_eq!(
+        (
+            rejected["review_status"].as_str(),
+            rejected["status"].as_str()
+        ),
+        (Some("rejected"), Some("paused"))
+    );
+    assert_error(
+        &v1(&app, "POST", &format!("/v1/campaigns/{id}/activate"), None),
+        400,
+        "campaign_not_approved",
+        None,
+    );
 }
 
 #[test]
 fn archiving_is_final() {
     let app = start();
-    let id = create_campaign(&app, "To archive")["id"].as_str().expect("id").to_string();
+    let id = create_campaign(&app, "To archive")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let archived = v1(&app, "POST", &format!("/v1/campaigns/{id}/archive"), None);
     assert_eq!(archived.json()["status"], "archived");
-    assert_eq!(v1(&app, "POST", &format!("/v1/campaigns/{id}/archive"), None).status, 200, "archiving again is harmless");
-    assert_error(&v1(&app, "POST", &format!("/v1/campaigns/{id}/pause"), None), 400, "campaign_archived", None);
-    admin(&app, "POST", &format!("/admin/campaigns/{id}/approve"), None);
-    assert_error(&v1(&app, "POST", &format!("/v1/campaigns/{id}/activate"), None), 400, "campaign_archived", None);
-    assert_error(&v1(&app, "POST", &format!("/v1/campaigns/{id}"), Some(&json!({"name": "New name"}))), 400, "campaign_archived", None);
+    assert_eq!(
+        v1(&app, "POST", &format!("/v1/campaigns/{id}/archive"), None).status,
+        200,
+        "archiving again is harmless"
+    );
+    assert_error(
+        &v1(&app, "POST", &format!("/v1/campaigns/{id}/pause"), None),
+        400,
+        "campaign_archived",
+        None,
+    );
+    admin(
+        &app,
+        "POST",
+        &format!("/admin/campaigns/{id}/approve"),
+        None,
+    );
+    assert_error(
+        &v1(&app, "POST", &format!("/v1/campaigns/{id}/activate"), None),
+        400,
+        "campaign_archived",
+        None,
+    );
+    assert_error(
+        &v1(
+            &app,
+            "POST",
+            &format!("/v1/campaigns/{id}"),
+            Some(&json!({"name": "New name"})),
+        ),
+        400,
+        "campaign_archived",
+        None,
+    );
 }
 
 #[test]
 fn an_unknown_campaign_id_is_404() {
     let app = start();
     for id in ["00000000-0000-4000-8000-000000000000", "not-a-uuid"] {
-        assert_error(&v1(&app, "GET", &format!("/v1/campaigns/{id}"), None), 404, "not_found", None);
-        assert_error(&v1(&app, "POST", &format!("/v1/campaigns/{id}/pause"), None), 404, "not_found", None);
+        assert_error(
+            &v1(&app, "GET", &format!("/v1/campaigns/{id}"), None),
+            404,
+            "not_found",
+            None,
+        );
+        assert_error(
+            &v1(&app, "POST", &format!("/v1/campaigns/{id}/pause"), None),
+            404,
+            "not_found",
+            None,
+        );
     }
 }

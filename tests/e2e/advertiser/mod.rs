@@ -7,6 +7,7 @@ mod campaigns;
 mod children;
 mod idempotency;
 mod keys;
+mod openapi;
 mod pagination;
 mod rate_limits;
 mod tenancy;
@@ -33,7 +34,13 @@ fn v1(app: &TestApp, method: &str, path: &str, body: Option<&Value>) -> TestResp
 }
 
 /// A request with another advertiser key.
-fn as_key(app: &TestApp, key: &str, method: &str, path: &str, body: Option<&Value>) -> TestResponse {
+fn as_key(
+    app: &TestApp,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> TestResponse {
     let auth = bearer(key);
     let mut headers = vec![("authorization", auth.as_str())];
     let text = body.map(Value::to_string);
@@ -47,7 +54,15 @@ fn as_key(app: &TestApp, key: &str, method: &str, path: &str, body: Option<&Valu
 fn admin(app: &TestApp, method: &str, path: &str, body: Option<&Value>) -> TestResponse {
     let auth = bearer(ADMIN_TOKEN);
     let text = body.map(Value::to_string);
-    app.request(method, path, &[("authorization", &auth), ("content-type", "application/json")], text.as_deref().map(str::as_bytes))
+    app.request(
+        method,
+        path,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        text.as_deref().map(str::as_bytes),
+    )
 }
 
 fn set_billing(app: &TestApp, organization: &str) {
@@ -62,7 +77,12 @@ fn set_billing(app: &TestApp, organization: &str) {
 
 /// A second organization with billing and an advertiser key: (id, key).
 fn other_tenant(app: &TestApp) -> (String, String) {
-    let created = admin(app, "POST", "/admin/organizations", Some(&json!({"name": "Rival Corp"})));
+    let created = admin(
+        app,
+        "POST",
+        "/admin/organizations",
+        Some(&json!({"name": "Rival Corp"})),
+    );
     assert_eq!(created.status, 201, "{}", created.text());
     let id = created.json()["id"].as_str().expect("id").to_string();
     set_billing(app, &id);
@@ -97,7 +117,13 @@ fn campaign_body(name: &str) -> Value {
 
 /// Creates a campaign as `key`; returns the created campaign.
 fn create_campaign_as(app: &TestApp, key: &str, name: &str) -> Value {
-    let response = as_key(app, key, "POST", "/v1/campaigns", Some(&campaign_body(name)));
+    let response = as_key(
+        app,
+        key,
+        "POST",
+        "/v1/campaigns",
+        Some(&campaign_body(name)),
+    );
     assert_eq!(response.status, 201, "{}", response.text());
     response.json()
 }
@@ -108,9 +134,26 @@ fn create_campaign(app: &TestApp, name: &str) -> Value {
 
 /// The first ad group and ad of a campaign: (ad_group_id, ad_id).
 fn first_children(app: &TestApp, key: &str, campaign_id: &str) -> (String, String) {
-    let groups = as_key(app, key, "GET", &format!("/v1/ad_groups?campaign_id={campaign_id}"), None).json();
-    let group_id = groups["data"][0]["id"].as_str().expect("ad group").to_string();
-    let ads = as_key(app, key, "GET", &format!("/v1/ads?ad_group_id={group_id}"), None).json();
+    let groups = as_key(
+        app,
+        key,
+        "GET",
+        &format!("/v1/ad_groups?campaign_id={campaign_id}"),
+        None,
+    )
+    .json();
+    let group_id = groups["data"][0]["id"]
+        .as_str()
+        .expect("ad group")
+        .to_string();
+    let ads = as_key(
+        app,
+        key,
+        "GET",
+        &format!("/v1/ads?ad_group_id={group_id}"),
+        None,
+    )
+    .json();
     let ad_id = ads["data"][0]["id"].as_str().expect("ad").to_string();
     (group_id, ad_id)
 }
@@ -123,10 +166,19 @@ fn assert_error(response: &TestResponse, status: u16, code: &str, param: Option<
     let error = &body["error"];
     assert_eq!(error["code"], code, "{body}");
     assert_eq!(error["param"].as_str(), param, "{body}");
-    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     let kind = error["type"].as_str().expect("type");
     assert!(
-        ["invalid_request_error", "authentication_error", "rate_limit_error", "server_error"].contains(&kind),
+        [
+            "invalid_request_error",
+            "authentication_error",
+            "rate_limit_error",
+            "server_error"
+        ]
+        .contains(&kind),
         "{body}"
     );
 }

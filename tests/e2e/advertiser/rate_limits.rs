@@ -10,10 +10,18 @@ use super::{assert_error, campaign_body, v1};
 
 /// Seconds left in the current window, from `x-ratelimit-reset-requests`.
 fn seconds_to_reset(response: &adspin_e2e::TestResponse) -> u64 {
-    let reset = response.header("x-ratelimit-reset-requests").expect("reset header");
+    let reset = response
+        .header("x-ratelimit-reset-requests")
+        .expect("reset header");
     let (minutes, seconds) = match reset.split_once('m') {
-        Some((m, s)) => (m.parse::<u64>().expect("minutes"), s.trim_end_matches('s').parse::<u64>().expect("seconds")),
-        None => (0, reset.trim_end_matches('s').parse::<u64>().expect("seconds")),
+        Some((m, s)) => (
+            m.parse::<u64>().expect("minutes"),
+            s.trim_end_matches('s').parse::<u64>().expect("seconds"),
+        ),
+        None => (
+            0,
+            reset.trim_end_matches('s').parse::<u64>().expect("seconds"),
+        ),
     };
     minutes * 60 + seconds
 }
@@ -32,11 +40,18 @@ fn every_response_carries_rate_limit_headers() {
     let app = super::start();
     let response = v1(&app, "GET", "/v1/ad_account", None);
     assert_eq!(response.header("x-ratelimit-limit-requests"), Some("1000"));
-    let remaining: u32 = response.header("x-ratelimit-remaining-requests").expect("remaining").parse().expect("number");
+    let remaining: u32 = response
+        .header("x-ratelimit-remaining-requests")
+        .expect("remaining")
+        .parse()
+        .expect("number");
     assert!(remaining < 1000);
     assert!(seconds_to_reset(&response) <= 3600);
     let error = v1(&app, "GET", "/v1/campaigns/not-an-id", None);
-    assert!(error.header("x-ratelimit-remaining-requests").is_some(), "errors carry them too");
+    assert!(
+        error.header("x-ratelimit-remaining-requests").is_some(),
+        "errors carry them too"
+    );
 }
 
 #[test]
@@ -55,7 +70,11 @@ fn the_thousand_and_first_request_of_the_hour_is_refused() {
     let refused = last.unwrap_or_else(|| v1(&app, "GET", "/v1/ad_account", None));
     assert_error(&refused, 429, "rate_limit_exceeded", None);
     assert_eq!(refused.json()["error"]["type"], "rate_limit_error");
-    let retry_after: u64 = refused.header("retry-after").expect("Retry-After").parse().expect("seconds");
+    let retry_after: u64 = refused
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
     assert!((1..=3600).contains(&retry_after));
     assert_eq!(refused.header("x-ratelimit-remaining-requests"), Some("0"));
 }
@@ -68,23 +87,53 @@ fn campaign_creation_is_limited_to_sixty_an_hour_across_instances() {
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..4)
             .map(|thread| {
-                let instance = if thread % 2 == 0 { &app } else { &other_instance };
+                let instance = if thread % 2 == 0 {
+                    &app
+                } else {
+                    &other_instance
+                };
                 scope.spawn(move || {
                     (0..18)
-                        .map(|i| v1(instance, "POST", "/v1/campaigns", Some(&campaign_body(&format!("T{thread} #{i}")))).status)
+                        .map(|i| {
+                            v1(
+                                instance,
+                                "POST",
+                                "/v1/campaigns",
+                                Some(&campaign_body(&format!("T{thread} #{i}"))),
+                            )
+                            .status
+                        })
                         .collect::<Vec<u16>>()
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("thread")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("thread"))
+            .collect()
     });
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 60, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 12, "{statuses:?}");
-    let refused = v1(&other_instance, "POST", "/v1/campaigns", Some(&campaign_body("One more")));
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        60,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        12,
+        "{statuses:?}"
+    );
+    let refused = v1(
+        &other_instance,
+        "POST",
+        "/v1/campaigns",
+        Some(&campaign_body("One more")),
+    );
     assert_error(&refused, 429, "rate_limit_exceeded", None);
     assert!(refused.header("retry-after").is_some());
     // Reads are still allowed: the create limit is separate.
     assert_eq!(v1(&app, "GET", "/v1/campaigns?limit=1", None).status, 200);
-    let count = super::as_key(&app, ADVERTISER_KEY, "GET", "/v1/campaigns?limit=500", None).json()["count"].clone();
+    let count = super::as_key(&app, ADVERTISER_KEY, "GET", "/v1/campaigns?limit=500", None).json()
+        ["count"]
+        .clone();
     assert_eq!(count, 60);
 }

@@ -15,43 +15,106 @@ fn every_id_route_hides_other_organizations() {
 
     let routes: Vec<(&str, String, Option<serde_json::Value>)> = vec![
         ("GET", format!("/v1/campaigns/{campaign_id}"), None),
-        ("POST", format!("/v1/campaigns/{campaign_id}"), Some(json!({"name": "Hijacked"}))),
-        ("POST", format!("/v1/campaigns/{campaign_id}/activate"), None),
+        (
+            "POST",
+            format!("/v1/campaigns/{campaign_id}"),
+            Some(json!({"name": "Hijacked"})),
+        ),
+        (
+            "POST",
+            format!("/v1/campaigns/{campaign_id}/activate"),
+            None,
+        ),
         ("POST", format!("/v1/campaigns/{campaign_id}/pause"), None),
         ("POST", format!("/v1/campaigns/{campaign_id}/archive"), None),
         ("GET", format!("/v1/ad_groups/{group_id}"), None),
-        ("POST", format!("/v1/ad_groups/{group_id}"), Some(json!({"name": "Hijacked"}))),
+        (
+            "POST",
+            format!("/v1/ad_groups/{group_id}"),
+            Some(json!({"name": "Hijacked"})),
+        ),
         ("POST", format!("/v1/ad_groups/{group_id}/activate"), None),
         ("POST", format!("/v1/ad_groups/{group_id}/pause"), None),
         ("POST", format!("/v1/ad_groups/{group_id}/archive"), None),
         ("GET", format!("/v1/ads/{ad_id}"), None),
-        ("POST", format!("/v1/ads/{ad_id}"), Some(json!({"name": "Hijacked"}))),
+        (
+            "POST",
+            format!("/v1/ads/{ad_id}"),
+            Some(json!({"name": "Hijacked"})),
+        ),
         ("POST", format!("/v1/ads/{ad_id}/activate"), None),
         ("POST", format!("/v1/ads/{ad_id}/pause"), None),
         ("POST", format!("/v1/ads/{ad_id}/archive"), None),
     ];
     for (method, path, body) in &routes {
-        assert_error(&as_key(&app, &rival, method, path, body.as_ref()), 404, "not_found", None);
+        assert_error(
+            &as_key(&app, &rival, method, path, body.as_ref()),
+            404,
+            "not_found",
+            None,
+        );
     }
     let parent_routes: Vec<(&str, String, Option<serde_json::Value>, &str)> = vec![
-        ("GET", format!("/v1/ad_groups?campaign_id={campaign_id}"), None, "campaign_id"),
-        ("GET", format!("/v1/ads?ad_group_id={group_id}"), None, "ad_group_id"),
-        ("POST", "/v1/ad_groups".into(), Some(json!({"campaign_id": campaign_id, "name": "Intruder"})), "campaign_id"),
+        (
+            "GET",
+            format!("/v1/ad_groups?campaign_id={campaign_id}"),
+            None,
+            "campaign_id",
+        ),
+        (
+            "GET",
+            format!("/v1/ads?ad_group_id={group_id}"),
+            None,
+            "ad_group_id",
+        ),
+        (
+            "POST",
+            "/v1/ad_groups".into(),
+            Some(json!({"campaign_id": campaign_id, "name": "Intruder"})),
+            "campaign_id",
+        ),
         (
             "POST",
             "/v1/ads".into(),
-            Some(json!({"ad_group_id": group_id, "creative": {"type": "chat_card", "title": "Intruder", "body": "b", "target_url": "https://e.com"}})),
+            Some(
+                json!({"ad_group_id": group_id, "creative": {"type": "chat_card", "title": "Intruder", "body": "b", "target_url": "https://e.com"}}),
+            ),
             "ad_group_id",
         ),
     ];
     for (method, path, body, param) in &parent_routes {
-        assert_error(&as_key(&app, &rival, method, path, body.as_ref()), 404, "not_found", Some(param));
+        assert_error(
+            &as_key(&app, &rival, method, path, body.as_ref()),
+            404,
+            "not_found",
+            Some(param),
+        );
     }
-    assert_eq!(as_key(&app, &rival, "GET", "/v1/campaigns", None).json()["count"], 0);
+    assert_eq!(
+        as_key(&app, &rival, "GET", "/v1/campaigns", None).json()["count"],
+        0
+    );
     // Nothing of the owner's changed.
-    let mine = as_key(&app, ADVERTISER_KEY, "GET", &format!("/v1/campaigns/{campaign_id}"), None).json();
-    assert_eq!((mine["name"].as_str(), mine["status"].as_str()), (Some("Mine"), Some("paused")));
-    let groups = as_key(&app, ADVERTISER_KEY, "GET", &format!("/v1/ad_groups?campaign_id={campaign_id}"), None).json();
+    let mine = as_key(
+        &app,
+        ADVERTISER_KEY,
+        "GET",
+        &format!("/v1/campaigns/{campaign_id}"),
+        None,
+    )
+    .json();
+    assert_eq!(
+        (mine["name"].as_str(), mine["status"].as_str()),
+        (Some("Mine"), Some("paused"))
+    );
+    let groups = as_key(
+        &app,
+        ADVERTISER_KEY,
+        "GET",
+        &format!("/v1/ad_groups?campaign_id={campaign_id}"),
+        None,
+    )
+    .json();
     assert_eq!(groups["count"], 1);
 }
 

@@ -5,14 +5,17 @@ use serde_json::json;
 use adspin_e2e::TestApp;
 use adspin_e2e::demo::ADVERTISER_KEY;
 
-use super::{as_key, assert_error, bearer, create_campaign, first_children, other_tenant, start, v1};
+use super::{
+    as_key, assert_error, bearer, create_campaign, first_children, other_tenant, start, v1,
+};
 
 /// A valid 1×1 PNG.
 const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
-    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
-    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
 ];
 
 fn upload_as(app: &TestApp, key: &str, part_name: &str, bytes: &[u8]) -> adspin_e2e::TestResponse {
@@ -26,7 +29,10 @@ fn upload_as(app: &TestApp, key: &str, part_name: &str, bytes: &[u8]) -> adspin_
     app.request(
         "POST",
         "/v1/upload",
-        &[("authorization", &auth), ("content-type", "multipart/form-data; boundary=b0und")],
+        &[
+            ("authorization", &auth),
+            ("content-type", "multipart/form-data; boundary=b0und"),
+        ],
         Some(&body),
     )
 }
@@ -40,13 +46,24 @@ fn an_image_is_stored_and_served_at_a_stable_public_url() {
     let app = start();
     let response = upload(&app, PNG);
     assert_eq!(response.status, 201, "{}", response.text());
-    let file_id = response.json()["file_id"].as_str().expect("file_id").to_string();
-    assert!(file_id.starts_with("uploads/") && file_id.ends_with(".png"), "sniffed, not the declared gif: {file_id}");
+    let file_id = response.json()["file_id"]
+        .as_str()
+        .expect("file_id")
+        .to_string();
+    assert!(
+        file_id.starts_with("uploads/") && file_id.ends_with(".png"),
+        "sniffed, not the declared gif: {file_id}"
+    );
     let served = app.get(&format!("/files/{file_id}"));
     assert_eq!(served.status, 200);
     assert_eq!(served.header("content-type"), Some("image/png"));
     assert_eq!(served.body, PNG);
-    assert!(served.header("cache-control").expect("cache").contains("immutable"));
+    assert!(
+        served
+            .header("cache-control")
+            .expect("cache")
+            .contains("immutable")
+    );
 
     let campaign = create_campaign(&app, "With image");
     let (_, ad_id) = first_children(&app, ADVERTISER_KEY, campaign["id"].as_str().expect("id"));
@@ -54,11 +71,16 @@ fn an_image_is_stored_and_served_at_a_stable_public_url() {
         &app,
         "POST",
         &format!("/v1/ads/{ad_id}"),
-        Some(&json!({"creative": {"type": "chat_card", "title": "With a picture", "body": "Look", "target_url": "https://e.com",
-                                  "file_id": file_id}})),
+        Some(
+            &json!({"creative": {"type": "chat_card", "title": "With a picture", "body": "Look", "target_url": "https://e.com",
+                                  "file_id": file_id}}),
+        ),
     );
     assert_eq!(updated.status, 200, "{}", updated.text());
-    let image_url = updated.json()["creative"]["image_url"].as_str().expect("image_url").to_string();
+    let image_url = updated.json()["creative"]["image_url"]
+        .as_str()
+        .expect("image_url")
+        .to_string();
     assert_eq!(image_url, format!("{}/files/{file_id}", app.base_url()));
 }
 
@@ -66,22 +88,45 @@ fn an_image_is_stored_and_served_at_a_stable_public_url() {
 fn uploads_are_checked_by_their_bytes() {
     let app = start();
     let gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
-    assert_error(&upload(&app, gif), 400, "unsupported_mimetype", Some("file"));
-    assert_error(&upload(&app, b"definitely not an image"), 400, "invalid_file", Some("file"));
+    assert_error(
+        &upload(&app, gif),
+        400,
+        "unsupported_mimetype",
+        Some("file"),
+    );
+    assert_error(
+        &upload(&app, b"definitely not an image"),
+        400,
+        "invalid_file",
+        Some("file"),
+    );
     assert_error(&upload(&app, &PNG[..24]), 400, "invalid_file", Some("file"));
     let mut huge = PNG.to_vec();
     huge.resize(5 * 1024 * 1024 + 1, 0);
     assert_error(&upload(&app, &huge), 400, "file_too_large", Some("file"));
-    assert_error(&upload_as(&app, ADVERTISER_KEY, "picture", PNG), 400, "invalid_value", Some("file"));
+    assert_error(
+        &upload_as(&app, ADVERTISER_KEY, "picture", PNG),
+        400,
+        "invalid_value",
+        Some("file"),
+    );
     let auth = bearer(ADVERTISER_KEY);
     let by_url = app.request(
         "POST",
         "/v1/upload",
-        &[("authorization", &auth), ("content-type", "application/json")],
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
         Some(br#"{"image_url":"http://169.254.169.254/latest/meta-data"}"#),
     );
     assert_error(&by_url, 400, "invalid_image_url", Some("image_url"));
-    let plain = app.request("POST", "/v1/upload", &[("authorization", &auth), ("content-type", "text/plain")], Some(PNG));
+    let plain = app.request(
+        "POST",
+        "/v1/upload",
+        &[("authorization", &auth), ("content-type", "text/plain")],
+        Some(PNG),
+    );
     assert_error(&plain, 400, "invalid_value", Some("file"));
 }
 
@@ -89,15 +134,20 @@ fn uploads_are_checked_by_their_bytes() {
 fn an_upload_of_another_organization_cannot_be_used() {
     let app = start();
     let (_, rival) = other_tenant(&app);
-    let theirs = upload_as(&app, &rival, "file", PNG).json()["file_id"].as_str().expect("file_id").to_string();
+    let theirs = upload_as(&app, &rival, "file", PNG).json()["file_id"]
+        .as_str()
+        .expect("file_id")
+        .to_string();
     let campaign = create_campaign(&app, "Mine");
     let (group_id, _) = first_children(&app, ADVERTISER_KEY, campaign["id"].as_str().expect("id"));
     let response = v1(
         &app,
         "POST",
         "/v1/ads",
-        Some(&json!({"ad_group_id": group_id, "creative": {"type": "chat_card", "title": "Borrowed", "body": "b",
-                                                           "target_url": "https://e.com", "file_id": theirs}})),
+        Some(
+            &json!({"ad_group_id": group_id, "creative": {"type": "chat_card", "title": "Borrowed", "body": "b",
+                                                           "target_url": "https://e.com", "file_id": theirs}}),
+        ),
     );
     assert_error(&response, 400, "invalid_value", Some("creative.file_id"));
     let _ = as_key(&app, &rival, "GET", "/v1/ad_account", None);
@@ -106,6 +156,10 @@ fn an_upload_of_another_organization_cannot_be_used() {
 #[test]
 fn unknown_files_are_404() {
     let app = start();
-    assert_eq!(app.get("/files/uploads/2026/01/0123456789abcdef0123456789abcdef.png").status, 404);
+    assert_eq!(
+        app.get("/files/uploads/2026/01/0123456789abcdef0123456789abcdef.png")
+            .status,
+        404
+    );
     assert_eq!(app.get("/files/../../etc/passwd").status, 404);
 }
