@@ -21,5 +21,6 @@ pub mod pagination;
 pub mod rate_limit;
 pub mod s2s;
 pub mod ssp;
+pub mod thrad_dsp;
 pub mod time;
 pub mod web;

@@ -13,3 +13,5 @@ pub const PARTNER_TOKEN: &str = "pt_demo_3a5c7e9b1d2f4a6c8e0b2d4f6a8c1e3b";
 pub const ADMIN_TOKEN: &str = "adm_test_token_0123456789";
 /// The dashboard token secret the tests start the app with.
 pub const DASHBOARD_JWT_SECRET: &str = "test-dashboard-secret";
+/// The tracking secret the tests start the app with.
+pub const TRACKING_SECRET: &str = "test-tracking-secret";

@@ -1,4 +1,4 @@
-//! The SSP surface envelope: every bid-request response, success or error,
+//! The SSP response envelope: every bid-request response, success or error,
 //! is `{requestId, timestamp, totalTime, status, message, data: {bid},
 //! error}`.
 
@@ -87,6 +87,11 @@ impl SspError {
     /// 500: render failure or an internal error (no internal detail).
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "HTTPException", message)
+    }
+
+    /// 405: the endpoint takes another method.
+    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+        Self::new(405, "HTTPException", message)
     }
 
     /// 501: a feature that is not available.

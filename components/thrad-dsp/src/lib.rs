@@ -1,0 +1,111 @@
+//! The internal DSP (`thrad_dsp`), reachable only by service chaining from
+//! the SSP: `POST /bid` and `POST /render-ad` of the DSP protocol.
+
+use serde_json::json;
+use shared::db::spin::SpinDb;
+use shared::ssp::dsp::RenderedAd;
+use shared::thrad_dsp::relevance::Conversation;
+use shared::thrad_dsp::{BidRequestView, RenderRequest, bid, demand};
+use shared::time::UnixSeconds;
+use shared::web::{Request, Response, header, json_response};
+use spin_sdk::variables;
+
+#[expect(
+    unsafe_code,
+    reason = "the Spin SDK's export macro emits the component's unsafe ABI glue"
+)]
+mod export {
+    #[spin_sdk::http_component]
+    fn handle(request: super::Request) -> super::Response {
+        super::route(request)
+    }
+}
+
+fn route(request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    let outcome = match (request.method().as_str(), path.as_str()) {
+        ("POST", "/bid") => bid_for(&request),
+        ("POST", "/render-ad") => render(&request),
+        _ => Ok(json_response(404, &json!({ "error": "not found" }))),
+    };
+    outcome.unwrap_or_else(|error| {
+        eprintln!("thrad-dsp: {error}");
+        json_response(500, &json!({ "error": "internal error" }))
+    })
+}
+
+fn secret() -> Vec<u8> {
+    variables::get("tracking_secret")
+        .unwrap_or_default()
+        .into_bytes()
+}
+
+/// Where images are served: the SSP's public address (forwarded on the
+/// chained request), the `public_base_url` variable, or localhost.
+fn files_base_url(request: &Request) -> String {
+    if let (Some(proto), Some(host)) = (
+        header(request, "x-forwarded-proto"),
+        header(request, "x-forwarded-host"),
+    ) {
+        return format!("{proto}://{host}");
+    }
+    variables::get("public_base_url")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "http://localhost".to_string())
+}
+
+fn no_bid() -> Response {
+    let mut response = json_response(204, &());
+    response.body_mut().clear();
+    response
+}
+
+fn bid_for(request: &Request) -> Result<Response, String> {
+    let Ok(view) = serde_json::from_slice::<BidRequestView>(request.body()) else {
+        return Ok(json_response(
+            400,
+            &json!({ "error": "invalid bid request" }),
+        ));
+    };
+    let db = SpinDb::open_default().map_err(|e| e.to_string())?;
+    let now = UnixSeconds::now();
+    let candidates = demand::candidates(&db, now).map_err(|e| e.to_string())?;
+    let conversation = Conversation::new(&view.messages());
+    let Some(best) = demand::best(&candidates, &conversation, view.country_code.as_deref()) else {
+        return Ok(no_bid());
+    };
+    let Some(ad) =
+        demand::ad_for(&db, best, view.config.max_headline_chars).map_err(|e| e.to_string())?
+    else {
+        return Ok(no_bid());
+    };
+    let image_enabled = view.config.image_enabled.unwrap_or(true);
+    let Some(ad_data) = bid::rendered(&ad, &files_base_url(request), image_enabled) else {
+        return Ok(no_bid());
+    };
+    Ok(json_response(
+        200,
+        &bid::bid_response(&ad, best.max_bid, &ad_data, &secret(), now),
+    ))
+}
+
+fn render(request: &Request) -> Result<Response, String> {
+    let not_found = || json_response(404, &json!({ "error": "bid not found or expired" }));
+    let Ok(render) = serde_json::from_slice::<RenderRequest>(request.body()) else {
+        return Ok(json_response(400, &json!({ "error": "bidId is required" })));
+    };
+    let now = UnixSeconds::now();
+    let Some((ad_id, _price)) = bid::redeem(&render.bid_id, &secret(), now) else {
+        return Ok(not_found());
+    };
+    let db = SpinDb::open_default().map_err(|e| e.to_string())?;
+    let Some(ad) = demand::serving_ad(&db, ad_id, now).map_err(|e| e.to_string())? else {
+        return Ok(not_found());
+    };
+    let rendered: Option<RenderedAd> = bid::rendered(&ad, &files_base_url(request), true);
+    Ok(match rendered {
+        Some(ad) => json_response(200, &json!({ "data": ad })),
+        None => not_found(),
+    })
+}

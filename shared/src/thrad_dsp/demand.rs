@@ -1,0 +1,142 @@
+//! The demand that can serve now: ad groups of active, approved campaigns
+//! inside their schedule with budget left for one more impression, and
+//! their ads.
+
+use crate::advertiser::creative::Creative;
+use crate::db::{Database, DbError};
+use crate::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
+use crate::money::Micros;
+use crate::time::UnixSeconds;
+
+use super::relevance::{Conversation, THRESHOLD};
+
+/// An ad group that may bid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub ad_group_id: AdGroupId,
+    pub campaign_id: CampaignId,
+    pub organization_id: OrganizationId,
+    pub context_hints: Vec<String>,
+    pub max_bid: Micros,
+    pub countries: Vec<String>,
+}
+
+/// An ad chosen to bid, with what the bid response shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServingAd {
+    pub ad_id: AdId,
+    pub ad_group_id: AdGroupId,
+    pub campaign_id: CampaignId,
+    pub organization_id: OrganizationId,
+    pub advertiser: String,
+    pub creative: Creative,
+}
+
+/// Ad groups that can serve at `now` (the relevance check comes after).
+pub fn candidates(db: &impl Database, now: UnixSeconds) -> Result<Vec<Candidate>, DbError> {
+    let rows = db.execute(
+        "SELECT g.id, g.campaign_id, g.organization_id, g.context_hints, g.max_bid_micros, c.target_countries
+         FROM ad_groups g JOIN campaigns c ON c.id = g.campaign_id
+         WHERE c.status = 'active' AND c.review_status = 'approved' AND g.status = 'active'
+           AND g.creative_type = 'chat_card' AND g.max_bid_micros IS NOT NULL
+           AND c.start_time <= ?1 AND (c.end_time IS NULL OR c.end_time > ?1)
+           AND c.spent_micros + g.max_bid_micros / 1000 <= c.lifetime_spend_limit_micros
+           AND EXISTS (SELECT 1 FROM ads a WHERE a.ad_group_id = g.id AND a.status = 'active')",
+        &[now.get().into()],
+    )?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            Some(Candidate {
+                ad_group_id: row.text(0).and_then(AdGroupId::parse)?,
+                campaign_id: row.text(1).and_then(CampaignId::parse)?,
+                organization_id: row.text(2).and_then(OrganizationId::parse)?,
+                context_hints: serde_json::from_str(row.text(3)?).ok()?,
+                max_bid: Micros::new(row.integer(4)?),
+                countries: serde_json::from_str(row.text(5)?).ok()?,
+            })
+        })
+        .collect())
+}
+
+/// The best relevant candidate for a conversation from `country`: the
+/// highest bid, then the best fit. A geo-targeted campaign needs a known
+/// country inside its targeting.
+pub fn best<'a>(
+    candidates: &'a [Candidate],
+    conversation: &Conversation,
+    country: Option<&str>,
+) -> Option<&'a Candidate> {
+    candidates
+        .iter()
+        .filter(|c| {
+            c.countries.is_empty()
+                || country.is_some_and(|code| c.countries.iter().any(|t| t == code))
+        })
+        .map(|c| (c, conversation.score(&c.context_hints)))
+        .filter(|(_, score)| *score >= THRESHOLD)
+        .max_by(|(a, sa), (b, sb)| a.max_bid.cmp(&b.max_bid).then(sa.total_cmp(sb)))
+        .map(|(c, _)| c)
+}
+
+/// An active ad of the ad group whose headline fits `max_headline_chars`
+/// (the oldest first, so serving is predictable).
+pub fn ad_for(
+    db: &impl Database,
+    candidate: &Candidate,
+    max_headline_chars: Option<i64>,
+) -> Result<Option<ServingAd>, DbError> {
+    let rows = db.execute(
+        "SELECT a.id, a.creative, o.name FROM ads a JOIN organizations o ON o.id = a.organization_id
+         WHERE a.ad_group_id = ?1 AND a.status = 'active' ORDER BY a.seq",
+        &[candidate.ad_group_id.to_string().into()],
+    )?;
+    Ok(rows.iter().find_map(|row| {
+        let creative: Creative = serde_json::from_str(row.text(1)?).ok()?;
+        let Creative::ChatCard { title, .. } = &creative else {
+            return None;
+        };
+        let fits = max_headline_chars
+            .is_none_or(|max| i64::try_from(title.chars().count()).unwrap_or(i64::MAX) <= max);
+        if !fits {
+            return None;
+        }
+        Some(ServingAd {
+            ad_id: row.text(0).and_then(AdId::parse)?,
+            ad_group_id: candidate.ad_group_id,
+            campaign_id: candidate.campaign_id,
+            organization_id: candidate.organization_id,
+            advertiser: row.text(2).unwrap_or_default().to_string(),
+            creative,
+        })
+    }))
+}
+
+/// Loads an ad that is still able to serve (for the render call).
+pub fn serving_ad(
+    db: &impl Database,
+    ad_id: AdId,
+    now: UnixSeconds,
+) -> Result<Option<ServingAd>, DbError> {
+    let Some(row) = db.query_row(
+        "SELECT a.id, a.ad_group_id, a.campaign_id, a.organization_id, a.creative, o.name
+         FROM ads a JOIN ad_groups g ON g.id = a.ad_group_id JOIN campaigns c ON c.id = a.campaign_id
+              JOIN organizations o ON o.id = a.organization_id
+         WHERE a.id = ?1 AND a.status = 'active' AND g.status = 'active' AND c.status = 'active'
+           AND c.review_status = 'approved' AND c.start_time <= ?2 AND (c.end_time IS NULL OR c.end_time > ?2)",
+        &[ad_id.to_string().into(), now.get().into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok((|| {
+        Some(ServingAd {
+            ad_id: row.text(0).and_then(AdId::parse)?,
+            ad_group_id: row.text(1).and_then(AdGroupId::parse)?,
+            campaign_id: row.text(2).and_then(CampaignId::parse)?,
+            organization_id: row.text(3).and_then(OrganizationId::parse)?,
+            creative: serde_json::from_str(row.text(4)?).ok()?,
+            advertiser: row.text(5).unwrap_or_default().to_string(),
+        })
+    })())
+}
