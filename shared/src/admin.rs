@@ -84,6 +84,11 @@ fn route(
         ("GET", ["admin", "campaigns"]) => {
             list_campaigns_for_review(db, &Query::from_request(request))
         }
+        ("GET", ["admin", "publishers", id]) => find_publisher(db, id),
+        ("PUT", ["admin", "publishers", id]) => set_publisher(db, id, body, now),
+        ("GET", ["admin", "dsps"]) => list_dsps(db),
+        ("PUT", ["admin", "dsps", id]) => set_dsp(db, id, body, now),
+        ("DELETE", ["admin", "dsps", id]) => delete_dsp(db, id),
         ("POST", ["admin", "campaigns", id, "approve"]) => {
             review(db, id, ReviewStatus::Approved, now)
         }
@@ -327,6 +332,236 @@ fn list_campaigns_for_review(db: &impl Database, query: &Query) -> Outcome {
         200,
         json!({ "object": "list", "data": data, "count": data.len() }),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublisherSettings {
+    #[serde(default)]
+    allowed_origins: Option<Vec<String>>,
+    #[serde(default)]
+    rate_limit_per_second: Option<i64>,
+    #[serde(default)]
+    floor_cpm_micros: Option<i64>,
+    #[serde(default)]
+    ad_offset: Option<i64>,
+    #[serde(default)]
+    max_frequency: Option<i64>,
+    #[serde(default, deserialize_with = "fields::nullable")]
+    max_headline_chars: Option<Option<i64>>,
+    #[serde(default)]
+    image_enabled: Option<bool>,
+}
+
+const PUBLISHER_DEFAULTS: &str = "INSERT OR IGNORE INTO publishers (organization_id, created_at, updated_at) VALUES (?1, ?2, ?2)";
+
+fn publisher_view(db: &impl Database, organization: OrganizationId) -> Result<Value, ApiError> {
+    let row = db
+        .query_row(
+            "SELECT allowed_origins, rate_limit_per_second, floor_cpm_micros, ad_offset, max_frequency,
+                    max_headline_chars, image_enabled
+             FROM publishers WHERE organization_id = ?1",
+            &[organization.to_string().into()],
+        )?
+        .ok_or_else(ApiError::internal)?;
+    let origins: Value = serde_json::from_str(row.text(0).unwrap_or("[]")).unwrap_or(Value::Null);
+    Ok(json!({
+        "organization_id": organization.to_string(),
+        "allowed_origins": origins,
+        "rate_limit_per_second": row.integer(1),
+        "floor_cpm_micros": row.integer(2),
+        "ad_offset": row.integer(3),
+        "max_frequency": row.integer(4),
+        "max_headline_chars": row.integer(5),
+        "image_enabled": row.integer(6) == Some(1),
+    }))
+}
+
+fn find_publisher(db: &impl Database, id: &str) -> Outcome {
+    let (organization, _) = load_organization(db, id)?;
+    db.execute(
+        PUBLISHER_DEFAULTS,
+        &[
+            organization.to_string().into(),
+            UnixSeconds::now().get().into(),
+        ],
+    )?;
+    Ok((200, publisher_view(db, organization)?))
+}
+
+/// Sets a publisher's settings; fields left out keep their value.
+fn set_publisher(db: &impl Database, id: &str, body: &[u8], now: UnixSeconds) -> Outcome {
+    let settings: PublisherSettings = parse_json(body)?;
+    let (organization, _) = load_organization(db, id)?;
+    if let Some(origins) = &settings.allowed_origins {
+        for (index, origin) in origins.iter().enumerate() {
+            let param = format!("allowed_origins[{index}]");
+            let wildcard = origin.replacen("://*.", "://wildcard.", 1);
+            if origin != "*"
+                && url::Url::parse(&wildcard)
+                    .map_or(true, |u| u.path() != "/" || u.query().is_some())
+            {
+                return Err(ApiError::invalid_value(
+                    param,
+                    "Origins are scheme://host[:port] (a leading *. is allowed), or *.",
+                ));
+            }
+        }
+    }
+    let checks = [
+        (
+            "rate_limit_per_second",
+            settings.rate_limit_per_second,
+            1,
+            100_000,
+        ),
+        (
+            "floor_cpm_micros",
+            settings.floor_cpm_micros,
+            0,
+            1_000_000_000,
+        ),
+        ("ad_offset", settings.ad_offset, 0, 1_000),
+        ("max_frequency", settings.max_frequency, 0, 1_000),
+        (
+            "max_headline_chars",
+            settings.max_headline_chars.flatten(),
+            30,
+            1_000,
+        ),
+    ];
+    for (param, value, min, max) in checks {
+        if let Some(value) = value
+            && !(min..=max).contains(&value)
+        {
+            return Err(ApiError::invalid_value(
+                param,
+                format!("{param} must be between {min} and {max}."),
+            ));
+        }
+    }
+    let org = organization.to_string();
+    db.execute(PUBLISHER_DEFAULTS, &[org.as_str().into(), now.get().into()])?;
+    db.execute(
+        "UPDATE publishers SET
+             allowed_origins = COALESCE(?2, allowed_origins),
+             rate_limit_per_second = COALESCE(?3, rate_limit_per_second),
+             floor_cpm_micros = COALESCE(?4, floor_cpm_micros),
+             ad_offset = COALESCE(?5, ad_offset),
+             max_frequency = COALESCE(?6, max_frequency),
+             max_headline_chars = CASE WHEN ?7 THEN ?8 ELSE max_headline_chars END,
+             image_enabled = COALESCE(?9, image_enabled),
+             updated_at = ?10
+         WHERE organization_id = ?1",
+        &[
+            org.as_str().into(),
+            settings
+                .allowed_origins
+                .map(|o| serde_json::to_string(&o).unwrap_or_else(|_| "[]".into()))
+                .into(),
+            settings.rate_limit_per_second.into(),
+            settings.floor_cpm_micros.into(),
+            settings.ad_offset.into(),
+            settings.max_frequency.into(),
+            settings.max_headline_chars.is_some().into(),
+            settings.max_headline_chars.flatten().into(),
+            settings.image_enabled.into(),
+            now.get().into(),
+        ],
+    )?;
+    Ok((200, publisher_view(db, organization)?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DspSettings {
+    name: String,
+    bid_url: String,
+    #[serde(default)]
+    render_url: Option<String>,
+    #[serde(default)]
+    auth_token: Option<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    timeout_ms: Option<i64>,
+}
+
+fn dsp_view(row: &crate::db::Row) -> Value {
+    json!({
+        "id": row.text(0), "name": row.text(1), "bid_url": row.text(2), "render_url": row.text(3),
+        "has_auth_token": row.text(4).is_some(), "enabled": row.integer(5) == Some(1), "timeout_ms": row.integer(6),
+    })
+}
+
+const DSP_COLUMNS: &str = "id, name, bid_url, render_url, auth_token, enabled, timeout_ms";
+
+fn list_dsps(db: &impl Database) -> Outcome {
+    let rows = db.execute(&format!("SELECT {DSP_COLUMNS} FROM dsps ORDER BY id"), &[])?;
+    let data: Vec<Value> = rows.iter().map(dsp_view).collect();
+    Ok((
+        200,
+        json!({ "object": "list", "data": data, "count": data.len() }),
+    ))
+}
+
+/// Registers or replaces a DSP. Its auth token is write-only.
+fn set_dsp(db: &impl Database, id: &str, body: &[u8], now: UnixSeconds) -> Outcome {
+    let settings: DspSettings = parse_json(body)?;
+    let valid_id = (2..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid_id {
+        return Err(ApiError::invalid_value(
+            "id",
+            "A DSP id is 2 to 64 lowercase letters, digits or underscores.",
+        ));
+    }
+    fields::text("name", &settings.name, 1, 100)?;
+    fields::url("bid_url", &settings.bid_url)?;
+    if let Some(render_url) = &settings.render_url {
+        fields::url("render_url", render_url)?;
+    }
+    let timeout = settings.timeout_ms.unwrap_or(3000);
+    if !(10..=10_000).contains(&timeout) {
+        return Err(ApiError::invalid_value(
+            "timeout_ms",
+            "timeout_ms must be between 10 and 10000.",
+        ));
+    }
+    db.execute(
+        "INSERT INTO dsps (id, name, bid_url, render_url, auth_token, enabled, timeout_ms, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, bid_url = excluded.bid_url,
+             render_url = excluded.render_url, auth_token = excluded.auth_token, enabled = excluded.enabled,
+             timeout_ms = excluded.timeout_ms, updated_at = excluded.updated_at",
+        &[
+            id.into(),
+            settings.name.into(),
+            settings.bid_url.into(),
+            settings.render_url.into(),
+            settings.auth_token.into(),
+            settings.enabled.unwrap_or(true).into(),
+            timeout.into(),
+            now.get().into(),
+        ],
+    )?;
+    let row = db
+        .query_row(
+            &format!("SELECT {DSP_COLUMNS} FROM dsps WHERE id = ?1"),
+            &[id.into()],
+        )?
+        .ok_or_else(ApiError::internal)?;
+    Ok((200, dsp_view(&row)))
+}
+
+fn delete_dsp(db: &impl Database, id: &str) -> Outcome {
+    let deleted = db.execute("DELETE FROM dsps WHERE id = ?1 RETURNING id", &[id.into()])?;
+    if deleted.is_empty() {
+        return Err(ApiError::not_found("DSP", id));
+    }
+    Ok((200, json!({ "id": id, "deleted": true })))
 }
 
 /// Approves or rejects a campaign; its ads inherit the review. A rejected

@@ -4,3 +4,4 @@
 mod advertiser;
 mod app;
 mod host;
+mod ssp;

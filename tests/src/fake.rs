@@ -144,15 +144,26 @@ fn serve(stream: TcpStream, handler: &Handler, requests: &Mutex<Vec<FakeRequest>
             headers.push((name.trim().to_string(), value.trim().to_string()));
         }
     }
-    let length = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked {
+        match read_chunked(&mut reader) {
+            Some(body) => body,
+            None => return,
+        }
+    } else {
+        let length = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        body
+    };
     let request = FakeRequest {
         method,
         path,
@@ -177,4 +188,27 @@ fn serve(stream: TcpStream, handler: &Handler, requests: &Mutex<Vec<FakeRequest>
     let _ = writer.write_all(head.as_bytes());
     let _ = writer.write_all(&response.body);
     let _ = writer.flush();
+}
+
+/// Reads a `Transfer-Encoding: chunked` body.
+fn read_chunked(reader: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size_line = String::new();
+        reader.read_line(&mut size_line).ok()?;
+        let size = usize::from_str_radix(size_line.trim().split(';').next()?, 16).ok()?;
+        if size == 0 {
+            // Trailers, then the final empty line.
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).ok()? == 0 || line.trim().is_empty() {
+                    return Some(body);
+                }
+            }
+        }
+        let mut chunk = vec![0; size + 2];
+        reader.read_exact(&mut chunk).ok()?;
+        chunk.truncate(size);
+        body.extend_from_slice(&chunk);
+    }
 }

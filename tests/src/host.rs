@@ -58,6 +58,10 @@ impl HostLaunch {
                 "dashboard_jwt_secret={}",
                 crate::demo::DASHBOARD_JWT_SECRET
             ))
+            .arg("--variable")
+            .arg(format!("tracking_secret={}", crate::demo::TRACKING_SECRET))
+            .arg("--variable")
+            .arg("dsp_allowed_hosts=http://127.0.0.1:*")
     }
 
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
