@@ -74,6 +74,18 @@ CREATE TABLE IF NOT EXISTS ads (
 );
 CREATE INDEX IF NOT EXISTS ads_by_ad_group ON ads (ad_group_id, seq);
 
+-- The words of each context hint of each ad group, so the internal DSP finds
+-- the ad groups with a hint fully present in a conversation without
+-- scanning them all.
+CREATE TABLE IF NOT EXISTS ad_group_hint_words (
+    word        TEXT    NOT NULL, -- lowercase, singular (see shared::thrad_dsp::relevance::words)
+    ad_group_id TEXT    NOT NULL REFERENCES ad_groups(id),
+    hint        INTEGER NOT NULL, -- position of the hint in context_hints
+    hint_words  INTEGER NOT NULL, -- how many distinct words the hint has
+    PRIMARY KEY (word, ad_group_id, hint)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ad_group_hint_words_by_group ON ad_group_hint_words (ad_group_id);
+
 -- Uploaded creative images, served publicly at /files/<file_id>.
 CREATE TABLE IF NOT EXISTS uploads (
     file_id         TEXT    PRIMARY KEY, -- uploads/<yyyy>/<mm>/<32 hex>.<ext>

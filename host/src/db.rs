@@ -16,6 +16,20 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 
 /// How long a statement waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pause between attempts to take a lock held by another connection.
+const BUSY_RETRY: Duration = Duration::from_micros(50);
+
+/// Waits for a lock another connection holds, in short steps: SQLite's own
+/// busy handler sleeps in steps of up to 100 ms, which turns brief write
+/// contention into long tail latency. Gives up after [`BUSY_TIMEOUT`].
+fn wait_for_lock(attempts: i32) -> bool {
+    let waited = BUSY_RETRY * u32::try_from(attempts).unwrap_or(u32::MAX);
+    if waited >= BUSY_TIMEOUT {
+        return false;
+    }
+    std::thread::sleep(BUSY_RETRY);
+    true
+}
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
 /// Idle connections kept open per database.
@@ -49,7 +63,7 @@ impl Database {
     fn connect(&self) -> Result<Connection> {
         let conn = Connection::open(&self.path)
             .with_context(|| format!("cannot open SQLite database {}", self.path.display()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_handler(Some(wait_for_lock))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

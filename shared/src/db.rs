@@ -87,6 +87,11 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// True when a CHECK constraint mentioning `column` rejected a write.
+    pub fn is_check_violation(&self, column: &str) -> bool {
+        matches!(self, Self::Statement(message) if message.contains("CHECK constraint failed") && message.contains(column))
+    }
+
     /// True when a UNIQUE or PRIMARY KEY constraint rejected a write.
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Self::Statement(message) if message.contains("UNIQUE constraint failed"))

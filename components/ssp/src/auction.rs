@@ -8,8 +8,6 @@ use http::HeaderValue;
 use serde_json::{Value, json};
 use shared::api_keys::Environment;
 use shared::db::spin::SpinDb;
-use shared::db::{Database, DbError};
-use shared::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
 use shared::money::Micros;
 use shared::rate_limit::Usage;
 use shared::ssp::auction::{Candidate, rank};
@@ -337,36 +335,24 @@ impl Auction<'_> {
         self.publisher.environment == Environment::Production && self.bid_request.production
     }
 
-    /// The platform demand behind an internal DSP's bid.
-    fn demand_of(&self, offer: &Offer) -> Result<Option<Demand>, DbError> {
+    /// The platform demand behind an internal DSP's bid (its signed bid id
+    /// names it).
+    fn demand_of(&self, offer: &Offer) -> Option<Demand> {
         if offer.dsp.id != thrad_dsp::DSP_ID {
-            return Ok(None);
+            return None;
         }
-        let Some((ad_id, _)) = thrad_dsp::bid::redeem(
+        thrad_dsp::bid::redeem(
             &offer.bid_id,
             &settings::tracking_secret(),
             UnixSeconds::now(),
-        ) else {
-            return Ok(None);
-        };
-        let row = self.db.query_row(
-            "SELECT organization_id, campaign_id, ad_group_id, id FROM ads WHERE id = ?1",
-            &[ad_id.to_string().into()],
-        )?;
-        Ok(row.and_then(|row| {
-            Some(Demand {
-                organization_id: row.text(0).and_then(OrganizationId::parse)?,
-                campaign_id: row.text(1).and_then(CampaignId::parse)?,
-                ad_group_id: row.text(2).and_then(AdGroupId::parse)?,
-                ad_id: row.text(3).and_then(AdId::parse)?,
-            })
-        }))
+        )
+        .map(|redeemed| redeemed.demand)
     }
 
     /// Records the impression and builds the bid shown to the publisher;
     /// `None` when the campaign cannot pay for it.
     fn serve(&self, offer: &Offer, creative: &RenderedAd) -> Result<Option<Value>, SspError> {
-        let demand = self.demand_of(offer)?;
+        let demand = self.demand_of(offer);
         let impression_id = uuid::Uuid::new_v4().to_string();
         let impression = Impression {
             id: &impression_id,

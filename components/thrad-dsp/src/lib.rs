@@ -70,8 +70,9 @@ fn bid_for(request: &Request) -> Result<Response, String> {
     };
     let db = SpinDb::open_default().map_err(|e| e.to_string())?;
     let now = UnixSeconds::now();
-    let candidates = demand::candidates(&db, now).map_err(|e| e.to_string())?;
     let conversation = Conversation::new(&view.messages());
+    let candidates =
+        demand::candidates(&db, now, &conversation.words()).map_err(|e| e.to_string())?;
     let Some(best) = demand::best(&candidates, &conversation, view.country_code.as_deref()) else {
         return Ok(no_bid());
     };
@@ -96,11 +97,13 @@ fn render(request: &Request) -> Result<Response, String> {
         return Ok(json_response(400, &json!({ "error": "bidId is required" })));
     };
     let now = UnixSeconds::now();
-    let Some((ad_id, _price)) = bid::redeem(&render.bid_id, &secret(), now) else {
+    let Some(redeemed) = bid::redeem(&render.bid_id, &secret(), now) else {
         return Ok(not_found());
     };
     let db = SpinDb::open_default().map_err(|e| e.to_string())?;
-    let Some(ad) = demand::serving_ad(&db, ad_id, now).map_err(|e| e.to_string())? else {
+    let Some(ad) =
+        demand::serving_ad(&db, redeemed.demand.ad_id, now).map_err(|e| e.to_string())?
+    else {
         return Ok(not_found());
     };
     let rendered: Option<RenderedAd> = bid::rendered(&ad, &files_base_url(request), true);

@@ -293,7 +293,13 @@ pub fn update_ad_group<D: Database>(
         group.status = status.for_child();
     }
     group.updated_at = ctx.now.get();
-    store::update_ad_group(ctx.db, ctx.caller.organization_id, &group)?;
+    transaction(ctx.db, || {
+        store::update_ad_group(ctx.db, ctx.caller.organization_id, &group)?;
+        if request.context_hints.is_some() {
+            store::index_keywords(ctx.db, group.id, &group.context_hints)?;
+        }
+        Ok::<(), ApiError>(())
+    })?;
     respond(200, &group.resource())
 }
 

@@ -505,7 +505,7 @@ pub fn insert_ad_group(
             g.updated_at.into(),
         ],
     )?;
-    Ok(())
+    index_keywords(db, g.id, &g.context_hints)
 }
 
 pub fn update_ad_group(
@@ -564,6 +564,48 @@ pub fn update_ad(db: &impl Database, organization: OrganizationId, a: &Ad) -> Re
             a.id.to_string().into(),
             organization.to_string().into(),
         ],
+    )?;
+    Ok(())
+}
+
+/// Replaces the hint-word index of an ad group with the words of its
+/// hints (call inside the transaction that writes the hints).
+pub fn index_keywords(
+    db: &impl Database,
+    ad_group: AdGroupId,
+    hints: &[String],
+) -> Result<(), DbError> {
+    let id = ad_group.to_string();
+    db.execute(
+        "DELETE FROM ad_group_hint_words WHERE ad_group_id = ?1",
+        &[id.as_str().into()],
+    )?;
+    let mut rows: Vec<(String, i64, i64)> = Vec::new();
+    for (index, hint) in hints.iter().enumerate() {
+        let mut words: Vec<String> = crate::thrad_dsp::relevance::words(hint)
+            .into_iter()
+            .collect();
+        words.sort();
+        let count = i64::try_from(words.len()).unwrap_or(i64::MAX);
+        let index = i64::try_from(index).unwrap_or(i64::MAX);
+        rows.extend(words.into_iter().map(|word| (word, index, count)));
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (0..rows.len())
+        .map(|i| format!("(?{}, ?1, ?{}, ?{})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+        .collect();
+    let mut params: Vec<SqlValue> = vec![id.into()];
+    for (word, hint, count) in rows {
+        params.extend([word.into(), hint.into(), count.into()]);
+    }
+    db.execute(
+        &format!(
+            "INSERT OR IGNORE INTO ad_group_hint_words (word, ad_group_id, hint, hint_words) VALUES {}",
+            placeholders.join(", ")
+        ),
+        &params,
     )?;
     Ok(())
 }

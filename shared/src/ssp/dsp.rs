@@ -12,6 +12,8 @@ use super::request::{BidRequest, Role};
 
 /// Largest DSP response body read; anything longer is dropped.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+/// Longest accepted `bidId`.
+pub const MAX_BID_ID_LENGTH: usize = 1024;
 
 /// The bid request body for a DSP.
 pub fn bid_request_body(
@@ -178,7 +180,9 @@ pub fn parse_bid_response(status: u16, body: &[u8]) -> DspAnswer {
         return DspAnswer::NoBid;
     }
     let bid_id = match data.get("bidId") {
-        Some(Value::String(id)) if !id.trim().is_empty() && id.len() <= 256 => id.clone(),
+        Some(Value::String(id)) if !id.trim().is_empty() && id.len() <= MAX_BID_ID_LENGTH => {
+            id.clone()
+        }
         _ => return DspAnswer::Rejected("bid without bidId".into()),
     };
     let ad_data = match data.get("ad_data") {

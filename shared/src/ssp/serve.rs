@@ -1,16 +1,19 @@
-//! Recording a served ad: one write transaction after the auction that
-//! charges the campaign (for the platform's own demand), records the
-//! impression with its clearing price, moves the chat's pacing, and counts
-//! the impression in the hourly rollups.
+//! Recording what the SSP serves: impressions, clicks and views.
 //!
-//! The charge is a single conditional `UPDATE`: it cannot take a campaign
-//! past its lifetime budget, however many auctions run at once. When it
-//! does not fit, nothing is written and the caller serves the next bid.
+//! Each is one atomic statement. The triggers of migration 3 do the rest
+//! inside it: an impression of platform demand charges its campaign (the
+//! `spent_micros <= lifetime_spend_limit_micros` CHECK refuses a charge
+//! past the budget, however many auctions run at once, and nothing is
+//! written), moves the chat's pacing, and every event is counted in the
+//! hourly rollups insights read.
 
-use crate::db::{Database, DbError, transaction};
+use crate::db::{Database, DbError, Row, transaction};
 use crate::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
 use crate::money::Micros;
 use crate::time::UnixSeconds;
+
+/// Supply name of the platform's own SSP in the rollups.
+pub const SUPPLY: &str = "thrad";
 
 /// The platform demand behind an impression (internal DSP wins only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,9 +44,6 @@ pub struct Impression<'a> {
     pub chat_requests: i64,
 }
 
-/// Supply name of the platform's own SSP in the rollups.
-pub const SUPPLY: &str = "thrad";
-
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("the campaign has no budget left for this impression")]
@@ -57,7 +57,7 @@ pub fn hour_of(time: UnixSeconds) -> i64 {
     time.get() - time.get().rem_euclid(3600)
 }
 
-/// Records the impression (and charges the campaign when billable).
+/// Records the impression (which charges the campaign when billable).
 pub fn record(
     db: &impl Database,
     impression: &Impression<'_>,
@@ -68,112 +68,38 @@ pub fn record(
     } else {
         Micros::ZERO
     };
-    transaction(db, || {
-        if let (Some(demand), true) = (impression.demand, cost > Micros::ZERO) {
-            let charged = db.execute(
-                "UPDATE campaigns SET spent_micros = spent_micros + ?1
-                 WHERE id = ?2 AND spent_micros + ?1 <= lifetime_spend_limit_micros RETURNING id",
-                &[cost.get().into(), demand.campaign_id.to_string().into()],
-            )?;
-            if charged.is_empty() {
-                return Err(ServeError::BudgetExhausted);
-            }
-        }
-        let demand = impression.demand;
-        db.execute(
-            "INSERT INTO impressions (id, request_id, publisher_id, environment, billable, dsp_id, bid_id,
-                 organization_id, campaign_id, ad_group_id, ad_id, price_cpm_micros, cost_micros, landing_url,
-                 chat_id, country, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            &[
-                impression.id.into(),
-                impression.request_id.into(),
-                impression.publisher_id.to_string().into(),
-                impression.environment.into(),
-                impression.billable.into(),
-                impression.dsp.into(),
-                impression.bid_id.into(),
-                demand.map(|d| d.organization_id.to_string()).into(),
-                demand.map(|d| d.campaign_id.to_string()).into(),
-                demand.map(|d| d.ad_group_id.to_string()).into(),
-                demand.map(|d| d.ad_id.to_string()).into(),
-                impression.price.get().into(),
-                cost.get().into(),
-                impression.landing_url.into(),
-                impression.chat_id.into(),
-                impression.country.into(),
-                now.get().into(),
-            ],
-        )?;
-        db.execute(
-            "UPDATE chat_pacing SET last_ad_request = ?1, ads_served = ads_served + 1, updated_at = ?2
-             WHERE publisher_id = ?3 AND chat_id = ?4",
-            &[
-                impression.chat_requests.into(),
-                now.get().into(),
-                impression.publisher_id.to_string().into(),
-                impression.chat_id.into(),
-            ],
-        )?;
-        if let (Some(demand), true) = (demand, impression.billable) {
-            let counts = Counts {
-                impressions: 1,
-                spend_micros: cost.get(),
-                ..Counts::default()
-            };
-            add_to_rollup(db, &demand, SUPPLY, now, &counts)?;
-        }
-        Ok(())
-    })
-}
-
-/// Event counts added to an hourly rollup row.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub impressions: i64,
-    pub views: i64,
-    pub clicks: i64,
-    pub conversions: i64,
-    pub conversion_value_micros: i64,
-    pub spend_micros: i64,
-}
-
-/// Adds `counts` to the demand's rollup row for the hour of `at`, in one
-/// upsert.
-pub fn add_to_rollup(
-    db: &impl Database,
-    demand: &Demand,
-    supply: &str,
-    at: UnixSeconds,
-    counts: &Counts,
-) -> Result<(), DbError> {
-    db.execute(
-        "INSERT INTO rollups_hourly (hour, organization_id, campaign_id, ad_group_id, ad_id, supply,
-             impressions, views, clicks, conversions, conversion_value_micros, spend_micros)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-         ON CONFLICT (organization_id, hour, campaign_id, ad_group_id, ad_id, supply) DO UPDATE SET
-             impressions = impressions + excluded.impressions,
-             views = views + excluded.views,
-             clicks = clicks + excluded.clicks,
-             conversions = conversions + excluded.conversions,
-             conversion_value_micros = conversion_value_micros + excluded.conversion_value_micros,
-             spend_micros = spend_micros + excluded.spend_micros",
+    let demand = impression.demand;
+    let inserted = db.execute(
+        "INSERT INTO impressions (id, request_id, publisher_id, environment, billable, dsp_id, bid_id,
+             organization_id, campaign_id, ad_group_id, ad_id, price_cpm_micros, cost_micros, landing_url,
+             chat_id, chat_request, country, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         &[
-            hour_of(at).into(),
-            demand.organization_id.to_string().into(),
-            demand.campaign_id.to_string().into(),
-            demand.ad_group_id.to_string().into(),
-            demand.ad_id.to_string().into(),
-            supply.into(),
-            counts.impressions.into(),
-            counts.views.into(),
-            counts.clicks.into(),
-            counts.conversions.into(),
-            counts.conversion_value_micros.into(),
-            counts.spend_micros.into(),
+            impression.id.into(),
+            impression.request_id.into(),
+            impression.publisher_id.to_string().into(),
+            impression.environment.into(),
+            impression.billable.into(),
+            impression.dsp.into(),
+            impression.bid_id.into(),
+            demand.map(|d| d.organization_id.to_string()).into(),
+            demand.map(|d| d.campaign_id.to_string()).into(),
+            demand.map(|d| d.ad_group_id.to_string()).into(),
+            demand.map(|d| d.ad_id.to_string()).into(),
+            impression.price.get().into(),
+            cost.get().into(),
+            impression.landing_url.into(),
+            impression.chat_id.into(),
+            impression.chat_requests.into(),
+            impression.country.into(),
+            now.get().into(),
         ],
-    )?;
-    Ok(())
+    );
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_check_violation("spent_micros") => Err(ServeError::BudgetExhausted),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// The landing page of an impression and the click to report, after
@@ -186,7 +112,7 @@ pub fn record_click(
 ) -> Result<Option<(String, String)>, DbError> {
     transaction(db, || {
         let Some(row) = db.query_row(
-            "SELECT landing_url, billable, organization_id, campaign_id, ad_group_id, ad_id FROM impressions WHERE id = ?1",
+            "SELECT landing_url FROM impressions WHERE id = ?1",
             &[impression_id.into()],
         )?
         else {
@@ -208,20 +134,6 @@ pub fn record_click(
                 now.get().into(),
             ],
         )?;
-        if row.integer(1) == Some(1)
-            && let Some(demand) = demand_of(&row, 2)
-        {
-            add_to_rollup(
-                db,
-                &demand,
-                SUPPLY,
-                now,
-                &Counts {
-                    clicks: 1,
-                    ..Counts::default()
-                },
-            )?;
-        }
         Ok(Some((click_id, landing)))
     })
 }
@@ -233,42 +145,25 @@ pub fn record_view(
     impression_id: &str,
     now: UnixSeconds,
 ) -> Result<Option<bool>, DbError> {
-    transaction(db, || {
-        let updated = db.query_row(
-            "UPDATE impressions SET viewed_at = ?1 WHERE id = ?2 AND viewed_at IS NULL
-             RETURNING billable, organization_id, campaign_id, ad_group_id, ad_id",
-            &[now.get().into(), impression_id.into()],
-        )?;
-        let Some(row) = updated else {
-            let exists = db
-                .query_row(
-                    "SELECT 1 FROM impressions WHERE id = ?1",
-                    &[impression_id.into()],
-                )?
-                .is_some();
-            return Ok(exists.then_some(false));
-        };
-        if row.integer(0) == Some(1)
-            && let Some(demand) = demand_of(&row, 1)
-        {
-            add_to_rollup(
-                db,
-                &demand,
-                SUPPLY,
-                now,
-                &Counts {
-                    views: 1,
-                    ..Counts::default()
-                },
-            )?;
-        }
-        Ok(Some(true))
-    })
+    let updated = db.query_row(
+        "UPDATE impressions SET viewed_at = ?1 WHERE id = ?2 AND viewed_at IS NULL RETURNING id",
+        &[now.get().into(), impression_id.into()],
+    )?;
+    if updated.is_some() {
+        return Ok(Some(true));
+    }
+    let exists = db
+        .query_row(
+            "SELECT 1 FROM impressions WHERE id = ?1",
+            &[impression_id.into()],
+        )?
+        .is_some();
+    Ok(exists.then_some(false))
 }
 
 /// The demand columns of a row, starting at `first` (organization,
 /// campaign, ad group, ad).
-fn demand_of(row: &crate::db::Row, first: usize) -> Option<Demand> {
+pub fn demand_of(row: &Row, first: usize) -> Option<Demand> {
     Some(Demand {
         organization_id: row.text(first).and_then(OrganizationId::parse)?,
         campaign_id: row.text(first + 1).and_then(CampaignId::parse)?,

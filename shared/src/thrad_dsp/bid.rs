@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::advertiser::creative::{Creative, image_url};
-use crate::ids::AdId;
+use crate::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
 use crate::money::Micros;
 use crate::ssp::dsp::RenderedAd;
+use crate::ssp::serve::Demand;
 use crate::ssp::tracking;
 use crate::time::UnixSeconds;
 
@@ -23,8 +24,11 @@ pub const BID_TTL_SECONDS: i64 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct BidToken {
-    /// The ad.
+    /// The ad, its ad group, campaign and advertiser.
     a: String,
+    g: String,
+    c: String,
+    o: String,
     /// The price, CPM micros.
     p: i64,
     /// Expiry, Unix seconds.
@@ -77,6 +81,9 @@ pub fn bid_response(
     let token = tracking::sign(
         &BidToken {
             a: ad.ad_id.to_string(),
+            g: ad.ad_group_id.to_string(),
+            c: ad.campaign_id.to_string(),
+            o: ad.organization_id.to_string(),
             p: price.get(),
             e: now.get() + BID_TTL_SECONDS,
         },
@@ -91,19 +98,33 @@ pub fn bid_response(
     })
 }
 
+/// What a bid id stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Redeemed {
+    pub demand: Demand,
+    pub price: Micros,
+}
+
 /// The ad and price of a bid id still within its TTL.
-pub fn redeem(bid_id: &str, secret: &[u8], now: UnixSeconds) -> Option<(AdId, Micros)> {
+pub fn redeem(bid_id: &str, secret: &[u8], now: UnixSeconds) -> Option<Redeemed> {
     let token: BidToken = tracking::verify(bid_id.strip_prefix("bid_")?, secret)?;
     if token.e < now.get() {
         return None;
     }
-    Some((AdId::parse(&token.a)?, Micros::new(token.p)))
+    Some(Redeemed {
+        demand: Demand {
+            ad_id: AdId::parse(&token.a)?,
+            ad_group_id: AdGroupId::parse(&token.g)?,
+            campaign_id: CampaignId::parse(&token.c)?,
+            organization_id: OrganizationId::parse(&token.o)?,
+        },
+        price: Micros::new(token.p),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{AdGroupId, CampaignId, OrganizationId};
 
     fn ad(file: Option<&str>) -> ServingAd {
         ServingAd {
@@ -152,10 +173,10 @@ mod tests {
         let ad_data = rendered(&serving, "http://x", true).expect("rendered");
         let response = bid_response(&serving, Micros::new(5_000_000), &ad_data, b"s", now);
         let bid_id = response["data"]["bidId"].as_str().expect("bid id");
-        assert_eq!(
-            redeem(bid_id, b"s", now.plus_seconds(60)),
-            Some((serving.ad_id, Micros::new(5_000_000)))
-        );
+        let redeemed = redeem(bid_id, b"s", now.plus_seconds(60)).expect("valid for 60 s");
+        assert_eq!(redeemed.demand.ad_id, serving.ad_id);
+        assert_eq!(redeemed.demand.campaign_id, serving.campaign_id);
+        assert_eq!(redeemed.price, Micros::new(5_000_000));
         assert_eq!(redeem(bid_id, b"s", now.plus_seconds(61)), None);
         assert_eq!(redeem(bid_id, b"other", now), None);
         assert_eq!(response["data"]["bid"], 5.0);

@@ -32,17 +32,38 @@ pub struct ServingAd {
     pub creative: Creative,
 }
 
-/// Ad groups that can serve at `now` (the relevance check comes after).
-pub fn candidates(db: &impl Database, now: UnixSeconds) -> Result<Vec<Candidate>, DbError> {
+/// Most conversation words used to look up ad groups.
+pub const MAX_LOOKUP_WORDS: usize = 200;
+
+/// Ad groups that can serve at `now` with at least one hint whose words
+/// all appear in the conversation (the weighted relevance check comes
+/// after).
+pub fn candidates(
+    db: &impl Database,
+    now: UnixSeconds,
+    words: &[String],
+) -> Result<Vec<Candidate>, DbError> {
+    let words = &words[..words.len().min(MAX_LOOKUP_WORDS)];
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..words.len()).map(|i| format!("?{}", i + 2)).collect();
+    let mut params: Vec<crate::db::SqlValue> = vec![now.get().into()];
+    params.extend(words.iter().map(|w| w.as_str().into()));
     let rows = db.execute(
-        "SELECT g.id, g.campaign_id, g.organization_id, g.context_hints, g.max_bid_micros, c.target_countries
-         FROM ad_groups g JOIN campaigns c ON c.id = g.campaign_id
-         WHERE c.status = 'active' AND c.review_status = 'approved' AND g.status = 'active'
-           AND g.creative_type = 'chat_card' AND g.max_bid_micros IS NOT NULL
-           AND c.start_time <= ?1 AND (c.end_time IS NULL OR c.end_time > ?1)
-           AND c.spent_micros + g.max_bid_micros / 1000 <= c.lifetime_spend_limit_micros
-           AND EXISTS (SELECT 1 FROM ads a WHERE a.ad_group_id = g.id AND a.status = 'active')",
-        &[now.get().into()],
+        &format!(
+            "SELECT g.id, g.campaign_id, g.organization_id, g.context_hints, g.max_bid_micros, c.target_countries
+             FROM ad_groups g JOIN campaigns c ON c.id = g.campaign_id
+             WHERE g.id IN (SELECT ad_group_id FROM ad_group_hint_words WHERE word IN ({})
+                            GROUP BY ad_group_id, hint HAVING COUNT(*) = MIN(hint_words))
+               AND c.status = 'active' AND c.review_status = 'approved' AND g.status = 'active'
+               AND g.creative_type = 'chat_card' AND g.max_bid_micros IS NOT NULL
+               AND c.start_time <= ?1 AND (c.end_time IS NULL OR c.end_time > ?1)
+               AND c.spent_micros + g.max_bid_micros / 1000 <= c.lifetime_spend_limit_micros
+               AND EXISTS (SELECT 1 FROM ads a WHERE a.ad_group_id = g.id AND a.status = 'active')",
+            placeholders.join(", ")
+        ),
+        &params,
     )?;
     Ok(rows
         .iter()

@@ -43,6 +43,24 @@ pub struct Conversation {
 }
 
 impl Conversation {
+    /// Every word of the conversation, the latest messages' first.
+    pub fn words(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        let mut words = Vec::new();
+        for (present, _) in self.messages.iter().rev() {
+            let mut sorted: Vec<&String> = present.iter().collect();
+            sorted.sort();
+            for word in sorted {
+                if seen.insert(word.clone()) {
+                    words.push(word.clone());
+                }
+            }
+        }
+        words
+    }
+}
+
+impl Conversation {
     pub fn new(messages: &[Message]) -> Self {
         let last_user = messages.iter().rposition(|m| m.role == Role::User);
         let count = messages.len();
