@@ -4,7 +4,8 @@
 #   (2) auction overhead above the slowest in-time DSP (a fake DSP answering in 50 ms);
 #   (3) a hung DSP (never answers, 200 ms deadline): how long after its deadline the auction ends.
 # Bounded loads with wrk (CONNECTIONS connections, DURATION) on 127.0.0.1.
-# Needs: wrk (apt-get install wrk), python3.
+# Needs: wrk (apt-get install wrk), python3 (writes the demand). The fake
+# DSP is tests/examples/fake_dsp.rs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,8 @@ command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; 
 rustup toolchain install >/dev/null
 cargo build --quiet --release -p adspin-host
 cargo build --quiet --release --target wasm32-wasip2 -p platform -p advertiser-api -p admin -p ssp -p thrad-dsp
+cargo build --quiet --release -p adspin-e2e --example fake_dsp
+FAKE_DSP=target/release/examples/fake_dsp
 
 work=$(mktemp -d)
 cleanup() { kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"; }
@@ -58,13 +61,13 @@ read -r rps p50 p99 < <(measure "running shoes")
 echo "(1) internal DSP, $CAMPAIGNS campaigns: $rps auctions/s, p50 $p50 ms, p99 $p99 ms"
 
 admin PUT /admin/dsps/thrad_dsp '{"name":"Thrad DSP","bid_url":"http://thrad-dsp.spin.internal/bid","render_url":"http://thrad-dsp.spin.internal/render-ad","enabled":false}'
-python3 bench/fake_dsp.py $DSP_PORT 50 &
+$FAKE_DSP $DSP_PORT 50 >/dev/null &
 sleep 0.5
 admin PUT /admin/dsps/slow_dsp "{\"name\":\"Slow\",\"bid_url\":\"http://127.0.0.1:$DSP_PORT/bid\",\"timeout_ms\":1000}"
 read -r rps p50 p99 < <(measure "anything")
 echo "(2) one DSP answering in 50 ms: $rps auctions/s, p50 $p50 ms, p99 $p99 ms; overhead p50 $(awk -v v="$p50" 'BEGIN{print v-50}') ms, p99 $(awk -v v="$p99" 'BEGIN{print v-50}') ms"
 
-python3 bench/fake_dsp.py $((DSP_PORT + 1)) -1 &
+$FAKE_DSP $((DSP_PORT + 1)) -1 >/dev/null &
 sleep 0.5
 admin PUT /admin/dsps/slow_dsp "{\"name\":\"Hung\",\"bid_url\":\"http://127.0.0.1:$((DSP_PORT + 1))/bid\",\"timeout_ms\":200}"
 read -r rps p50 p99 < <(measure "anything")

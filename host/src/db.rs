@@ -3,8 +3,8 @@
 //! Spin opens a fresh connection for every guest `open`; reusing connections
 //! gives the same isolation (one guest connection = one SQLite connection,
 //! so a guest's `BEGIN ... COMMIT` is its own) without reopening the file
-//! and re-reading the schema on every request. All SQLite work runs on
-//! tokio's blocking threads so it never stalls the async runtime.
+//! and re-reading the schema on every request. SQLite work runs in
+//! `block_in_place`, so it never stalls the async runtime.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -32,6 +32,8 @@ fn wait_for_lock(attempts: i32) -> bool {
 }
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
+/// How often the WAL is checkpointed into the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 /// Idle connections kept open per database.
 const MAX_IDLE: usize = 64;
 
@@ -57,6 +59,7 @@ impl Database {
         conn.pragma_update(None, "journal_mode", "WAL")
             .with_context(|| format!("cannot enable WAL on {}", path.display()))?;
         db.checkin(conn);
+        db.start_checkpointer()?;
         Ok(db)
     }
 
@@ -65,6 +68,9 @@ impl Database {
             .with_context(|| format!("cannot open SQLite database {}", self.path.display()))?;
         conn.busy_handler(Some(wait_for_lock))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Requests never run checkpoints (and their fsync); the database's
+        // checkpointer thread does.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Like Spin: guests may not ATTACH other files of the host.
@@ -75,6 +81,25 @@ impl Database {
             _ => Authorization::Allow,
         }));
         Ok(conn)
+    }
+
+    /// Checkpoints the WAL in the background for as long as the database
+    /// is in use, so no request pays for a checkpoint's sync.
+    fn start_checkpointer(self: &Arc<Self>) -> Result<()> {
+        let conn = self.connect()?;
+        let db = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while db.strong_count() > 0 {
+                    std::thread::sleep(CHECKPOINT_INTERVAL);
+                    if let Err(error) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                        eprintln!("SQLite checkpoint failed: {error}");
+                    }
+                }
+            })
+            .context("cannot start the SQLite checkpointer")?;
+        Ok(())
     }
 
     /// Takes an idle connection or opens a new one.
@@ -103,21 +128,19 @@ impl Database {
         }
     }
 
-    /// Runs `work` with a pooled connection on a blocking thread.
+    /// Runs `work` with a pooled connection, off the async runtime's
+    /// scheduling (`block_in_place`, see `sqlite.rs`).
     pub async fn run<T, F>(self: &Arc<Self>, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = db.checkout()?;
+        tokio::task::block_in_place(|| {
+            let mut conn = self.checkout()?;
             let result = work(&mut conn);
-            db.checkin(conn);
+            self.checkin(conn);
             result
         })
-        .await
-        .context("SQLite worker failed")?
     }
 }
 

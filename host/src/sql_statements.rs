@@ -80,7 +80,7 @@ mod tests {
         assert!(parse_file_and_label(" ").is_err());
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn statements_and_files_run_in_order() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Database::open(&dir.path().join("db.sqlite")).expect("open");
@@ -102,7 +102,7 @@ mod tests {
         assert_eq!(total, 3);
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_statement_is_reported_with_its_text() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Database::open(&dir.path().join("db.sqlite")).expect("open");

@@ -72,7 +72,15 @@ pub struct FakeServer {
 
 impl FakeServer {
     pub fn start(handler: impl Fn(&FakeRequest) -> FakeResponse + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake server");
+        Self::start_on(0, handler)
+    }
+
+    /// Like [`FakeServer::start`], on a given port (0 picks one).
+    pub fn start_on(
+        port: u16,
+        handler: impl Fn(&FakeRequest) -> FakeResponse + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind fake server");
         let port = listener.local_addr().expect("address").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stopped = Arc::new(AtomicBool::new(false));

@@ -76,9 +76,7 @@ fn bid_for(request: &Request) -> Result<Response, String> {
     let Some(best) = demand::best(&candidates, &conversation, view.country_code.as_deref()) else {
         return Ok(no_bid());
     };
-    let Some(ad) =
-        demand::ad_for(&db, best, view.config.max_headline_chars).map_err(|e| e.to_string())?
-    else {
+    let Some(ad) = demand::ad_for(best, view.config.max_headline_chars) else {
         return Ok(no_bid());
     };
     let image_enabled = view.config.image_enabled.unwrap_or(true);

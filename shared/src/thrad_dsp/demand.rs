@@ -1,24 +1,29 @@
 //! The demand that can serve now: ad groups of active, approved campaigns
 //! inside their schedule with budget left for one more impression, and
-//! their ads.
+//! their active ads, in one query.
 
 use crate::advertiser::creative::Creative;
-use crate::db::{Database, DbError};
+use crate::db::{Database, DbError, SqlValue};
 use crate::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
 use crate::money::Micros;
 use crate::time::UnixSeconds;
 
 use super::relevance::{Conversation, THRESHOLD};
 
-/// An ad group that may bid.
+/// Most conversation words used to look up ad groups.
+pub const MAX_LOOKUP_WORDS: usize = 200;
+
+/// An ad group that may bid, with its active ads (oldest first).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub ad_group_id: AdGroupId,
     pub campaign_id: CampaignId,
     pub organization_id: OrganizationId,
+    pub advertiser: String,
     pub context_hints: Vec<String>,
     pub max_bid: Micros,
     pub countries: Vec<String>,
+    pub ads: Vec<(AdId, Creative)>,
 }
 
 /// An ad chosen to bid, with what the bid response shows.
@@ -32,12 +37,9 @@ pub struct ServingAd {
     pub creative: Creative,
 }
 
-/// Most conversation words used to look up ad groups.
-pub const MAX_LOOKUP_WORDS: usize = 200;
-
-/// Ad groups that can serve at `now` with at least one hint whose words
-/// all appear in the conversation (the weighted relevance check comes
-/// after).
+/// The ad groups that can serve at `now` with at least one hint whose
+/// words all appear in the conversation (the weighted relevance check
+/// comes after), each with its active chat-card ads.
 pub fn candidates(
     db: &impl Database,
     now: UnixSeconds,
@@ -48,36 +50,58 @@ pub fn candidates(
         return Ok(Vec::new());
     }
     let placeholders: Vec<String> = (0..words.len()).map(|i| format!("?{}", i + 2)).collect();
-    let mut params: Vec<crate::db::SqlValue> = vec![now.get().into()];
+    let mut params: Vec<SqlValue> = vec![now.get().into()];
     params.extend(words.iter().map(|w| w.as_str().into()));
     let rows = db.execute(
         &format!(
-            "SELECT g.id, g.campaign_id, g.organization_id, g.context_hints, g.max_bid_micros, c.target_countries
-             FROM ad_groups g JOIN campaigns c ON c.id = g.campaign_id
+            "SELECT g.id, g.campaign_id, g.organization_id, g.context_hints, g.max_bid_micros, c.target_countries,
+                    a.id, a.creative, o.name
+             FROM ad_groups g
+             JOIN campaigns c ON c.id = g.campaign_id
+             JOIN ads a ON a.ad_group_id = g.id AND a.status = 'active'
+             JOIN organizations o ON o.id = g.organization_id
              WHERE g.id IN (SELECT ad_group_id FROM ad_group_hint_words WHERE word IN ({})
                             GROUP BY ad_group_id, hint HAVING COUNT(*) = MIN(hint_words))
                AND c.status = 'active' AND c.review_status = 'approved' AND g.status = 'active'
                AND g.creative_type = 'chat_card' AND g.max_bid_micros IS NOT NULL
                AND c.start_time <= ?1 AND (c.end_time IS NULL OR c.end_time > ?1)
                AND c.spent_micros + g.max_bid_micros / 1000 <= c.lifetime_spend_limit_micros
-               AND EXISTS (SELECT 1 FROM ads a WHERE a.ad_group_id = g.id AND a.status = 'active')",
+             ORDER BY g.id, a.seq",
             placeholders.join(", ")
         ),
         &params,
     )?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| {
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for row in &rows {
+        let (Some(group), Some(ad), Some(creative)) = (
+            row.text(0).and_then(AdGroupId::parse),
+            row.text(6).and_then(AdId::parse),
+            row.text(7)
+                .and_then(|text| serde_json::from_str::<Creative>(text).ok()),
+        ) else {
+            continue;
+        };
+        if let Some(last) = candidates.last_mut()
+            && last.ad_group_id == group
+        {
+            last.ads.push((ad, creative));
+            continue;
+        }
+        let candidate = (|| {
             Some(Candidate {
-                ad_group_id: row.text(0).and_then(AdGroupId::parse)?,
+                ad_group_id: group,
                 campaign_id: row.text(1).and_then(CampaignId::parse)?,
                 organization_id: row.text(2).and_then(OrganizationId::parse)?,
+                advertiser: row.text(8).unwrap_or_default().to_string(),
                 context_hints: serde_json::from_str(row.text(3)?).ok()?,
                 max_bid: Micros::new(row.integer(4)?),
                 countries: serde_json::from_str(row.text(5)?).ok()?,
+                ads: vec![(ad, creative)],
             })
-        })
-        .collect())
+        })();
+        candidates.extend(candidate);
+    }
+    Ok(candidates)
 }
 
 /// The best relevant candidate for a conversation from `country`: the
@@ -100,37 +124,25 @@ pub fn best<'a>(
         .map(|(c, _)| c)
 }
 
-/// An active ad of the ad group whose headline fits `max_headline_chars`
-/// (the oldest first, so serving is predictable).
-pub fn ad_for(
-    db: &impl Database,
-    candidate: &Candidate,
-    max_headline_chars: Option<i64>,
-) -> Result<Option<ServingAd>, DbError> {
-    let rows = db.execute(
-        "SELECT a.id, a.creative, o.name FROM ads a JOIN organizations o ON o.id = a.organization_id
-         WHERE a.ad_group_id = ?1 AND a.status = 'active' ORDER BY a.seq",
-        &[candidate.ad_group_id.to_string().into()],
-    )?;
-    Ok(rows.iter().find_map(|row| {
-        let creative: Creative = serde_json::from_str(row.text(1)?).ok()?;
-        let Creative::ChatCard { title, .. } = &creative else {
+/// The candidate's first ad whose headline fits `max_headline_chars`.
+pub fn ad_for(candidate: &Candidate, max_headline_chars: Option<i64>) -> Option<ServingAd> {
+    candidate.ads.iter().find_map(|(ad_id, creative)| {
+        let Creative::ChatCard { title, .. } = creative else {
             return None;
         };
-        let fits = max_headline_chars
-            .is_none_or(|max| i64::try_from(title.chars().count()).unwrap_or(i64::MAX) <= max);
-        if !fits {
+        let length = i64::try_from(title.chars().count()).unwrap_or(i64::MAX);
+        if max_headline_chars.is_some_and(|max| length > max) {
             return None;
         }
         Some(ServingAd {
-            ad_id: row.text(0).and_then(AdId::parse)?,
+            ad_id: *ad_id,
             ad_group_id: candidate.ad_group_id,
             campaign_id: candidate.campaign_id,
             organization_id: candidate.organization_id,
-            advertiser: row.text(2).unwrap_or_default().to_string(),
-            creative,
+            advertiser: candidate.advertiser.clone(),
+            creative: creative.clone(),
         })
-    }))
+    })
 }
 
 /// Loads an ad that is still able to serve (for the render call).
