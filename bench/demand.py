@@ -47,6 +47,10 @@ for i in range(N):
         for word in words:
             print(f"INSERT OR IGNORE INTO ad_group_hint_words (word, ad_group_id, hint, hint_words)"
                   f" VALUES ('{word}', '{g}', {index}, {len(words)});")
+        # Mirrors shared::advertiser::store::anchor_word: longest, then alphabetical.
+        anchor = sorted(words, key=lambda w: (-len(w), w))[0]
+        print(f"INSERT OR IGNORE INTO ad_group_hint_anchors (word, ad_group_id, hint)"
+              f" VALUES ('{anchor}', '{g}', {index});")
     creative = ('{"type":"chat_card","title":"Bench ad %d","body":"Benchmark creative","target_url":"https://example.com/%d"}'
                 % (i, i))
     print(f"INSERT INTO ads (id, organization_id, campaign_id, ad_group_id, name, status, creative, created_at, updated_at)"

@@ -1,10 +1,11 @@
 //! A small pool of SQLite connections to one database file.
 //!
-//! Spin opens a fresh connection for every guest `open`; reusing connections
-//! gives the same isolation (one guest connection = one SQLite connection,
-//! so a guest's `BEGIN ... COMMIT` is its own) without reopening the file
-//! and re-reading the schema on every request. SQLite work runs in
-//! `block_in_place`, so it never stalls the async runtime.
+//! Reusing connections saves reopening the file and re-reading the schema
+//! on every request. Idle connections are reused most recent first: a
+//! commit by any connection empties the page cache of every other one, so
+//! the fewer connections serve requests, the more reads find their pages
+//! cached. SQLite work runs in `block_in_place`, so it never stalls the
+//! async runtime.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,10 @@ fn wait_for_lock(attempts: i32) -> bool {
 const STATEMENT_CACHE: usize = 256;
 /// How often the WAL is checkpointed into the database file.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+/// WAL frames (pages) past which a checkpoint starts the WAL over.
+const WAL_RESTART_FRAMES: i64 = 4096;
+/// The WAL file is truncated to this size when it starts over.
+const WAL_SIZE_LIMIT: i64 = 64 << 20;
 /// Idle connections kept open per database.
 const MAX_IDLE: usize = 64;
 
@@ -72,6 +77,7 @@ impl Database {
         // checkpointer thread does.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Like Spin: guests may not ATTACH other files of the host.
         conn.authorizer(Some(|ctx: AuthContext<'_>| match ctx.action {
@@ -85,6 +91,9 @@ impl Database {
 
     /// Checkpoints the WAL in the background for as long as the database
     /// is in use, so no request pays for a checkpoint's sync.
+    /// With requests always reading, passive checkpoints alone would let
+    /// the WAL grow without bound (and every read search a longer WAL), so
+    /// a large WAL is also restarted (see [`checkpoint`]).
     fn start_checkpointer(self: &Arc<Self>) -> Result<()> {
         let conn = self.connect()?;
         let db = Arc::downgrade(self);
@@ -93,7 +102,7 @@ impl Database {
             .spawn(move || {
                 while db.strong_count() > 0 {
                     std::thread::sleep(CHECKPOINT_INTERVAL);
-                    if let Err(error) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                    if let Err(error) = checkpoint(&conn) {
                         eprintln!("SQLite checkpoint failed: {error}");
                     }
                 }
@@ -102,7 +111,8 @@ impl Database {
         Ok(())
     }
 
-    /// Takes an idle connection or opens a new one.
+    /// Takes an idle connection (the most recently used, whose page cache
+    /// is the most likely to be current) or opens a new one.
     pub fn checkout(&self) -> Result<Connection> {
         let idle = self
             .idle
@@ -142,6 +152,18 @@ impl Database {
             result
         })
     }
+}
+
+/// One checkpoint: a passive one copies the WAL into the database without
+/// holding up writers; when the WAL has grown past `WAL_RESTART_FRAMES`
+/// anyway (readers kept older snapshots alive), a RESTART waits for those
+/// readers so the next write starts the WAL over.
+fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
+    let frames: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))?;
+    if frames > WAL_RESTART_FRAMES {
+        conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! The `fermyon:spin/sqlite@2.0.0` interface.
 //!
 //! The `default` database is `<state-dir>/sqlite_db.db`, as with `spin up`.
-//! Each guest connection holds one pooled SQLite connection for its whole
-//! life, so transactions opened with `BEGIN` stay private to it; a
-//! transaction still open when the guest drops the connection is rolled
-//! back. Statements run in `block_in_place`: the worker thread runs the
-//! (usually microseconds-long) statement itself while the runtime hands its
-//! other tasks to another worker, so SQLite never stalls the async runtime
-//! and skips a thread hand-off per statement.
+//! Each statement borrows a pooled SQLite connection and returns it when it
+//! is done, except inside a transaction: from `BEGIN` until the guest
+//! commits or rolls back, its connection stays with that guest connection,
+//! so the transaction is private to it. A transaction still open when the
+//! guest drops the connection is rolled back. Statements run in
+//! `block_in_place`: the worker thread runs the (usually microseconds-long)
+//! statement itself while the runtime hands its other tasks to another
+//! worker, so SQLite never stalls the async runtime and skips a thread
+//! hand-off per statement.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -31,12 +33,13 @@ const MAX_OPEN_CONNECTIONS: usize = 64;
 /// An open guest connection: the resource behind `sqlite.connection`.
 pub struct GuestConnection {
     db: Arc<Database>,
-    conn: Option<rusqlite::Connection>,
+    /// The SQLite connection of an open transaction.
+    in_transaction: Option<rusqlite::Connection>,
 }
 
 impl Drop for GuestConnection {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
+        if let Some(conn) = self.in_transaction.take() {
             self.db.checkin(conn);
         }
     }
@@ -87,13 +90,9 @@ impl HostConnection for SqliteView<'_> {
             return Ok(Err(Error::Io("too many connections opened".into())));
         }
         let db = self.access.default_db.clone();
-        let conn = match tokio::task::block_in_place(|| db.checkout()) {
-            Ok(conn) => conn,
-            Err(e) => return Ok(Err(Error::Io(format!("{e:#}")))),
-        };
         let resource = self.table.push(GuestConnection {
             db,
-            conn: Some(conn),
+            in_transaction: None,
         })?;
         self.access.open_connections += 1;
         Ok(Ok(resource))
@@ -106,16 +105,27 @@ impl HostConnection for SqliteView<'_> {
         parameters: Vec<Value>,
     ) -> wasmtime::Result<Result<QueryResult, Error>> {
         let guest = self.table.get_mut(&connection)?;
-        let Some(conn) = guest.conn.as_mut() else {
-            return Ok(Err(Error::InvalidConnection));
-        };
         Ok(tokio::task::block_in_place(|| {
-            execute(conn, &statement, parameters)
+            let mut conn = match guest.in_transaction.take() {
+                Some(conn) => conn,
+                None => guest
+                    .db
+                    .checkout()
+                    .map_err(|e| Error::Io(format!("{e:#}")))?,
+            };
+            let result = execute(&mut conn, &statement, parameters);
+            if conn.is_autocommit() {
+                guest.db.checkin(conn);
+            } else {
+                guest.in_transaction = Some(conn);
+            }
+            result
         }))
     }
 
     async fn drop(&mut self, connection: Resource<GuestConnection>) -> wasmtime::Result<()> {
-        // Dropping the value returns its SQLite connection to the pool.
+        // Dropping the value rolls back and returns the connection of a
+        // transaction left open.
         self.table.delete(connection)?;
         self.access.open_connections = self.access.open_connections.saturating_sub(1);
         Ok(())

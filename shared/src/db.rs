@@ -215,6 +215,13 @@ pub mod native {
             }
             Ok(Self { connection })
         }
+
+        /// Applies an SQL file (such as a migration) to the database.
+        pub fn apply(&self, sql: &str) -> Result<(), DbError> {
+            self.connection
+                .execute_batch(sql)
+                .map_err(|e| DbError::Statement(e.to_string()))
+        }
     }
 
     impl Database for NativeDb {

@@ -569,44 +569,92 @@ pub fn update_ad(db: &impl Database, organization: OrganizationId, a: &Ad) -> Re
 }
 
 /// Replaces the hint-word index of an ad group with the words of its
-/// hints (call inside the transaction that writes the hints).
+/// hints and each hint's anchor word (call inside the transaction that
+/// writes the hints).
 pub fn index_keywords(
     db: &impl Database,
     ad_group: AdGroupId,
     hints: &[String],
 ) -> Result<(), DbError> {
     let id = ad_group.to_string();
-    db.execute(
-        "DELETE FROM ad_group_hint_words WHERE ad_group_id = ?1",
-        &[id.as_str().into()],
-    )?;
-    let mut rows: Vec<(String, i64, i64)> = Vec::new();
-    for (index, hint) in hints.iter().enumerate() {
-        let mut words: Vec<String> = crate::thrad_dsp::relevance::words(hint)
-            .into_iter()
-            .collect();
-        words.sort();
-        let count = i64::try_from(words.len()).unwrap_or(i64::MAX);
-        let index = i64::try_from(index).unwrap_or(i64::MAX);
-        rows.extend(words.into_iter().map(|word| (word, index, count)));
+    for table in ["ad_group_hint_words", "ad_group_hint_anchors"] {
+        db.execute(
+            &format!("DELETE FROM {table} WHERE ad_group_id = ?1"),
+            &[id.as_str().into()],
+        )?;
     }
-    if rows.is_empty() {
+    let mut words_rows: Vec<SqlValue> = Vec::new();
+    let mut anchor_rows: Vec<SqlValue> = Vec::new();
+    for (index, hint) in hints.iter().enumerate() {
+        let words = hint_words(hint);
+        let Some(anchor) = anchor_word(&words) else {
+            continue;
+        };
+        let index = i64::try_from(index).unwrap_or(i64::MAX);
+        let count = i64::try_from(words.len()).unwrap_or(i64::MAX);
+        anchor_rows.extend([anchor.to_string().into(), index.into()]);
+        for word in words {
+            words_rows.extend([word.into(), index.into(), count.into()]);
+        }
+    }
+    insert_rows(
+        db,
+        "INSERT OR IGNORE INTO ad_group_hint_words (ad_group_id, word, hint, hint_words) VALUES",
+        &id,
+        3,
+        words_rows,
+    )?;
+    insert_rows(
+        db,
+        "INSERT OR IGNORE INTO ad_group_hint_anchors (ad_group_id, word, hint) VALUES",
+        &id,
+        2,
+        anchor_rows,
+    )
+}
+
+/// The distinct significant words of a hint, sorted.
+fn hint_words(hint: &str) -> Vec<String> {
+    let mut words: Vec<String> = crate::thrad_dsp::relevance::words(hint)
+        .into_iter()
+        .collect();
+    words.sort();
+    words
+}
+
+/// The word a hint is looked up by: its longest (usually rarest) word,
+/// the alphabetically first of equally long ones (as migration 0004).
+fn anchor_word(sorted_words: &[String]) -> Option<&str> {
+    sorted_words
+        .iter()
+        .rev()
+        .max_by_key(|word| word.chars().count())
+        .map(String::as_str)
+}
+
+/// `INSERT ... VALUES (?1, ...), ...` of rows of `width` values, each
+/// row prefixed with the ad group id (`?1`).
+fn insert_rows(
+    db: &impl Database,
+    insert: &str,
+    ad_group_id: &str,
+    width: usize,
+    values: Vec<SqlValue>,
+) -> Result<(), DbError> {
+    if values.is_empty() {
         return Ok(());
     }
-    let placeholders: Vec<String> = (0..rows.len())
-        .map(|i| format!("(?{}, ?1, ?{}, ?{})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+    let rows: Vec<String> = (0..values.len() / width)
+        .map(|row| {
+            let columns: Vec<String> = (0..width)
+                .map(|column| format!("?{}", 2 + row * width + column))
+                .collect();
+            format!("(?1, {})", columns.join(", "))
+        })
         .collect();
-    let mut params: Vec<SqlValue> = vec![id.into()];
-    for (word, hint, count) in rows {
-        params.extend([word.into(), hint.into(), count.into()]);
-    }
-    db.execute(
-        &format!(
-            "INSERT OR IGNORE INTO ad_group_hint_words (word, ad_group_id, hint, hint_words) VALUES {}",
-            placeholders.join(", ")
-        ),
-        &params,
-    )?;
+    let mut params: Vec<SqlValue> = vec![ad_group_id.into()];
+    params.extend(values);
+    db.execute(&format!("{insert} {}", rows.join(", ")), &params)?;
     Ok(())
 }
 

@@ -60,8 +60,10 @@ pub fn candidates(
              JOIN campaigns c ON c.id = g.campaign_id
              JOIN ads a ON a.ad_group_id = g.id AND a.status = 'active'
              JOIN organizations o ON o.id = g.organization_id
-             WHERE g.id IN (SELECT ad_group_id FROM ad_group_hint_words WHERE word IN ({})
-                            GROUP BY ad_group_id, hint HAVING COUNT(*) = MIN(hint_words))
+             WHERE g.id IN (SELECT h.ad_group_id FROM ad_group_hint_anchors h WHERE h.word IN ({0})
+                              AND NOT EXISTS (SELECT 1 FROM ad_group_hint_words w
+                                              WHERE w.ad_group_id = h.ad_group_id AND w.hint = h.hint
+                                                AND w.word NOT IN ({0})))
                AND c.status = 'active' AND c.review_status = 'approved' AND g.status = 'active'
                AND g.creative_type = 'chat_card' AND g.max_bid_micros IS NOT NULL
                AND c.start_time <= ?1 AND (c.end_time IS NULL OR c.end_time > ?1)
@@ -172,4 +174,145 @@ pub fn serving_ad(
             advertiser: row.text(5).unwrap_or_default().to_string(),
         })
     })())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advertiser::store::index_keywords;
+    use crate::db::native::NativeDb;
+    use crate::thrad_dsp::relevance::words;
+
+    const MIGRATIONS: [&str; 4] = [
+        include_str!("../../../migrations/0001_foundation.sql"),
+        include_str!("../../../migrations/0002_advertiser.sql"),
+        include_str!("../../../migrations/0003_ssp.sql"),
+        include_str!("../../../migrations/0004_hint_anchors.sql"),
+    ];
+    const ORG: &str = "0d3e0000-0000-4000-8000-00000000000a";
+    const NOW: i64 = 1_800_000_000;
+
+    fn database() -> NativeDb {
+        let db = NativeDb::with_schema(&MIGRATIONS).expect("schema");
+        db.execute(
+            "INSERT INTO organizations (id, name, created_at, updated_at) VALUES (?1, 'Shoes Inc', 0, 0)",
+            &[ORG.into()],
+        )
+        .expect("organization");
+        db
+    }
+
+    /// A live campaign with one ad group (these hints) and one ad.
+    fn live_ad_group(db: &NativeDb, hints: &[&str]) -> AdGroupId {
+        let campaign = uuid::Uuid::new_v4().to_string();
+        let group = AdGroupId::parse(&uuid::Uuid::new_v4().to_string()).expect("id");
+        db.execute(
+            "INSERT INTO campaigns (id, organization_id, name, status, review_status, start_time,
+                 lifetime_spend_limit_micros, recurring_frequency, pricing_model, created_at, updated_at)
+             VALUES (?1, ?2, 'Campaign', 'active', 'approved', 0, 10000000, 'monthly', 'cpm', 0, 0)",
+            &[campaign.as_str().into(), ORG.into()],
+        )
+        .expect("campaign");
+        let hints_json = serde_json::to_string(hints).expect("hints");
+        db.execute(
+            "INSERT INTO ad_groups (id, organization_id, campaign_id, name, context_hints, status,
+                 max_bid_micros, creative_type, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'Group', ?4, 'active', 2000000, 'chat_card', 0, 0)",
+            &[
+                group.to_string().into(),
+                ORG.into(),
+                campaign.as_str().into(),
+                hints_json.into(),
+            ],
+        )
+        .expect("ad group");
+        db.execute(
+            "INSERT INTO ads (id, organization_id, campaign_id, ad_group_id, name, status, creative, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'Ad', 'active',
+                     '{\"type\":\"chat_card\",\"title\":\"Shoes\",\"body\":\"Good shoes\",\"target_url\":\"https://example.com/\"}', 0, 0)",
+            &[
+                uuid::Uuid::new_v4().to_string().into(),
+                ORG.into(),
+                campaign.as_str().into(),
+                group.to_string().into(),
+            ],
+        )
+        .expect("ad");
+        let hints: Vec<String> = hints.iter().map(|h| h.to_string()).collect();
+        index_keywords(db, group, &hints).expect("index");
+        group
+    }
+
+    fn found(db: &NativeDb, text: &str) -> Vec<AdGroupId> {
+        let mut words: Vec<String> = words(text).into_iter().collect();
+        words.sort();
+        candidates(db, UnixSeconds::new(NOW), &words)
+            .expect("candidates")
+            .into_iter()
+            .map(|c| c.ad_group_id)
+            .collect()
+    }
+
+    #[test]
+    fn a_hint_matches_only_when_all_its_words_are_present() {
+        let db = database();
+        let shoes = live_ad_group(&db, &["trail running shoes"]);
+        assert_eq!(found(&db, "I want shoes for running on a trail"), [shoes]);
+        assert!(found(&db, "running shoes for the road").is_empty());
+        assert!(found(&db, "trail maps").is_empty());
+    }
+
+    #[test]
+    fn any_one_hint_of_an_ad_group_is_enough() {
+        let db = database();
+        let group = live_ad_group(&db, &["marathon training", "coffee"]);
+        let other = live_ad_group(&db, &["coffee beans"]);
+        assert_eq!(found(&db, "best coffee near me"), [group]);
+        let mut both = found(&db, "coffee beans for marathon training");
+        both.sort();
+        let mut expected = vec![group, other];
+        expected.sort();
+        assert_eq!(both, expected);
+    }
+
+    #[test]
+    fn reindexing_replaces_the_old_hints() {
+        let db = database();
+        let group = live_ad_group(&db, &["yoga mats"]);
+        index_keywords(&db, group, &["kayak paddles".to_string()]).expect("reindex");
+        assert!(found(&db, "yoga mats").is_empty());
+        assert_eq!(found(&db, "kayak paddles"), [group]);
+        index_keywords(&db, group, &[]).expect("no hints");
+        assert!(found(&db, "kayak paddles").is_empty());
+    }
+
+    #[test]
+    fn migration_4_anchors_hints_indexed_before_it_and_can_run_twice() {
+        let db = database();
+        let group = live_ad_group(&db, &["trail running shoes", "socks"]);
+        let anchors = || -> Vec<String> {
+            db.execute("SELECT word FROM ad_group_hint_anchors ORDER BY hint", &[])
+                .expect("anchors")
+                .iter()
+                .filter_map(|row| row.text(0).map(String::from))
+                .collect()
+        };
+        assert_eq!(
+            anchors(),
+            ["running", "sock"],
+            "the longest word of each hint"
+        );
+        db.execute("DELETE FROM ad_group_hint_anchors", &[])
+            .expect("forget anchors");
+        assert!(found(&db, "trail running shoes").is_empty());
+        db.apply(MIGRATIONS[3]).expect("migration 4");
+        db.apply(MIGRATIONS[3]).expect("migration 4 again");
+        assert_eq!(found(&db, "trail running shoes"), [group]);
+        assert_eq!(found(&db, "wool socks"), [group]);
+        assert_eq!(
+            anchors(),
+            ["running", "sock"],
+            "migration 4 picks the same anchors"
+        );
+    }
 }

@@ -114,6 +114,29 @@ fn a_transaction_left_open_is_rolled_back_when_the_request_ends() {
 }
 
 #[test]
+fn a_transaction_is_private_to_its_connection_until_it_commits() {
+    let app = start();
+    sql(&app, &["CREATE TABLE t (x INTEGER)"]);
+    let response = app.post_json(
+        "/probe/sql?second=2",
+        &[],
+        &json!([
+            "BEGIN",
+            "INSERT INTO t VALUES (1)",
+            "SELECT COUNT(*) FROM t"
+        ]),
+    );
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(
+        response.json()["results"][2]["rows"],
+        json!([[0]]),
+        "another connection does not see the uncommitted row"
+    );
+    let count = sql(&app, &["SELECT COUNT(*) FROM t"]).json();
+    assert_eq!(count["results"][0]["rows"], json!([[0]]));
+}
+
+#[test]
 fn a_component_without_the_database_is_denied_access() {
     let app = start();
     let response = app.post_json("/restricted/sql", &[], &json!(["SELECT 1"]));
