@@ -3,7 +3,7 @@
 #   (1) auctions per second with only the internal DSP and 1,000 active campaigns;
 #   (2) auction overhead above the slowest in-time DSP (a fake DSP answering in 50 ms);
 #   (3) a hung DSP (never answers, 200 ms deadline): how long after its deadline the auction ends.
-# Bounded loads with wrk (CONNECTIONS connections, DURATION) on 127.0.0.1.
+# Bounded loads with wrk (CONNECTIONS connections, DURATION, median of ROUNDS runs) on 127.0.0.1.
 # Needs: wrk (apt-get install wrk), python3 (writes the demand). The fake
 # DSP is tests/examples/fake_dsp.rs.
 set -euo pipefail
@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 CONNECTIONS=${CONNECTIONS:-8}
 DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 CAMPAIGNS=${CAMPAIGNS:-1000}
 PORT=3201
 DSP_PORT=3202
@@ -56,23 +57,38 @@ probe=$(curl -s $BASE/api/v1/ssp/bid-request -H "thrad-api-key: $KEY" \
     -d '{"userId":"u","chatId":"probe","messages":[{"role":"user","content":"I am looking for running shoes"},{"role":"assistant","content":"Sure"}]}')
 echo "$probe" | grep -q '"dsp":"thrad_dsp"' || { echo "no internal bid: $probe" >&2; exit 1; }
 
+# Median of ROUNDS runs of `measure`, field by field.
+median_of() {
+    for _ in $(seq 1 "$ROUNDS"); do measure "$@"; done | awk '
+        { for (i = 1; i <= 3; i++) v[i, NR] = $i + 0 }
+        END {
+            m = int((NR + 1) / 2); line = ""
+            for (i = 1; i <= 3; i++) {
+                for (r = 1; r <= NR; r++) a[r] = v[i, r]
+                for (r = 2; r <= NR; r++) { x = a[r]; j = r - 1; while (j > 0 && a[j] > x) { a[j + 1] = a[j]; j-- } a[j + 1] = x }
+                line = line (i > 1 ? " " : "") a[m]
+            }
+            print line
+        }'
+}
+
 echo "warming up" >&2
 measure "running shoes" >/dev/null
-read -r rps p50 p99 < <(measure "running shoes")
+read -r rps p50 p99 < <(median_of "running shoes")
 echo "(1) internal DSP, $CAMPAIGNS campaigns: $rps auctions/s, p50 $p50 ms, p99 $p99 ms"
 
 admin PUT /admin/dsps/thrad_dsp '{"name":"Thrad DSP","bid_url":"http://thrad-dsp.spin.internal/bid","render_url":"http://thrad-dsp.spin.internal/render-ad","enabled":false}'
 $FAKE_DSP $DSP_PORT 50 >/dev/null &
 sleep 0.5
 admin PUT /admin/dsps/slow_dsp "{\"name\":\"Slow\",\"bid_url\":\"http://127.0.0.1:$DSP_PORT/bid\",\"timeout_ms\":1000}"
-read -r rps p50 p99 < <(measure "anything")
+read -r rps p50 p99 < <(median_of "anything")
 # The fake DSP itself, called directly with the same load: what the auction adds is the difference.
-read -r _ dsp50 dsp99 < <(measure "anything" "http://127.0.0.1:$DSP_PORT")
+read -r _ dsp50 dsp99 < <(median_of "anything" "http://127.0.0.1:$DSP_PORT")
 echo "(2) one DSP answering in 50 ms: $rps auctions/s, p50 $p50 ms, p99 $p99 ms; the DSP alone p50 $dsp50 ms, p99 $dsp99 ms;" \
     "overhead p50 $(awk -v a="$p50" -v b="$dsp50" 'BEGIN{print a-b}') ms, p99 $(awk -v a="$p99" -v b="$dsp99" 'BEGIN{print a-b}') ms"
 
 $FAKE_DSP $((DSP_PORT + 1)) -1 >/dev/null &
 sleep 0.5
 admin PUT /admin/dsps/slow_dsp "{\"name\":\"Hung\",\"bid_url\":\"http://127.0.0.1:$((DSP_PORT + 1))/bid\",\"timeout_ms\":200}"
-read -r rps p50 p99 < <(measure "anything")
+read -r rps p50 p99 < <(median_of "anything")
 echo "(3) one hung DSP, 200 ms deadline: $rps auctions/s, p50 $p50 ms, p99 $p99 ms; past the deadline p50 $(awk -v v="$p50" 'BEGIN{print v-200}') ms, p99 $(awk -v v="$p99" 'BEGIN{print v-200}') ms"
