@@ -22,7 +22,7 @@ BASE=http://127.0.0.1:$PORT
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
 rustup toolchain install >/dev/null
 cargo build --quiet --release -p adspin-host
-cargo build --quiet --release --target wasm32-wasip2 -p platform -p advertiser-api -p admin -p ssp -p thrad-dsp
+cargo build --quiet --release --target wasm32-wasip2 -p platform -p advertiser-api -p admin -p ssp -p thrad-dsp -p events
 cargo build --quiet --release -p adspin-e2e --example fake_dsp
 FAKE_DSP=target/release/examples/fake_dsp
 

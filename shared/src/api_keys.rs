@@ -41,7 +41,7 @@ impl KeyKind {
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
+    pub fn parse(text: &str) -> Option<Self> {
         match text {
             "advertiser" => Some(Self::Advertiser),
             "publisher" => Some(Self::Publisher),

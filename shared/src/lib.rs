@@ -24,3 +24,6 @@ pub mod ssp;
 pub mod thrad_dsp;
 pub mod time;
 pub mod web;
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -4,4 +4,5 @@
 mod advertiser;
 mod app;
 mod host;
+mod s2s;
 mod ssp;

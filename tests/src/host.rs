@@ -33,7 +33,8 @@ impl HostLaunch {
     }
 
     /// The application of this repository with its migrations and dev seed,
-    /// exactly as the README's run command starts it.
+    /// as the README's run command starts it (without the demo traffic:
+    /// see [`HostLaunch::demo_traffic`]).
     pub fn app() -> Self {
         let artifacts = artifacts();
         let mut launch = Self::new(artifacts.app_manifest());
@@ -62,6 +63,13 @@ impl HostLaunch {
             .arg(format!("tracking_secret={}", crate::demo::TRACKING_SECRET))
             .arg("--variable")
             .arg("dsp_allowed_hosts=http://127.0.0.1:*")
+    }
+
+    /// Also loads `seed/demo-traffic.sql` (the demo click of the S2S
+    /// quickstart), as `./dev up` does.
+    pub fn demo_traffic(self) -> Self {
+        let seed = artifacts().path("seed/demo-traffic.sql");
+        self.arg("--sqlite").arg(format!("@{}", seed.display()))
     }
 
     pub fn arg(mut self, arg: impl Into<String>) -> Self {

@@ -12,7 +12,7 @@ use adspin_e2e::{FakeResponse, FakeServer, HostLaunch, TestApp, TestResponse};
 use serde_json::{Value, json};
 
 /// The app with billing set up for the demo organization.
-fn start() -> TestApp {
+pub(crate) fn start() -> TestApp {
     let app = HostLaunch::app().start();
     admin(
         &app,
@@ -23,7 +23,7 @@ fn start() -> TestApp {
     app
 }
 
-fn admin(app: &TestApp, method: &str, path: &str, body: Option<Value>) -> TestResponse {
+pub(crate) fn admin(app: &TestApp, method: &str, path: &str, body: Option<Value>) -> TestResponse {
     let auth = format!("Bearer {ADMIN_TOKEN}");
     let text = body.map(|b| b.to_string());
     let response = app.request(
@@ -49,7 +49,12 @@ fn now() -> i64 {
 
 /// An approved, active campaign serving now, bidding `max_bid_micros` CPM
 /// on conversations about `hint`. Returns its id.
-fn live_campaign(app: &TestApp, hint: &str, max_bid_micros: i64, budget_micros: i64) -> String {
+pub(crate) fn live_campaign(
+    app: &TestApp,
+    hint: &str,
+    max_bid_micros: i64,
+    budget_micros: i64,
+) -> String {
     let auth = format!("Bearer {ADVERTISER_KEY}");
     let body = json!({
         "name": format!("Live {hint}"),
@@ -83,7 +88,7 @@ fn live_campaign(app: &TestApp, hint: &str, max_bid_micros: i64, budget_micros: 
 }
 
 /// A valid bid request body about `topic`.
-fn conversation(chat: &str, topic: &str) -> Value {
+pub(crate) fn conversation(chat: &str, topic: &str) -> Value {
     json!({
         "userId": "user_123",
         "chatId": chat,
@@ -96,7 +101,7 @@ fn conversation(chat: &str, topic: &str) -> Value {
     })
 }
 
-fn bid_request_with(
+pub(crate) fn bid_request_with(
     app: &TestApp,
     key: &str,
     body: &Value,
@@ -112,13 +117,13 @@ fn bid_request_with(
     )
 }
 
-fn bid_request(app: &TestApp, body: &Value) -> TestResponse {
+pub(crate) fn bid_request(app: &TestApp, body: &Value) -> TestResponse {
     bid_request_with(app, PUBLISHER_PRODUCTION_KEY, body, &[])
 }
 
 /// Asserts the envelope and returns `data.bid`.
 #[track_caller]
-fn envelope(response: &TestResponse, status: u16, outcome: &str) -> Value {
+pub(crate) fn envelope(response: &TestResponse, status: u16, outcome: &str) -> Value {
     assert_eq!(response.status, status, "{}", response.text());
     let body = response.json();
     assert!(

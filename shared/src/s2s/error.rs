@@ -1,6 +1,5 @@
-//! The server-to-server events surface (`/v1/api/collect`,
-//! `/v1/api/conversion`): errors are `{"detail": "..."}`, and validation
-//! errors (422) list each problem as `{"loc", "msg", "type"}`, the shape of
+//! Errors of the S2S surface: `{"detail": "..."}`, and validation errors
+//! (422) that list each problem as `{"loc", "msg", "type"}`, the shape of
 //! the FastAPI service the specification describes.
 
 use serde::Serialize;

@@ -1,6 +1,7 @@
 //! The operator surface (`/admin/...`): what platform staff do by hand.
-//! Create organizations, put a payment method on file, mint keys for every
-//! surface and dashboard session tokens, and review campaigns.
+//! Create organizations, put a payment method on file, mint and revoke keys
+//! for every surface and dashboard session tokens, review campaigns, set up
+//! publishers and DSPs, and import other supplies' delivery reports.
 //!
 //! Authenticated by `Authorization: Bearer <admin token>`, the `admin_token`
 //! Spin variable, compared in constant time. Bodies and errors follow the
@@ -17,10 +18,12 @@ use crate::advertiser::store;
 use crate::api_keys::{self, Environment, KeyError, KeyKind};
 use crate::body::parse_json;
 use crate::db::Database;
-use crate::ids::{CampaignId, OrganizationId};
+use crate::ids::{ApiKeyId, CampaignId, OrganizationId};
 use crate::jwt::{self, Claims, Role};
 use crate::time::UnixSeconds;
 use crate::web::{Query, Request, Response, header, json_response};
+
+mod supply;
 
 /// Longest dashboard session a token may grant: 30 days.
 pub const MAX_TOKEN_TTL_SECONDS: i64 = 30 * 86_400;
@@ -78,6 +81,12 @@ fn route(
         ("PUT", ["admin", "organizations", id, "billing"]) => set_billing(db, id, body, now),
         ("DELETE", ["admin", "organizations", id, "billing"]) => remove_billing(db, id),
         ("POST", ["admin", "organizations", id, "api-keys"]) => mint_key(db, id, body, now),
+        ("POST", ["admin", "organizations", id, "api-keys", key, "revoke"]) => {
+            revoke_key(db, id, key, now)
+        }
+        ("PUT", ["admin", "organizations", id, "supply-reports"]) => {
+            supply::import(db, id, body, now)
+        }
         ("POST", ["admin", "organizations", id, "dashboard-tokens"]) => {
             mint_dashboard_token(db, id, body, now, secrets)
         }
@@ -123,7 +132,10 @@ fn organization_view(row: &crate::db::Row) -> Value {
     })
 }
 
-fn load_organization(db: &impl Database, id: &str) -> Result<(OrganizationId, Value), ApiError> {
+pub(crate) fn load_organization(
+    db: &impl Database,
+    id: &str,
+) -> Result<(OrganizationId, Value), ApiError> {
     let missing = || ApiError::not_found("organization", id);
     let organization = OrganizationId::parse(id).ok_or_else(missing)?;
     let row = db
@@ -207,6 +219,39 @@ struct MintKey {
     environment: Option<Environment>,
     #[serde(default)]
     label: Option<String>,
+}
+
+/// Revokes any key of an organization at once (no grace window).
+fn revoke_key(db: &impl Database, id: &str, key: &str, now: UnixSeconds) -> Outcome {
+    let (organization, _) = load_organization(db, id)?;
+    let missing = || ApiError::not_found("api_key", key);
+    let key_id = ApiKeyId::parse(key).ok_or_else(missing)?;
+    let kind = db
+        .query_row(
+            "SELECT kind FROM api_keys WHERE id = ?1 AND organization_id = ?2",
+            &[key_id.to_string().into(), organization.to_string().into()],
+        )?
+        .and_then(|row| row.text(0).and_then(KeyKind::parse))
+        .ok_or_else(missing)?;
+    let record =
+        api_keys::revoke(db, organization, kind, key_id, now).map_err(|error| match error {
+            KeyError::NotFound => missing(),
+            KeyError::Db(error) => error.into(),
+            other => {
+                eprintln!("revoking a key failed: {other}");
+                ApiError::internal()
+            }
+        })?;
+    Ok((
+        200,
+        json!({
+            "id": record.id.to_string(),
+            "organization_id": organization.to_string(),
+            "kind": record.kind,
+            "prefix": record.prefix,
+            "revoked_at": record.revoked_at,
+        }),
+    ))
 }
 
 fn mint_key(db: &impl Database, id: &str, body: &[u8], now: UnixSeconds) -> Outcome {

@@ -1,0 +1,41 @@
+//! The S2S events component: `POST /v1/api/collect` and
+//! `POST /v1/api/conversion`, for advertisers' and partners' servers.
+
+use shared::db::spin::SpinDb;
+use shared::s2s::S2sError;
+use shared::s2s::conversion::DEFAULT_WINDOW_DAYS;
+use shared::time::UnixSeconds;
+use shared::web::{Request, Response};
+use spin_sdk::variables;
+
+#[expect(
+    unsafe_code,
+    reason = "the Spin SDK's export macro emits the component's unsafe ABI glue"
+)]
+mod export {
+    #[spin_sdk::http_component]
+    fn handle(request: super::Request) -> super::Response {
+        super::route(request)
+    }
+}
+
+fn route(request: Request) -> Response {
+    let db = match SpinDb::open_default() {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!("events: {error}");
+            return S2sError::internal().to_response();
+        }
+    };
+    shared::s2s::api::handle(&db, &request, UnixSeconds::now(), window_days())
+}
+
+/// The click-to-conversion window, from the `conversion_window_days`
+/// variable (30 days when unset or not a positive number).
+fn window_days() -> i64 {
+    variables::get("conversion_window_days")
+        .ok()
+        .and_then(|days| days.trim().parse::<i64>().ok())
+        .filter(|days| *days > 0)
+        .unwrap_or(DEFAULT_WINDOW_DAYS)
+}
