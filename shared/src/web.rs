@@ -79,6 +79,16 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of the array parameter `name`, written `name[]` or
+    /// `name`, in order.
+    pub fn array(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k.strip_suffix("[]").unwrap_or(k) == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// Names present in the query, each once, in first-seen order.
     pub fn names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();

@@ -23,7 +23,7 @@ use crate::jwt::{self, Claims, Role};
 use crate::time::UnixSeconds;
 use crate::web::{Query, Request, Response, header, json_response};
 
-mod supply;
+pub(crate) mod supply;
 
 /// Longest dashboard session a token may grant: 30 days.
 pub const MAX_TOKEN_TTL_SECONDS: i64 = 30 * 86_400;

@@ -13,6 +13,7 @@ use super::ApiError;
 use super::auth::{self, Caller};
 use super::context::Ctx;
 use super::fields::Status;
+use super::insights::{self, params::Level};
 use super::{ad_account, ad_groups, ads, campaigns, upload};
 
 /// Every `/v1` request of a key: 1,000 per hour.
@@ -74,6 +75,18 @@ fn route<D: Database>(ctx: &Ctx<'_, D>, request: &Request) -> Result<Response, A
     let body = request.body().as_slice();
     match (method, segments.as_slice()) {
         ("GET", ["v1", "ad_account"]) => ad_account::find_ad_account(ctx),
+        ("GET", ["v1", "ad_account", "insights"]) => {
+            insights::insights(ctx, Level::AdAccount, None, &query())
+        }
+        ("GET", ["v1", "campaigns", id, "insights"]) => {
+            insights::insights(ctx, Level::Campaign, Some(id), &query())
+        }
+        ("GET", ["v1", "ad_groups", id, "insights"]) => {
+            insights::insights(ctx, Level::AdGroup, Some(id), &query())
+        }
+        ("GET", ["v1", "ads", id, "insights"]) => {
+            insights::insights(ctx, Level::Ad, Some(id), &query())
+        }
         ("POST", ["v1", "upload"]) => upload::create_upload(ctx, request),
 
         ("GET", ["v1", "campaigns"]) => campaigns::list_campaigns(ctx, &query()),
@@ -127,7 +140,9 @@ fn is_known_path(segments: &[&str]) -> bool {
             "v1",
             "ad_account" | "upload" | "campaigns" | "ad_groups" | "ads",
         ] => true,
+        ["v1", "ad_account", "insights"] => true,
         ["v1", "campaigns" | "ad_groups" | "ads", _] => true,
+        ["v1", "campaigns" | "ad_groups" | "ads", _, "insights"] => true,
         ["v1", "campaigns" | "ad_groups" | "ads", _, action] => lifecycle(action).is_some(),
         _ => false,
     }

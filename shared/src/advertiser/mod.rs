@@ -12,6 +12,7 @@ pub mod context;
 pub mod creative;
 pub mod error;
 pub mod fields;
+pub mod insights;
 pub mod store;
 pub mod targeting;
 pub mod upload;
