@@ -4,5 +4,6 @@
 mod advertiser;
 mod app;
 mod host;
+mod journey;
 mod s2s;
 mod ssp;
