@@ -32,7 +32,23 @@ fn route(request: Request) -> Response {
         let secret = variables::get("dashboard_jwt_secret").unwrap_or_default();
         return shared::dashboard::handle(&db, &request, now, secret.as_bytes());
     }
-    shared::advertiser::api::handle(&db, &request, now, &files_base_url(&request))
+    shared::advertiser::api::handle(
+        &db,
+        &request,
+        now,
+        &files_base_url(&request),
+        requests_per_hour(),
+    )
+}
+
+/// The per-key hourly request limit: the `v1_requests_per_hour` variable,
+/// 1,000 (the documented limit) when unset or invalid.
+fn requests_per_hour() -> u32 {
+    variables::get("v1_requests_per_hour")
+        .ok()
+        .and_then(|limit| limit.trim().parse::<u32>().ok())
+        .filter(|limit| *limit > 0)
+        .unwrap_or(shared::advertiser::api::REQUESTS_PER_HOUR)
 }
 
 /// Where uploaded images are served: the `public_base_url` variable, or

@@ -16,11 +16,9 @@ use super::fields::Status;
 use super::insights::{self, params::Level};
 use super::{ad_account, ad_groups, ads, campaigns, upload};
 
-/// Every `/v1` request of a key: 1,000 per hour.
-pub const REQUESTS_PER_HOUR: Limit = Limit {
-    limit: 1000,
-    window_seconds: 3600,
-};
+/// Every `/v1` request of a key: 1,000 per hour, unless the deployment
+/// sets another limit (the `v1_requests_per_hour` variable).
+pub const REQUESTS_PER_HOUR: u32 = 1000;
 /// `POST /v1/campaigns` (which charges a deposit): 60 per hour per key,
 /// on top of the general limit.
 pub const CAMPAIGN_CREATES_PER_HOUR: Limit = Limit {
@@ -28,19 +26,23 @@ pub const CAMPAIGN_CREATES_PER_HOUR: Limit = Limit {
     window_seconds: 3600,
 };
 
-/// Serves one `/v1` request.
+/// Serves one `/v1` request; a key may make `requests_per_hour`.
 pub fn handle(
     db: &impl Database,
     request: &Request,
     now: UnixSeconds,
     files_base_url: &str,
+    requests_per_hour: u32,
 ) -> Response {
     let caller = match auth::authenticate(db, header(request, "authorization"), now) {
         Ok(caller) => caller,
         Err(error) => return error.to_response(),
     };
-    let usage = match rate_limit::hit(db, &format!("v1:{}", caller.key_id), REQUESTS_PER_HOUR, now)
-    {
+    let hourly = Limit {
+        limit: requests_per_hour,
+        window_seconds: 3600,
+    };
+    let usage = match rate_limit::hit(db, &format!("v1:{}", caller.key_id), hourly, now) {
         Ok(usage) => usage,
         Err(error) => return ApiError::from(error).to_response(),
     };
@@ -48,7 +50,10 @@ pub fn handle(
         rate_limited(
             &usage,
             now,
-            "You exceeded 1000 requests per hour for this API key.",
+            &format!(
+                "You exceeded {} requests per hour for this API key.",
+                usage.limit
+            ),
         )
     } else {
         let ctx = Ctx {

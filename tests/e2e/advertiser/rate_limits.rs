@@ -137,3 +137,18 @@ fn campaign_creation_is_limited_to_sixty_an_hour_across_instances() {
         .clone();
     assert_eq!(count, 60);
 }
+
+#[test]
+fn a_deployment_may_set_its_own_hourly_limit() {
+    let app = adspin_e2e::HostLaunch::app()
+        .arg("--variable")
+        .arg("v1_requests_per_hour=4")
+        .start();
+    fresh_window(&app); // the first of the four
+    let responses: Vec<_> = (0..4)
+        .map(|_| v1(&app, "GET", "/v1/ad_account", None))
+        .collect();
+    assert_eq!(responses[2].header("x-ratelimit-limit-requests"), Some("4"));
+    assert_eq!(responses[2].status, 200);
+    assert_error(&responses[3], 429, "rate_limit_exceeded", None);
+}
