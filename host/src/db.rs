@@ -1,15 +1,24 @@
-//! A small pool of SQLite connections to one database file.
+//! The SQLite connections to one database file.
 //!
-//! Reusing connections saves reopening the file and re-reading the schema
-//! on every request. Idle connections are reused most recent first: a
-//! commit by any connection empties the page cache of every other one, so
-//! the fewer connections serve requests, the more reads find their pages
-//! cached. SQLite work runs in `block_in_place`, so it never stalls the
-//! async runtime.
+//! Requests take turns on one shared connection. A commit by any
+//! connection empties the page cache of every other one, so a single
+//! connection keeps its pages cached across requests, and turns taken in
+//! process are cheaper than SQLite's file-lock retries: with the SSP's
+//! write-heavy auctions, one connection serves about a quarter more
+//! auctions per second than a connection per concurrent request
+//! (BENCHMARKS.md). Statements take microseconds and a guest holds the
+//! connection from `BEGIN` to `COMMIT` only, so turns are short. When one
+//! turn lasts longer than [`LONG_TURN`] (a long transaction, or a guest
+//! reading on a second connection inside its own transaction), waiting
+//! requests open extra connections instead, so nobody waits on another
+//! request's slow transaction. Extra connections are closed when given
+//! back. SQLite work runs in `block_in_place`, so it
+//! never stalls the async runtime.
 
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use rusqlite::Connection;
@@ -39,14 +48,61 @@ const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 const WAL_RESTART_FRAMES: i64 = 4096;
 /// The WAL file is truncated to this size when it starts over.
 const WAL_SIZE_LIMIT: i64 = 64 << 20;
-/// Idle connections kept open per database.
-const MAX_IDLE: usize = 64;
+/// A turn on the shared connection longer than this lets waiting requests
+/// open extra connections.
+const LONG_TURN: Duration = Duration::from_millis(10);
+/// Most connections open at once per database; past it, requests wait for
+/// one to be given back.
+const MAX_OPEN: usize = 64;
 
 /// A pool of connections to one SQLite file.
 #[derive(Debug)]
 pub struct Database {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    pool: Mutex<Pool>,
+    returned: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Pool {
+    /// The shared connection, when no request holds it.
+    idle: Option<Connection>,
+    /// When the current turn on the shared connection started.
+    turn_started: Option<Instant>,
+    /// Connections open, idle or lent.
+    open: usize,
+}
+
+/// A connection borrowed from the pool; dropping it gives it back.
+#[derive(Debug)]
+pub struct Lease {
+    db: Arc<Database>,
+    conn: Option<Connection>,
+}
+
+impl Deref for Lease {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+impl DerefMut for Lease {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn
+            .as_mut()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.db.checkin(conn);
+        }
+    }
 }
 
 impl Database {
@@ -58,12 +114,12 @@ impl Database {
         }
         let db = Arc::new(Self {
             path: path.to_path_buf(),
-            idle: Mutex::new(Vec::new()),
+            pool: Mutex::new(Pool::default()),
+            returned: Condvar::new(),
         });
-        let conn = db.connect()?;
-        conn.pragma_update(None, "journal_mode", "WAL")
+        db.checkout()?
+            .pragma_update(None, "journal_mode", "WAL")
             .with_context(|| format!("cannot enable WAL on {}", path.display()))?;
-        db.checkin(conn);
         db.start_checkpointer()?;
         Ok(db)
     }
@@ -111,31 +167,80 @@ impl Database {
         Ok(())
     }
 
-    /// Takes an idle connection (the most recently used, whose page cache
-    /// is the most likely to be current) or opens a new one.
-    pub fn checkout(&self) -> Result<Connection> {
-        let idle = self
-            .idle
+    fn lock_pool(&self) -> Result<MutexGuard<'_, Pool>> {
+        self.pool
             .lock()
-            .map_err(|_| anyhow::anyhow!("pool lock poisoned"))?
-            .pop();
-        match idle {
-            Some(conn) => Ok(conn),
-            None => self.connect(),
+            .map_err(|_| anyhow::anyhow!("pool lock poisoned"))
+    }
+
+    /// Lends the shared connection, waiting for its turn; opens an extra
+    /// connection instead when the current turn has lasted longer than
+    /// [`LONG_TURN`] and fewer than [`MAX_OPEN`] are open. Gives up after
+    /// [`BUSY_TIMEOUT`].
+    pub fn checkout(self: &Arc<Self>) -> Result<Lease> {
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        let mut pool = self.lock_pool()?;
+        loop {
+            if let Some(conn) = pool.idle.take() {
+                pool.turn_started = Some(Instant::now());
+                return Ok(self.lease(conn));
+            }
+            let long_turn_at = pool.turn_started.map(|started| started + LONG_TURN);
+            let now = Instant::now();
+            if pool.open < MAX_OPEN && long_turn_at.is_none_or(|at| now >= at) {
+                pool.open += 1;
+                drop(pool);
+                return match self.connect() {
+                    Ok(conn) => Ok(self.lease(conn)),
+                    Err(error) => {
+                        self.lock_pool()?.open -= 1;
+                        Err(error)
+                    }
+                };
+            }
+            let until = match long_turn_at {
+                Some(at) if pool.open < MAX_OPEN => at.min(deadline),
+                _ => deadline,
+            };
+            let left = until.saturating_duration_since(now);
+            if left.is_zero() {
+                anyhow::ensure!(now < deadline, "database is locked: no connection free");
+                continue;
+            }
+            pool = self
+                .returned
+                .wait_timeout(pool, left)
+                .map_err(|_| anyhow::anyhow!("pool lock poisoned"))?
+                .0;
         }
     }
 
-    /// Returns a connection to the pool. A transaction the guest left open
-    /// is rolled back first, so it can never leak into another request.
-    pub fn checkin(&self, conn: Connection) {
-        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+    fn lease(self: &Arc<Self>, conn: Connection) -> Lease {
+        Lease {
+            db: self.clone(),
+            conn: Some(conn),
+        }
+    }
+
+    /// Takes back a lent connection: it becomes the shared connection
+    /// unless another one already is, then it is closed. A transaction the
+    /// guest left open is rolled back first, so it can never leak into
+    /// another request; a connection that cannot roll back is closed.
+    fn checkin(&self, conn: Connection) {
+        let usable = conn.is_autocommit() || conn.execute_batch("ROLLBACK").is_ok();
+        let Ok(mut pool) = self.pool.lock() else {
             return;
-        }
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < MAX_IDLE
-        {
-            idle.push(conn);
-        }
+        };
+        let closed = if usable && pool.idle.is_none() {
+            pool.idle = Some(conn);
+            None
+        } else {
+            pool.open -= 1;
+            Some(conn)
+        };
+        drop(pool);
+        self.returned.notify_one();
+        drop(closed);
     }
 
     /// Runs `work` with a pooled connection, off the async runtime's
@@ -147,9 +252,7 @@ impl Database {
     {
         tokio::task::block_in_place(|| {
             let mut conn = self.checkout()?;
-            let result = work(&mut conn);
-            self.checkin(conn);
-            result
+            work(&mut conn)
         })
     }
 }
@@ -177,7 +280,7 @@ mod tests {
         let conn = db.checkout().expect("checkout");
         conn.execute_batch("CREATE TABLE t (x INTEGER); BEGIN; INSERT INTO t VALUES (1);")
             .expect("statements");
-        db.checkin(conn);
+        drop(conn);
         let conn = db.checkout().expect("checkout again");
         assert!(conn.is_autocommit());
         let count: i64 = conn
@@ -199,5 +302,63 @@ mod tests {
             )
             .expect_err("attach denied");
         assert!(err.to_string().contains("not authorized"), "{err}");
+    }
+
+    fn open_connections(db: &Database) -> usize {
+        db.pool.lock().expect("pool").open
+    }
+
+    #[test]
+    fn requests_take_turns_on_one_connection() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Database::open(&dir.path().join("t.db")).expect("open");
+        // A temporary table lives on its connection only.
+        db.checkout()
+            .expect("checkout")
+            .execute_batch("CREATE TEMP TABLE mine (x INTEGER)")
+            .expect("temp table");
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        let conn = db.checkout().expect("checkout");
+                        conn.execute("INSERT INTO mine VALUES (1)", [])
+                            .expect("the shared connection");
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("thread");
+        }
+        assert_eq!(open_connections(&db), 1);
+        let rows: i64 = db
+            .checkout()
+            .expect("checkout")
+            .query_row("SELECT COUNT(*) FROM mine", [], |row| row.get(0))
+            .expect("count");
+        assert_eq!(rows, 200);
+    }
+
+    #[test]
+    fn a_long_turn_lets_others_open_an_extra_connection_closed_when_given_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Database::open(&dir.path().join("t.db")).expect("open");
+        let writer = db.checkout().expect("checkout");
+        writer
+            .execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1); BEGIN; INSERT INTO t VALUES (2);")
+            .expect("open transaction");
+        // The same thread reads on a second connection while its own
+        // transaction holds the first: it must not wait for itself.
+        let reader = db.checkout().expect("an extra connection");
+        let seen: i64 = reader
+            .query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
+            .expect("read beside the transaction");
+        assert_eq!(seen, 1, "the uncommitted row stays private");
+        assert_eq!(open_connections(&db), 2);
+        drop(reader);
+        drop(writer);
+        assert_eq!(open_connections(&db), 1);
     }
 }

@@ -21,7 +21,7 @@ use wasmtime::component::{HasData, Resource, ResourceTable};
 use crate::bindings::fermyon::spin::sqlite::{
     Error, Host, HostConnection, QueryResult, RowResult, Value,
 };
-use crate::db::Database;
+use crate::db::{Database, Lease};
 
 /// File name Spin uses for its default database.
 pub const FILE_NAME: &str = "sqlite_db.db";
@@ -33,16 +33,9 @@ const MAX_OPEN_CONNECTIONS: usize = 64;
 /// An open guest connection: the resource behind `sqlite.connection`.
 pub struct GuestConnection {
     db: Arc<Database>,
-    /// The SQLite connection of an open transaction.
-    in_transaction: Option<rusqlite::Connection>,
-}
-
-impl Drop for GuestConnection {
-    fn drop(&mut self) {
-        if let Some(conn) = self.in_transaction.take() {
-            self.db.checkin(conn);
-        }
-    }
+    /// The SQLite connection of an open transaction (rolled back if the
+    /// guest drops the connection with the transaction still open).
+    in_transaction: Option<Lease>,
 }
 
 /// Per-instance SQLite access.
@@ -114,9 +107,7 @@ impl HostConnection for SqliteView<'_> {
                     .map_err(|e| Error::Io(format!("{e:#}")))?,
             };
             let result = execute(&mut conn, &statement, parameters);
-            if conn.is_autocommit() {
-                guest.db.checkin(conn);
-            } else {
+            if !conn.is_autocommit() {
                 guest.in_transaction = Some(conn);
             }
             result
