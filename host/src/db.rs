@@ -4,7 +4,7 @@
 //! connection empties the page cache of every other one, so a single
 //! connection keeps its pages cached across requests, and turns taken in
 //! process are cheaper than SQLite's file-lock retries: with the SSP's
-//! write-heavy auctions, one connection serves about a quarter more
+//! write-heavy auctions, one connection serves about a fifth more
 //! auctions per second than a connection per concurrent request
 //! (BENCHMARKS.md). Statements take microseconds and a guest holds the
 //! connection from `BEGIN` to `COMMIT` only, so turns are short. When one
@@ -12,8 +12,8 @@
 //! reading on a second connection inside its own transaction), waiting
 //! requests open extra connections instead, so nobody waits on another
 //! request's slow transaction. Extra connections are closed when given
-//! back. SQLite work runs in `block_in_place`, so it
-//! never stalls the async runtime.
+//! back. SQLite work runs in `block_in_place`, so it never stalls the
+//! async runtime.
 
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
@@ -40,6 +40,7 @@ fn wait_for_lock(attempts: i32) -> bool {
     std::thread::sleep(BUSY_RETRY);
     true
 }
+
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
 /// How often the WAL is checkpointed into the database file.
@@ -55,7 +56,7 @@ const LONG_TURN: Duration = Duration::from_millis(10);
 /// one to be given back.
 const MAX_OPEN: usize = 64;
 
-/// A pool of connections to one SQLite file.
+/// One SQLite file: its shared connection and any extra ones.
 #[derive(Debug)]
 pub struct Database {
     path: PathBuf,
