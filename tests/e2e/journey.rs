@@ -5,7 +5,7 @@
 use adspin_e2e::demo::{ADVERTISER_KEY, PARTNER_TOKEN};
 use serde_json::json;
 
-use crate::ssp::{bid_request, conversation, envelope, live_campaign, start};
+use crate::ssp::{auction, live_campaign, start};
 
 fn path_of(url: &str, app: &adspin_e2e::TestApp) -> String {
     url.strip_prefix(&app.base_url())
@@ -20,11 +20,7 @@ fn campaign_auction_impression_view_click_conversion_insights() {
     let campaign = live_campaign(&app, "running shoes", 5_000_000, 50_000_000);
 
     // The chat app's bid request wins the campaign's ad.
-    let bid = envelope(
-        &bid_request(&app, &conversation("chat_journey", "running shoes")),
-        200,
-        "success",
-    );
+    let bid = auction(&app, "chat_journey", "running shoes");
     assert_eq!(bid["dsp"], "thrad_dsp");
     assert_eq!(bid["price"], 5.0);
 

@@ -5,19 +5,15 @@ use adspin_e2e::{FakeResponse, FakeServer};
 use serde_json::{Value, json};
 
 use super::{
-    admin, bid_answer, bid_request, bid_request_with, conversation, envelope, live_campaign,
-    register_dsp, start,
+    admin, auction, bid_answer, bid_request, bid_request_with, conversation, envelope,
+    live_campaign, register_dsp, start,
 };
 
 #[test]
 fn the_internal_dsp_wins_with_a_relevant_campaign_at_its_max_bid() {
     let app = start();
     live_campaign(&app, "running shoes", 5_500_000, 50_000_000);
-    let bid = envelope(
-        &bid_request(&app, &conversation("chat_1", "running shoes")),
-        200,
-        "success",
-    );
+    let bid = auction(&app, "chat_1", "running shoes");
     assert_eq!(bid["dsp"], "thrad_dsp");
     assert_eq!(bid["price"], 5.5);
     assert_eq!(bid["advertiser"], "Demo Advertiser");
@@ -41,14 +37,7 @@ fn the_internal_dsp_wins_with_a_relevant_campaign_at_its_max_bid() {
 fn unrelated_conversations_paused_campaigns_and_unapproved_ones_get_no_bid() {
     let app = start();
     let campaign = live_campaign(&app, "running shoes", 5_000_000, 50_000_000);
-    assert_eq!(
-        envelope(
-            &bid_request(&app, &conversation("c1", "garden furniture")),
-            200,
-            "success"
-        ),
-        Value::Null
-    );
+    assert_eq!(auction(&app, "c1", "garden furniture"), Value::Null);
     let auth = format!("Bearer {ADVERTISER_KEY}");
     app.request(
         "POST",
@@ -56,42 +45,21 @@ fn unrelated_conversations_paused_campaigns_and_unapproved_ones_get_no_bid() {
         &[("authorization", &auth)],
         None,
     );
-    assert_eq!(
-        envelope(
-            &bid_request(&app, &conversation("c2", "running shoes")),
-            200,
-            "success"
-        ),
-        Value::Null
-    );
+    assert_eq!(auction(&app, "c2", "running shoes"), Value::Null);
     app.request(
         "POST",
         &format!("/v1/campaigns/{campaign}/activate"),
         &[("authorization", &auth)],
         None,
     );
-    assert!(
-        envelope(
-            &bid_request(&app, &conversation("c3", "running shoes")),
-            200,
-            "success"
-        )
-        .is_object()
-    );
+    assert!(auction(&app, "c3", "running shoes").is_object());
     admin(
         &app,
         "POST",
         &format!("/admin/campaigns/{campaign}/reject"),
         None,
     );
-    assert_eq!(
-        envelope(
-            &bid_request(&app, &conversation("c4", "running shoes")),
-            200,
-            "success"
-        ),
-        Value::Null
-    );
+    assert_eq!(auction(&app, "c4", "running shoes"), Value::Null);
 }
 
 #[test]
@@ -99,42 +67,21 @@ fn the_highest_bid_wins_and_bids_below_the_floor_lose() {
     let app = start();
     live_campaign(&app, "running shoes", 2_000_000, 50_000_000);
     live_campaign(&app, "running shoes", 4_000_000, 50_000_000);
-    assert_eq!(
-        envelope(
-            &bid_request(&app, &conversation("c1", "running shoes")),
-            200,
-            "success"
-        )["price"],
-        4.0
-    );
+    assert_eq!(auction(&app, "c1", "running shoes")["price"], 4.0);
     admin(
         &app,
         "PUT",
         &format!("/admin/publishers/{ORGANIZATION_ID}"),
         Some(json!({"floor_cpm_micros": 4_500_000})),
     );
-    assert_eq!(
-        envelope(
-            &bid_request(&app, &conversation("c2", "running shoes")),
-            200,
-            "success"
-        ),
-        Value::Null
-    );
+    assert_eq!(auction(&app, "c2", "running shoes"), Value::Null);
 }
 
 #[test]
 fn the_default_floor_is_one_dollar() {
     let app = start();
     live_campaign(&app, "running shoes", 990_000, 50_000_000);
-    assert_eq!(
-        envelope(
-            &bid_request(&app, &conversation("c1", "running shoes")),
-            200,
-            "success"
-        ),
-        Value::Null
-    );
+    assert_eq!(auction(&app, "c1", "running shoes"), Value::Null);
 }
 
 #[test]

@@ -7,8 +7,8 @@ use adspin_e2e::{FakeResponse, FakeServer, TestApp};
 use serde_json::{Value, json};
 
 use super::{
-    ad_data, admin, bid_answer, bid_request, conversation, envelope, only_external, register_dsp,
-    start,
+    ad_data, admin, auction, bid_answer, bid_request, conversation, envelope, only_external,
+    register_dsp, start,
 };
 
 /// A DSP whose bid answer is `bid`, and whose render answers `render`.
@@ -20,14 +20,6 @@ fn dsp(bid: FakeResponse, render: FakeResponse) -> FakeServer {
             render.clone()
         }
     })
-}
-
-fn winner(app: &TestApp, chat: &str) -> Value {
-    envelope(
-        &bid_request(app, &conversation(chat, "anything")),
-        200,
-        "success",
-    )
 }
 
 fn total_time(app: &TestApp, chat: &str) -> (Value, f64) {
@@ -99,7 +91,7 @@ fn a_bid_with_ad_data_wins_without_a_render_call() {
         FakeResponse::new(500, ""),
     );
     register_dsp(&app, "external", &server, 1000);
-    let bid = winner(&app, "c1");
+    let bid = auction(&app, "c1", "anything");
     assert_eq!(bid["dsp"], "external");
     assert_eq!(bid["price"], 7.14, "banker's rounding to cents");
     assert_eq!(bid["headline"], "External headline");
@@ -121,7 +113,7 @@ fn a_bid_without_ad_data_is_rendered_by_the_winner() {
     );
     let server = dsp(bid_answer(3.0, "ext_2", None), render);
     register_dsp(&app, "external", &server, 1000);
-    let bid = winner(&app, "c1");
+    let bid = auction(&app, "c1", "anything");
     assert_eq!(bid["headline"], "Rendered");
     let render_call = server
         .requests()
@@ -168,7 +160,7 @@ fn the_three_no_bid_answers_and_malformed_bids_are_not_bids() {
     for (index, server) in servers.iter().enumerate() {
         register_dsp(&app, &format!("dsp_{index}"), server, 1000);
     }
-    assert_eq!(winner(&app, "c1"), Value::Null);
+    assert_eq!(auction(&app, "c1", "anything"), Value::Null);
     assert!(
         servers.iter().all(|s| s.requests().len() == 1),
         "every DSP was asked once, in parallel"
@@ -224,7 +216,7 @@ fn ties_are_broken_at_random() {
     register_dsp(&app, "tie_b", &b, 1000);
     let winners: std::collections::HashSet<String> = (0..24)
         .map(|i| {
-            winner(&app, &format!("c{i}"))["dsp"]
+            auction(&app, &format!("c{i}"), "anything")["dsp"]
                 .as_str()
                 .expect("dsp")
                 .to_string()
@@ -242,7 +234,7 @@ fn bids_below_the_floor_lose() {
         FakeResponse::new(500, ""),
     );
     register_dsp(&app, "cheap", &cheap, 1000);
-    assert_eq!(winner(&app, "c1"), Value::Null);
+    assert_eq!(auction(&app, "c1", "anything"), Value::Null);
 }
 
 #[test]
@@ -259,7 +251,7 @@ fn a_failed_render_falls_back_to_the_next_best_bid() {
     );
     register_dsp(&app, "broken", &broken, 1000);
     register_dsp(&app, "fallback", &fallback, 1000);
-    assert_eq!(winner(&app, "c1")["dsp"], "fallback");
+    assert_eq!(auction(&app, "c1", "anything")["dsp"], "fallback");
 }
 
 #[test]

@@ -153,6 +153,17 @@ pub(crate) fn envelope(response: &TestResponse, status: u16, outcome: &str) -> V
     body["data"]["bid"].clone()
 }
 
+/// Runs an auction for a new request about `topic` in `chat` and returns
+/// its `data.bid` (a success envelope asserted).
+#[track_caller]
+pub(crate) fn auction(app: &TestApp, chat: &str, topic: &str) -> Value {
+    envelope(
+        &bid_request(app, &conversation(chat, topic)),
+        200,
+        "success",
+    )
+}
+
 /// Registers a DSP (or replaces it).
 fn register_dsp(app: &TestApp, id: &str, server: &FakeServer, timeout_ms: i64) {
     admin(

@@ -4,7 +4,7 @@
 use adspin_e2e::demo::{ORGANIZATION_ID, PUBLISHER_PRODUCTION_KEY, PUBLISHER_STAGING_KEY};
 use serde_json::{Value, json};
 
-use super::{admin, bid_request, bid_request_with, conversation, envelope, start};
+use super::{admin, auction, bid_request, bid_request_with, conversation, envelope, start};
 
 #[test]
 fn a_missing_or_invalid_key_is_401() {
@@ -112,11 +112,7 @@ fn unix_timestamps_and_geo_headers_are_accepted_and_checked() {
 #[test]
 fn a_no_bid_is_200_with_a_null_bid_and_a_reason() {
     let app = start();
-    let bid = envelope(
-        &bid_request(&app, &conversation("chat_1", "garden gnomes")),
-        200,
-        "success",
-    );
+    let bid = auction(&app, "chat_1", "garden gnomes");
     assert_eq!(bid, Value::Null);
 }
 

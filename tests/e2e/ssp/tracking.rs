@@ -2,15 +2,11 @@
 
 use serde_json::Value;
 
-use super::{bid_request, conversation, envelope, live_campaign, start};
+use super::{auction, live_campaign, start};
 
 fn served(app: &adspin_e2e::TestApp) -> Value {
     live_campaign(app, "running shoes", 5_000_000, 50_000_000);
-    envelope(
-        &bid_request(app, &conversation("chat_1", "running shoes")),
-        200,
-        "success",
-    )
+    auction(app, "chat_1", "running shoes")
 }
 
 fn path_of(url: &str, app: &adspin_e2e::TestApp) -> String {
