@@ -18,12 +18,15 @@ pub fn serve(db: &impl Database, file_id: &str) -> Response {
         Ok(None) => return ApiError::not_found("file", file_id).to_response(),
         Err(error) => return ApiError::from(error).to_response(),
     };
-    let (Some(content_type), Some(SqlValue::Blob(bytes))) = (row.text(0), row.values.get(1)) else {
+    let mut values = row.values.into_iter();
+    let (Some(SqlValue::Text(content_type)), Some(SqlValue::Blob(bytes))) =
+        (values.next(), values.next())
+    else {
         return ApiError::internal().to_response();
     };
-    let mut response = http::Response::new(bytes.clone());
+    let mut response = http::Response::new(bytes);
     let headers = response.headers_mut();
-    if let Ok(value) = http::HeaderValue::from_str(content_type) {
+    if let Ok(value) = http::HeaderValue::from_str(&content_type) {
         headers.insert(http::header::CONTENT_TYPE, value);
     }
     headers.insert(
