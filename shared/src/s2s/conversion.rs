@@ -227,12 +227,15 @@ struct Click {
     ad_group_id: Option<String>,
     ad_id: Option<String>,
     account_currency: Option<String>,
+    /// A click on a billed impression (not a staging or test one).
+    billable: bool,
 }
 
 fn find_click(db: &impl Database, click_id: &str) -> Result<Option<Click>, S2sError> {
     let row = db
         .query_row(
-            "SELECT c.created_at, i.organization_id, i.campaign_id, i.ad_group_id, i.ad_id, o.currency_code
+            "SELECT c.created_at, i.organization_id, i.campaign_id, i.ad_group_id, i.ad_id, o.currency_code,
+                    i.billable
              FROM clicks c JOIN impressions i ON i.id = c.impression_id
              LEFT JOIN organizations o ON o.id = i.organization_id
              WHERE c.id = ?1",
@@ -246,6 +249,7 @@ fn find_click(db: &impl Database, click_id: &str) -> Result<Option<Click>, S2sEr
         ad_group_id: row.text(3).map(String::from),
         ad_id: row.text(4).map(String::from),
         account_currency: row.text(5).map(String::from),
+        billable: row.integer(6) == Some(1),
     }))
 }
 
@@ -279,8 +283,11 @@ pub fn record(
         return Err(not_found());
     }
     let time = conversion.conversion_time.get();
-    let attributed =
-        time >= click.at - CLOCK_SKEW_SECONDS && time <= click.at + window_days * 86_400;
+    // Like its impression and click, a conversion on an unbilled (staging)
+    // click is kept but not counted.
+    let attributed = click.billable
+        && time >= click.at - CLOCK_SKEW_SECONDS
+        && time <= click.at + window_days * 86_400;
     let counted_value = if click.account_currency.as_deref() == Some(conversion.currency.as_str()) {
         conversion.value_micros
     } else {
@@ -573,6 +580,30 @@ mod tests {
                     .expect("count")
                     .expect("row");
             assert_eq!((stored.integer(0), stored.integer(1)), (Some(3), Some(1)));
+        }
+
+        #[test]
+        fn a_conversion_on_an_unbilled_click_is_stored_but_not_counted() {
+            let s = setup();
+            let org = s.partner.organization_id;
+            let demand = testing::live_ad(&s.db, org);
+            let staging = testing::impression(
+                &s.db,
+                Some(demand),
+                false,
+                Micros::new(2_000_000),
+                UnixSeconds::new(CLICKED - 60),
+            );
+            let click = testing::click(&s.db, &staging, UnixSeconds::new(CLICKED));
+            let mut reported = conversion(&s, CLICKED + 60, "USD", None);
+            reported.click_id = click;
+            assert_eq!(record_at(&s, &reported).expect("ok"), Recorded::Ok);
+            assert_eq!(counted(&s.db), [(0, 0); 2]);
+            let stored =
+                s.db.query_row("SELECT COUNT(*), SUM(attributed) FROM conversions", &[])
+                    .expect("count")
+                    .expect("row");
+            assert_eq!((stored.integer(0), stored.integer(1)), (Some(1), Some(0)));
         }
 
         #[test]

@@ -81,10 +81,11 @@ fn recount(db: &NativeDb, size: i64) -> Totals {
          FROM clicks c JOIN impressions i ON i.id = c.impression_id
          WHERE i.billable = 1 AND i.campaign_id IS NOT NULL"
             .to_string(),
-        format!(
-            "SELECT {key_columns}, 'thrad', conversion_time, 0, 0, 0, 1, counted_value_micros, 0 FROM conversions
-             WHERE attributed = 1"
-        ),
+        "SELECT v.organization_id, v.campaign_id, v.ad_group_id, v.ad_id, 'thrad', v.conversion_time, 0, 0, 0, 1,
+                v.counted_value_micros, 0
+         FROM conversions v JOIN clicks c ON c.id = v.click_id JOIN impressions i ON i.id = c.impression_id
+         WHERE v.attributed = 1 AND i.billable = 1"
+            .to_string(),
         format!(
             "SELECT {key_columns}, supply, hour, impressions, views, clicks, conversions, conversion_value_micros,
                     spend_micros FROM supply_reports"
