@@ -16,6 +16,7 @@ impl Micros {
     pub const ZERO: Self = Self(0);
     /// Micros in one dollar.
     pub const PER_DOLLAR: i64 = 1_000_000;
+    pub const PER_CENT: i64 = 10_000;
 
     pub const fn new(micros: i64) -> Self {
         Self(micros)
@@ -27,6 +28,11 @@ impl Micros {
 
     pub const fn get(self) -> i64 {
         self.0
+    }
+
+    /// The amount rounded down to whole cents (never more than it was).
+    pub const fn floor_to_cents(self) -> Self {
+        Self(self.0 - self.0.rem_euclid(Self::PER_CENT))
     }
 
     /// The amount in dollars, for the surfaces that report dollar floats.
@@ -63,6 +69,23 @@ mod tests {
     fn dollars_and_micros_convert_both_ways() {
         assert_eq!(Micros::from_dollars(10), Micros::new(10_000_000));
         assert_eq!(Micros::new(700_000).to_dollars(), 0.7);
+    }
+
+    #[test]
+    fn flooring_to_cents_never_rounds_up() {
+        assert_eq!(
+            Micros::new(1_235_000).floor_to_cents(),
+            Micros::new(1_230_000)
+        );
+        assert_eq!(
+            Micros::new(1_239_999).floor_to_cents(),
+            Micros::new(1_230_000)
+        );
+        assert_eq!(Micros::new(5_000).floor_to_cents(), Micros::ZERO);
+        assert_eq!(
+            Micros::new(2_000_000).floor_to_cents(),
+            Micros::new(2_000_000)
+        );
     }
 
     #[test]

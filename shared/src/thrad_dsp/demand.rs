@@ -96,7 +96,9 @@ pub fn candidates(
                 organization_id: row.text(2).and_then(OrganizationId::parse)?,
                 advertiser: row.text(8).unwrap_or_default().to_string(),
                 context_hints: serde_json::from_str(row.text(3)?).ok()?,
-                max_bid: Micros::new(row.integer(4)?),
+                // Prices are whole cents: a bid never rounds up past
+                // what the advertiser allowed.
+                max_bid: Micros::new(row.integer(4)?).floor_to_cents(),
                 countries: serde_json::from_str(row.text(5)?).ok()?,
                 ads: vec![(ad, creative)],
             })
@@ -116,6 +118,7 @@ pub fn best<'a>(
 ) -> Option<&'a Candidate> {
     candidates
         .iter()
+        .filter(|c| c.max_bid > Micros::ZERO)
         .filter(|c| {
             c.countries.is_empty()
                 || country.is_some_and(|code| c.countries.iter().any(|t| t == code))
@@ -181,6 +184,7 @@ mod tests {
     use super::*;
     use crate::advertiser::store::index_keywords;
     use crate::db::native::NativeDb;
+    use crate::ssp::request::{Message, Role};
     use crate::thrad_dsp::relevance::words;
 
     const MIGRATIONS: [&str; 4] = [
@@ -251,6 +255,34 @@ mod tests {
             .into_iter()
             .map(|c| c.ad_group_id)
             .collect()
+    }
+
+    #[test]
+    fn bids_are_whole_cents_rounded_down_and_a_sub_cent_bid_does_not_bid() {
+        let db = database();
+        let group = live_ad_group(&db, &["running shoes"]);
+        let bid_of = |max_bid_micros: i64| {
+            db.execute(
+                "UPDATE ad_groups SET max_bid_micros = ?1 WHERE id = ?2",
+                &[max_bid_micros.into(), group.to_string().into()],
+            )
+            .expect("update");
+            let mut words: Vec<String> = words("running shoes").into_iter().collect();
+            words.sort();
+            let candidates = candidates(&db, UnixSeconds::new(NOW), &words).expect("candidates");
+            let conversation = Conversation::new(&[Message {
+                role: Role::User,
+                content: "running shoes".into(),
+                timestamp: None,
+            }]);
+            (
+                candidates.first().map(|c| c.max_bid),
+                best(&candidates, &conversation, None).map(|c| c.max_bid),
+            )
+        };
+        let cents = Some(Micros::new(1_230_000));
+        assert_eq!(bid_of(1_235_000), (cents, cents));
+        assert_eq!(bid_of(5_000), (Some(Micros::ZERO), None));
     }
 
     #[test]
