@@ -76,6 +76,8 @@ pub async fn handle(request: &Request) -> Response {
                     request_id: &request_id,
                     chat_requests: pacing.requests,
                     ads_before: pacing.ads_served,
+                    secret: settings::tracking_secret(),
+                    base_url: settings::public_base_url(request),
                 };
                 let outcome = match publisher::pacing_block(
                     &auction.config,
@@ -140,6 +142,10 @@ struct Auction<'a> {
     request_id: &'a str,
     chat_requests: i64,
     ads_before: i64,
+    /// HMAC key of the tracking tokens and the internal DSP's bid ids.
+    secret: Vec<u8>,
+    /// Public base of the tracking URLs.
+    base_url: String,
 }
 
 /// A bid that passed the protocol checks.
@@ -148,6 +154,8 @@ struct Offer {
     bid_id: String,
     price: Micros,
     ad_data: Option<RenderedAd>,
+    /// The platform demand behind an internal DSP's bid.
+    demand: Option<Demand>,
 }
 
 impl Auction<'_> {
@@ -264,12 +272,28 @@ impl Auction<'_> {
             .await
             .into_iter()
             .filter_map(|(dsp, answer)| match answer {
-                DspAnswer::Bid(bid) => Some(Offer {
-                    dsp,
-                    bid_id: bid.bid_id,
-                    price: bid.price,
-                    ad_data: bid.ad_data,
-                }),
+                DspAnswer::Bid(bid) => {
+                    let demand = if dsp.id == thrad_dsp::DSP_ID {
+                        // The platform's own ads are charged to the campaign
+                        // the bid id names: one that names none is not served.
+                        let Some(redeemed) =
+                            thrad_dsp::bid::redeem(&bid.bid_id, &self.secret, UnixSeconds::now())
+                        else {
+                            self.log("bid of the internal DSP dropped: its bid id does not verify");
+                            return None;
+                        };
+                        Some(redeemed.demand)
+                    } else {
+                        None
+                    };
+                    Some(Offer {
+                        dsp,
+                        bid_id: bid.bid_id,
+                        price: bid.price,
+                        ad_data: bid.ad_data,
+                        demand,
+                    })
+                }
                 DspAnswer::NoBid => None,
                 DspAnswer::Rejected(reason) => {
                     self.log(&format!("bid of {} dropped: {reason}", dsp.id));
@@ -297,8 +321,7 @@ impl Auction<'_> {
         if let Some(agent) = header(self.request, "user-agent") {
             headers.push(("user-agent", agent.to_string()));
         }
-        let base = settings::public_base_url(self.request);
-        if let Some((proto, host)) = base.split_once("://") {
+        if let Some((proto, host)) = self.base_url.split_once("://") {
             headers.push(("x-forwarded-proto", proto.to_string()));
             headers.push(("x-forwarded-host", host.to_string()));
         }
@@ -335,24 +358,9 @@ impl Auction<'_> {
         self.publisher.environment == Environment::Production && self.bid_request.production
     }
 
-    /// The platform demand behind an internal DSP's bid (its signed bid id
-    /// names it).
-    fn demand_of(&self, offer: &Offer) -> Option<Demand> {
-        if offer.dsp.id != thrad_dsp::DSP_ID {
-            return None;
-        }
-        thrad_dsp::bid::redeem(
-            &offer.bid_id,
-            &settings::tracking_secret(),
-            UnixSeconds::now(),
-        )
-        .map(|redeemed| redeemed.demand)
-    }
-
     /// Records the impression and builds the bid shown to the publisher;
     /// `None` when the campaign cannot pay for it.
     fn serve(&self, offer: &Offer, creative: &RenderedAd) -> Result<Option<Value>, SspError> {
-        let demand = self.demand_of(offer);
         let impression_id = uuid::Uuid::new_v4().to_string();
         let impression = Impression {
             id: &impression_id,
@@ -362,7 +370,7 @@ impl Auction<'_> {
             billable: self.billable(),
             dsp: &offer.dsp.id,
             bid_id: &offer.bid_id,
-            demand,
+            demand: offer.demand,
             price: offer.price,
             landing_url: &creative.url,
             chat_id: &self.bid_request.chat_id,
@@ -377,41 +385,38 @@ impl Auction<'_> {
     }
 
     fn bid_json(&self, offer: &Offer, creative: &RenderedAd, impression_id: &str) -> Value {
-        let secret = settings::tracking_secret();
-        let base = settings::public_base_url(self.request);
+        let base = &self.base_url;
         let click = tracking::sign(
             &ClickToken {
                 i: impression_id.into(),
                 u: creative.url.clone(),
             },
-            &secret,
+            &self.secret,
         );
         let view = tracking::sign(
             &ViewToken {
                 v: impression_id.into(),
             },
-            &secret,
+            &self.secret,
         );
         let view_url = format!("{base}/api/v1/tracking/view/{view}");
-        let mut click_url = url::Url::parse(&format!("{base}/api/v1/dsp/redirect/{click}")).ok();
-        if let Some(url) = click_url.as_mut() {
-            url.query_pairs_mut()
-                .append_pair("thrad_view_url", &view_url);
-            if let Some(dsp_view) = &creative.view_url {
-                url.query_pairs_mut().append_pair("view_url", dsp_view);
-            }
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("thrad_view_url", &view_url);
+        if let Some(dsp_view) = &creative.view_url {
+            query.append_pair("view_url", dsp_view);
         }
+        let click_url = format!("{base}/api/v1/dsp/redirect/{click}?{}", query.finish());
         let image_url = creative
             .image_url
             .as_ref()
             .filter(|_| self.config.image_enabled);
         let mut bid = json!({
-            "price": (offer.price.get() / 10_000) as f64 / 100.0,
+            "price": offer.price.to_dollars(),
             "advertiser": creative.advertiser.clone().or_else(|| creative.domain.clone()),
             "headline": creative.headline,
             "description": creative.description,
             "cta_text": creative.cta_text,
-            "url": click_url.map(String::from).unwrap_or_default(),
+            "url": click_url,
             "dsp": offer.dsp.id,
             "bidId": offer.bid_id,
             "ad_format": "sponsored_message",
@@ -441,6 +446,7 @@ impl Auction<'_> {
             bid_id: format!("test_{}", uuid::Uuid::new_v4().simple()),
             price: Micros::ZERO,
             ad_data: None,
+            demand: None,
         };
         let creative = RenderedAd {
             ad_format: Some("sponsored_message".into()),

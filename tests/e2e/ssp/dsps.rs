@@ -103,6 +103,24 @@ fn a_bid_with_ad_data_wins_without_a_render_call() {
 }
 
 #[test]
+fn an_internal_dsp_bid_whose_bid_id_does_not_verify_is_never_served() {
+    let app = start();
+    let forged = dsp(
+        bid_answer(9.0, "bid_forged", Some(ad_data("Uncharged ad"))),
+        FakeResponse::new(500, ""),
+    );
+    register_dsp(&app, "thrad_dsp", &forged, 1000);
+    assert_eq!(auction(&app, "c1", "anything"), Value::Null);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        app.stderr_lines()
+            .join("\n")
+            .contains("its bid id does not verify"),
+        "the dropped bid is logged"
+    );
+}
+
+#[test]
 fn a_bid_without_ad_data_is_rendered_by_the_winner() {
     let app = start();
     only_external(&app);
