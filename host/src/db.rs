@@ -15,6 +15,7 @@
 //! back. SQLite work runs in `block_in_place`, so it never stalls the
 //! async runtime.
 
+use std::cell::Cell;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -29,12 +30,25 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Pause between attempts to take a lock held by another connection.
 const BUSY_RETRY: Duration = Duration::from_micros(50);
 
+thread_local! {
+    /// When this thread's statement first found the database locked.
+    static LOCKED_SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
 /// Waits for a lock another connection holds, in short steps: SQLite's own
 /// busy handler sleeps in steps of up to 100 ms, which turns brief write
-/// contention into long tail latency. Gives up after [`BUSY_TIMEOUT`].
+/// contention into long tail latency. Gives up after [`BUSY_TIMEOUT`] of
+/// real time (a sleep lasts longer than it asks for).
 fn wait_for_lock(attempts: i32) -> bool {
-    let waited = BUSY_RETRY * u32::try_from(attempts).unwrap_or(u32::MAX);
-    if waited >= BUSY_TIMEOUT {
+    let now = Instant::now();
+    let since = match LOCKED_SINCE.get() {
+        Some(since) if attempts > 0 => since,
+        _ => {
+            LOCKED_SINCE.set(Some(now));
+            now
+        }
+    };
+    if now.duration_since(since) >= BUSY_TIMEOUT {
         return false;
     }
     std::thread::sleep(BUSY_RETRY);
@@ -72,6 +86,8 @@ struct Pool {
     turn_started: Option<Instant>,
     /// Connections open, idle or lent.
     open: usize,
+    /// Requests waiting for a connection to be given back.
+    waiting: usize,
 }
 
 /// A connection borrowed from the pool; dropping it gives it back.
@@ -153,6 +169,10 @@ impl Database {
     /// a large WAL is also restarted (see [`checkpoint`]).
     fn start_checkpointer(self: &Arc<Self>) -> Result<()> {
         let conn = self.connect()?;
+        // A checkpoint that finds readers or writers in the way gives up at
+        // once and is tried again next time: a RESTART waiting on a slow
+        // reader would hold up every writer while it waits.
+        conn.busy_handler(None)?;
         let db = Arc::downgrade(self);
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
@@ -199,20 +219,19 @@ impl Database {
                     }
                 };
             }
+            anyhow::ensure!(now < deadline, "database is locked: no connection free");
+            // Past the long-turn mark an extra connection would have been
+            // opened above, so this waits a positive time.
             let until = match long_turn_at {
                 Some(at) if pool.open < MAX_OPEN => at.min(deadline),
                 _ => deadline,
             };
-            let left = until.saturating_duration_since(now);
-            if left.is_zero() {
-                anyhow::ensure!(now < deadline, "database is locked: no connection free");
-                continue;
-            }
-            pool = self
+            pool.waiting += 1;
+            let woken = self
                 .returned
-                .wait_timeout(pool, left)
-                .map_err(|_| anyhow::anyhow!("pool lock poisoned"))?
-                .0;
+                .wait_timeout(pool, until.saturating_duration_since(now));
+            pool = woken.map_err(|_| anyhow::anyhow!("pool lock poisoned"))?.0;
+            pool.waiting -= 1;
         }
     }
 
@@ -239,8 +258,11 @@ impl Database {
             pool.open -= 1;
             Some(conn)
         };
+        let wake = pool.waiting > 0;
         drop(pool);
-        self.returned.notify_one();
+        if wake {
+            self.returned.notify_one();
+        }
         drop(closed);
     }
 
