@@ -101,14 +101,26 @@ pub enum KeyStatus {
     Revoked,
 }
 
+impl KeyStatus {
+    /// The status at `now` of a key revoked and expiring at these times.
+    pub fn of(revoked_at: Option<i64>, expires_at: Option<i64>, now: UnixSeconds) -> Self {
+        match (revoked_at, expires_at) {
+            (Some(_), _) => Self::Revoked,
+            (None, Some(expires_at)) if expires_at <= now.get() => Self::Expired,
+            (None, Some(_)) => Self::Expiring,
+            (None, None) => Self::Active,
+        }
+    }
+
+    /// Whether a request presenting the key is let in.
+    pub fn accepts(self) -> bool {
+        matches!(self, Self::Active | Self::Expiring)
+    }
+}
+
 impl KeyRecord {
     pub fn status(&self, now: UnixSeconds) -> KeyStatus {
-        match (self.revoked_at, self.expires_at) {
-            (Some(_), _) => KeyStatus::Revoked,
-            (None, Some(expires_at)) if expires_at <= now.get() => KeyStatus::Expired,
-            (None, Some(_)) => KeyStatus::Expiring,
-            (None, None) => KeyStatus::Active,
-        }
+        KeyStatus::of(self.revoked_at, self.expires_at, now)
     }
 }
 
@@ -153,6 +165,30 @@ fn from_row(row: &Row) -> Result<KeyRecord, DbError> {
         expires_at: row.integer(7),
         revoked_at: row.integer(8),
     })
+}
+
+/// The key a request presents as `secret`, when it is a `kind` key that is
+/// let in (active, or rotated out and still in its grace window). Keys are
+/// looked up by the SHA-256 of the secret, the only form stored; the
+/// secret itself is never compared.
+pub fn find_accepted(
+    db: &impl Database,
+    kind: KeyKind,
+    secret: &str,
+    now: UnixSeconds,
+) -> Result<Option<KeyRecord>, DbError> {
+    if !secret.starts_with(kind.prefix()) {
+        return Ok(None);
+    }
+    let Some(row) = db.query_row(
+        &format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = ?1 AND kind = ?2"),
+        &[keys::hash_key(secret).into(), kind.as_str().into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    let record = from_row(&row)?;
+    Ok(record.status(now).accepts().then_some(record))
 }
 
 /// Mints a key. An Advertiser API key is refused while the organization

@@ -213,7 +213,7 @@ fn authorize(
         )
     };
     let token = header(request, "authorization")
-        .and_then(crate::advertiser::auth::bearer_token)
+        .and_then(crate::web::bearer_token)
         .ok_or_else(unauthorized)?;
     let claims = jwt::verify(token, jwt_secret, now).map_err(|_| unauthorized())?;
     let organization =

@@ -49,14 +49,14 @@ pub async fn handle(request: &Request) -> Response {
             return SspError::internal("Internal server error").to_response(&context());
         }
     };
-    let publisher = match publisher::authenticate(&db, header(request, "thrad-api-key")) {
+    let now = UnixSeconds::now();
+    let publisher = match publisher::authenticate(&db, header(request, "thrad-api-key"), now) {
         Ok(publisher) => publisher,
         Err(error) => return error.to_response(&context()),
     };
     if let Err(error) = publisher::check_origin(&publisher, origin) {
         return error.to_response(&context());
     }
-    let now = UnixSeconds::now();
     let (response, usage) = match BidRequest::parse(request.body(), |name| header(request, name)) {
         Err(error) => match publisher::count_request(&db, &publisher, now) {
             Ok(usage) if usage.exceeded() => (rate_limited(&usage, &context()), Some(usage)),

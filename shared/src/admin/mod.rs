@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
 use crate::advertiser::ApiError;
-use crate::advertiser::auth::bearer_token;
 use crate::advertiser::fields::{self, ReviewStatus};
 use crate::advertiser::store;
 use crate::api_keys::{self, Environment, KeyError, KeyKind};
@@ -55,7 +54,7 @@ fn authorize(request: &Request, admin_token: &str) -> Result<(), ApiError> {
     let Some(header) = header(request, "authorization") else {
         return Err(ApiError::auth_required());
     };
-    let presented = bearer_token(header).unwrap_or_default();
+    let presented = crate::web::bearer_token(header).unwrap_or_default();
     let matches: bool = presented.as_bytes().ct_eq(admin_token.as_bytes()).into();
     if admin_token.is_empty() || !matches {
         return Err(ApiError::invalid_api_key());

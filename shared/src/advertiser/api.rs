@@ -10,7 +10,7 @@ use crate::time::UnixSeconds;
 use crate::web::{Query, Request, Response, header};
 
 use super::ApiError;
-use super::auth::{self, Caller};
+use super::auth;
 use super::context::Ctx;
 use super::fields::Status;
 use super::insights::{self, params::Level};
@@ -198,16 +198,6 @@ fn duration(seconds: i64) -> String {
     } else {
         format!("{seconds}s")
     }
-}
-
-/// The caller of an authenticated request (for components that need it
-/// outside [`handle`]).
-pub fn authenticate(
-    db: &impl Database,
-    request: &Request,
-    now: UnixSeconds,
-) -> Result<Caller, ApiError> {
-    auth::authenticate(db, header(request, "authorization"), now)
 }
 
 #[cfg(test)]

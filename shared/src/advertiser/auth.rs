@@ -1,14 +1,15 @@
 //! Authentication of `/v1` requests: `Authorization: Bearer ak_...`.
 //!
-//! Keys are looked up by their SHA-256 hash and the stored hash is compared
-//! in constant time. Every failure is the same uniform `401`: missing header
-//! → `auth_required`; anything else (malformed, unknown, expired past its
+//! Keys are looked up by their SHA-256 hash ([`api_keys::find_accepted`]).
+//! Every failure is the same uniform `401`: missing header →
+//! `auth_required`; anything else (malformed, unknown, expired past its
 //! rotation grace, revoked) → `invalid_api_key`.
 
+use crate::api_keys::{self, KeyKind};
 use crate::db::{Database, DbError};
 use crate::ids::{ApiKeyId, OrganizationId};
-use crate::keys;
 use crate::time::UnixSeconds;
+use crate::web::bearer_token;
 
 use super::ApiError;
 
@@ -29,44 +30,13 @@ pub fn authenticate(
         return Err(ApiError::auth_required());
     };
     let secret = bearer_token(header).ok_or_else(ApiError::invalid_api_key)?;
-    if !secret.starts_with(keys::ADVERTISER_PREFIX) {
-        return Err(ApiError::invalid_api_key());
-    }
-    let row = db
-        .query_row(
-            "SELECT id, organization_id, key_hash, expires_at, revoked_at FROM api_keys
-             WHERE key_hash = ?1 AND kind = 'advertiser'",
-            &[keys::hash_key(secret).into()],
-        )
+    let key = api_keys::find_accepted(db, KeyKind::Advertiser, secret, now)
         .map_err(internal)?
         .ok_or_else(ApiError::invalid_api_key)?;
-    let stored_hash = row.text(2).unwrap_or_default();
-    let expired = row
-        .integer(3)
-        .is_some_and(|expires_at| expires_at <= now.get());
-    let revoked = row.integer(4).is_some();
-    if !keys::verify(secret, stored_hash) || expired || revoked {
-        return Err(ApiError::invalid_api_key());
-    }
-    let key_id = row.text(0).and_then(ApiKeyId::parse);
-    let organization_id = row.text(1).and_then(OrganizationId::parse);
-    match (key_id, organization_id) {
-        (Some(key_id), Some(organization_id)) => Ok(Caller {
-            organization_id,
-            key_id,
-        }),
-        _ => Err(internal(DbError::Statement(
-            "malformed api_keys row".into(),
-        ))),
-    }
-}
-
-/// The token of an `Authorization: Bearer <token>` header.
-pub fn bearer_token(header: &str) -> Option<&str> {
-    let (scheme, token) = header.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
-        .then_some(token)
+    Ok(Caller {
+        organization_id: key.organization_id,
+        key_id: key.id,
+    })
 }
 
 fn internal(error: DbError) -> ApiError {
@@ -152,13 +122,5 @@ mod tests {
             code(authenticate(&db, Some(&header), now)),
             "invalid_api_key"
         );
-    }
-
-    #[test]
-    fn bearer_tokens_are_parsed_case_insensitively() {
-        assert_eq!(bearer_token("bearer abc"), Some("abc"));
-        assert_eq!(bearer_token("Bearer  abc "), Some("abc"));
-        assert_eq!(bearer_token("Bearer a b"), None);
-        assert_eq!(bearer_token("Bearerabc"), None);
     }
 }

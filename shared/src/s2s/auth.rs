@@ -1,11 +1,11 @@
 //! Partner tokens: `Authorization: Bearer pt_...`, minted by the operator
-//! for an organization, stored hashed and compared in constant time.
+//! for an organization, stored hashed ([`api_keys::find_accepted`]).
 
-use crate::advertiser::auth::bearer_token;
+use crate::api_keys::{self, KeyKind};
 use crate::db::Database;
 use crate::ids::{ApiKeyId, OrganizationId};
-use crate::keys;
 use crate::time::UnixSeconds;
+use crate::web::bearer_token;
 
 use super::S2sError;
 
@@ -30,45 +30,24 @@ pub fn authenticate(
         return Err(S2sError::missing_bearer_token());
     };
     let secret = bearer_token(header).ok_or_else(S2sError::invalid_api_key)?;
-    if !secret.starts_with(keys::PARTNER_PREFIX) {
-        return Err(S2sError::invalid_api_key());
-    }
-    let row = db
-        .query_row(
-            "SELECT id, organization_id, key_hash, expires_at, revoked_at, label FROM api_keys
-             WHERE key_hash = ?1 AND kind = 'partner'",
-            &[keys::hash_key(secret).into()],
-        )
+    let key = api_keys::find_accepted(db, KeyKind::Partner, secret, now)
         .map_err(|error| {
             eprintln!("s2s authentication failed on the database: {error}");
             S2sError::internal()
         })?
         .ok_or_else(S2sError::invalid_api_key)?;
-    let expired = row.integer(3).is_some_and(|at| at <= now.get());
-    let revoked = row.integer(4).is_some();
-    if !keys::verify(secret, row.text(2).unwrap_or_default()) || expired || revoked {
-        return Err(S2sError::invalid_api_key());
-    }
-    match (
-        row.text(0).and_then(ApiKeyId::parse),
-        row.text(1).and_then(OrganizationId::parse),
-    ) {
-        (Some(key_id), Some(organization_id)) => Ok(Partner {
-            organization_id,
-            key_id,
-            label: row.text(5).map(String::from),
-        }),
-        _ => {
-            eprintln!("s2s authentication: malformed api_keys row");
-            Err(S2sError::internal())
-        }
-    }
+    Ok(Partner {
+        organization_id: key.organization_id,
+        key_id: key.id,
+        label: key.label,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::db::native::NativeDb;
+    use crate::keys;
 
     const TOKEN: &str = "pt_test_0123456789abcdef";
     const ORG: &str = "0d3e0000-0000-4000-8000-00000000000b";

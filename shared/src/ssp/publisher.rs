@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::api_keys::Environment;
+use crate::api_keys::{Environment, KeyStatus};
 use crate::db::{Database, DbError, transaction};
 use crate::ids::{ApiKeyId, OrganizationId};
 use crate::keys;
@@ -69,7 +69,11 @@ impl Publisher {
 }
 
 /// Authenticates the `thrad-api-key` header value.
-pub fn authenticate(db: &impl Database, key: Option<&str>) -> Result<Publisher, SspError> {
+pub fn authenticate(
+    db: &impl Database,
+    key: Option<&str>,
+    now: UnixSeconds,
+) -> Result<Publisher, SspError> {
     let Some(key) = key.map(str::trim).filter(|k| !k.is_empty()) else {
         return Err(SspError::unauthorized("Missing thrad-api-key header"));
     };
@@ -79,7 +83,7 @@ pub fn authenticate(db: &impl Database, key: Option<&str>) -> Result<Publisher, 
     }
     let row = db
         .query_row(
-            "SELECT k.id, k.organization_id, k.environment, k.key_hash, k.revoked_at, k.expires_at,
+            "SELECT k.id, k.organization_id, k.environment, k.revoked_at, k.expires_at,
                     p.allowed_origins, p.rate_limit_per_second, p.floor_cpm_micros, p.ad_offset,
                     p.max_frequency, p.max_headline_chars, p.image_enabled
              FROM api_keys k LEFT JOIN publishers p ON p.organization_id = k.organization_id
@@ -88,16 +92,12 @@ pub fn authenticate(db: &impl Database, key: Option<&str>) -> Result<Publisher, 
         )
         .map_err(internal)?
         .ok_or_else(invalid)?;
-    let now = UnixSeconds::now().get();
-    if !keys::verify(key, row.text(3).unwrap_or_default())
-        || row.integer(4).is_some()
-        || row.integer(5).is_some_and(|expires| expires <= now)
-    {
+    if !KeyStatus::of(row.integer(3), row.integer(4), now).accepts() {
         return Err(invalid());
     }
     let malformed = || internal(DbError::Statement("malformed publisher key row".into()));
     let allowed_origins = row
-        .text(6)
+        .text(5)
         .and_then(|text| serde_json::from_str::<Vec<String>>(text).ok())
         .unwrap_or_default();
     Ok(Publisher {
@@ -115,14 +115,14 @@ pub fn authenticate(db: &impl Database, key: Option<&str>) -> Result<Publisher, 
             .unwrap_or(Environment::Staging),
         allowed_origins,
         rate_limit_per_second: row
-            .integer(7)
+            .integer(6)
             .and_then(|v| u32::try_from(v).ok())
             .unwrap_or(DEFAULT_RATE_LIMIT_PER_SECOND),
-        floor_cpm_micros: row.integer(8).unwrap_or(DEFAULT_FLOOR_CPM_MICROS),
-        ad_offset: row.integer(9).unwrap_or(0),
-        max_frequency: row.integer(10).unwrap_or(0),
-        max_headline_chars: row.integer(11),
-        image_enabled: row.integer(12).is_none_or(|v| v != 0),
+        floor_cpm_micros: row.integer(7).unwrap_or(DEFAULT_FLOOR_CPM_MICROS),
+        ad_offset: row.integer(8).unwrap_or(0),
+        max_frequency: row.integer(9).unwrap_or(0),
+        max_headline_chars: row.integer(10),
+        image_enabled: row.integer(11).is_none_or(|v| v != 0),
     })
 }
 
