@@ -67,6 +67,8 @@ INSERT OR IGNORE INTO rollups_daily (organization_id, day, campaign_id, ad_group
 SELECT organization_id, hour - hour % 86400, campaign_id, ad_group_id, ad_id, supply, SUM(impressions), SUM(views),
        SUM(clicks), SUM(conversions), SUM(conversion_value_micros), SUM(spend_micros)
 FROM rollups_hourly
+-- Once only: from then on the triggers below keep both tables in step.
+WHERE NOT EXISTS (SELECT 1 FROM schema_migrations WHERE version = 5)
 GROUP BY organization_id, hour - hour % 86400, campaign_id, ad_group_id, ad_id, supply;
 
 CREATE TRIGGER IF NOT EXISTS impression_counts_daily AFTER INSERT ON impressions

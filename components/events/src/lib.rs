@@ -27,7 +27,7 @@ fn route(request: Request) -> Response {
             return S2sError::internal().to_response();
         }
     };
-    shared::s2s::api::handle(&db, &request, UnixSeconds::now(), window_days())
+    shared::s2s::api::handle(&db, &request, UnixSeconds::now(), window_days)
 }
 
 /// The click-to-conversion window, from the `conversion_window_days`

@@ -9,12 +9,13 @@ use crate::db::Database;
 use crate::time::UnixSeconds;
 use crate::web::{Request, Response, header, json_response};
 
-/// Serves one S2S request; `window_days` is the click-to-conversion window.
+/// Serves one S2S request; `window_days` gives the click-to-conversion
+/// window (asked only for conversions).
 pub fn handle(
     db: &impl Database,
     request: &Request,
     now: UnixSeconds,
-    window_days: i64,
+    window_days: impl FnOnce() -> i64,
 ) -> Response {
     match serve(db, request, now, window_days) {
         Ok(response) => response,
@@ -26,7 +27,7 @@ fn serve(
     db: &impl Database,
     request: &Request,
     now: UnixSeconds,
-    window_days: i64,
+    window_days: impl FnOnce() -> i64,
 ) -> Result<Response, S2sError> {
     let path = request.uri().path().trim_end_matches('/');
     let endpoint = match path {
@@ -56,7 +57,7 @@ fn serve(
                 &partner,
                 now,
             )?;
-            let recorded = conversion::record(db, &partner, &reported, window_days, now)?;
+            let recorded = conversion::record(db, &partner, &reported, window_days(), now)?;
             Ok(json_response(200, &json!({ "status": recorded.status() })))
         }
     }
