@@ -1,4 +1,4 @@
-//! ISO 4217 currency codes, for conversion values.
+//! ISO 4217 currency codes, for account currencies and conversion values.
 
 /// The active ISO 4217 alphabetic codes (funds and precious metals
 /// excluded).

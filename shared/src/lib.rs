@@ -9,6 +9,7 @@ pub mod advertiser;
 pub mod agents;
 pub mod api_keys;
 pub mod body;
+pub mod currency;
 pub mod dashboard;
 pub mod db;
 pub mod files;

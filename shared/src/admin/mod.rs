@@ -156,7 +156,7 @@ fn create_organization(db: &impl Database, body: &[u8], now: UnixSeconds) -> Out
     let timezone = request.timezone.unwrap_or_else(|| "UTC".to_string());
     fields::text("timezone", &timezone, 1, 64)?;
     let currency = request.currency_code.unwrap_or_else(|| "USD".to_string());
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+    if !crate::currency::is_currency(&currency) {
         return Err(ApiError::invalid_value(
             "currency_code",
             "currency_code must be an ISO 4217 code such as USD.",

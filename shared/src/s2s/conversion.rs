@@ -13,9 +13,9 @@ use serde_json::{Map, Value, json};
 
 use super::auth::Partner;
 use super::collect::stamped_params;
-use super::currency::is_currency;
 use super::fields::{Fields, MAX_ID_CHARS, MAX_URL_CHARS, MAX_USER_AGENT_CHARS};
 use super::{S2sError, ValidationIssue};
+use crate::currency::is_currency;
 use crate::db::Database;
 use crate::time::UnixSeconds;
 

@@ -6,7 +6,6 @@ pub mod api;
 pub mod auth;
 pub mod collect;
 pub mod conversion;
-pub mod currency;
 pub mod enrich;
 pub mod error;
 pub mod fields;

@@ -63,17 +63,19 @@ fn operators_create_organizations_and_put_billing_on_file() {
         "invalid_value",
         Some("name"),
     );
-    assert_error(
-        &admin(
-            &app,
-            "POST",
-            "/admin/organizations",
-            Some(&json!({"name": "x", "currency_code": "usd"})),
-        ),
-        400,
-        "invalid_value",
-        Some("currency_code"),
-    );
+    for currency in ["usd", "ABC"] {
+        assert_error(
+            &admin(
+                &app,
+                "POST",
+                "/admin/organizations",
+                Some(&json!({"name": "x", "currency_code": currency})),
+            ),
+            400,
+            "invalid_value",
+            Some("currency_code"),
+        );
+    }
     assert_error(
         &admin(
             &app,
