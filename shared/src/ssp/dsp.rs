@@ -187,7 +187,7 @@ pub fn parse_bid_response(status: u16, body: &[u8]) -> DspAnswer {
     };
     let ad_data = match data.get("ad_data") {
         None | Some(Value::Null) => None,
-        Some(value) => match serde_json::from_value::<RenderedAd>(value.clone()) {
+        Some(value) => match RenderedAd::deserialize(value) {
             Ok(ad) => match ad.validate() {
                 Ok(()) => Some(ad),
                 Err(reason) => return DspAnswer::Rejected(format!("invalid_ad_data: {reason}")),
