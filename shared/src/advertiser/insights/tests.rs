@@ -274,3 +274,25 @@ fn insights_rows_add_up_to_the_recount() {
         assert_eq!(served, expected, "campaign {}", ad.campaign_id);
     }
 }
+
+#[test]
+fn migration_5_backfills_daily_rollups_once() {
+    let db = NativeDb::with_schema(&testing::MIGRATIONS[..4]).expect("schema before 5");
+    db.execute(
+        "INSERT INTO rollups_hourly (organization_id, hour, campaign_id, ad_group_id, ad_id, supply, impressions)
+         VALUES ('o', 90000, 'c', 'g', 'a', 'thrad', 3), ('o', 93600, 'c', 'g', 'a', 'thrad', 4)",
+        &[],
+    )
+    .expect("hourly rows");
+    let daily = |db: &NativeDb| {
+        db.query_row("SELECT COUNT(*), SUM(impressions) FROM rollups_daily", &[])
+            .expect("daily")
+            .map(|row| (row.integer(0), row.integer(1)))
+    };
+    db.apply(testing::MIGRATIONS[4]).expect("migration 5");
+    assert_eq!(daily(&db), Some((Some(1), Some(7))));
+    db.execute("DELETE FROM rollups_daily", &[]).expect("clear");
+    db.apply(testing::MIGRATIONS[4])
+        .expect("migration 5 again, as at every start");
+    assert_eq!(daily(&db), Some((Some(0), None)), "not backfilled again");
+}
