@@ -96,7 +96,6 @@ fn route<D: Database>(ctx: &Ctx<'_, D>, request: &Request) -> Result<Response, A
 
         ("GET", ["v1", "campaigns"]) => campaigns::list_campaigns(ctx, &query()),
         ("POST", ["v1", "campaigns"]) => {
-            limit_campaign_creates(ctx)?;
             campaigns::create_campaign(ctx, body, header(request, "idempotency-key"))
         }
         ("GET", ["v1", "campaigns", id]) => campaigns::find_campaign(ctx, id),
@@ -151,24 +150,6 @@ fn is_known_path(segments: &[&str]) -> bool {
         ["v1", "campaigns" | "ad_groups" | "ads", _, action] => lifecycle(action).is_some(),
         _ => false,
     }
-}
-
-fn limit_campaign_creates<D: Database>(ctx: &Ctx<'_, D>) -> Result<(), ApiError> {
-    let usage = rate_limit::hit(
-        ctx.db,
-        &format!("v1-campaign-create:{}", ctx.caller.key_id),
-        CAMPAIGN_CREATES_PER_HOUR,
-        ctx.now,
-    )?;
-    if usage.exceeded() {
-        return Err(ApiError::rate_limited(format!(
-            "You exceeded {} campaign creations per hour for this API key; retry in {} seconds.",
-            usage.limit,
-            usage.retry_after(ctx.now)
-        ))
-        .with_retry_after(usage.retry_after(ctx.now)));
-    }
-    Ok(())
 }
 
 fn rate_limited(usage: &Usage, now: UnixSeconds, message: &str) -> Response {

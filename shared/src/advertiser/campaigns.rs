@@ -15,11 +15,13 @@ use crate::db::{Database, transaction};
 use crate::ids::{CampaignId, LedgerEntryId};
 use crate::money::Micros;
 use crate::pagination::{PageRequest, RESOURCE_MAX_LIMIT};
+use crate::rate_limit;
 use crate::web::{Query, Response, raw_json_response};
 
 use super::ApiError;
 use super::ad_groups::{self, AdGroupInput, NewAdGroup};
 use super::ads;
+use super::api::CAMPAIGN_CREATES_PER_HOUR;
 use super::canonical::canonical_hash;
 use super::context::{Ctx, list_error, respond};
 use super::fields::{self, PricingModel, RecurringFrequency, ReviewStatus, Status, nullable};
@@ -283,6 +285,25 @@ fn replay<D: Database>(
     )))
 }
 
+/// Counts a campaign creation against the key's hourly create limit.
+fn limit_creates<D: Database>(ctx: &Ctx<'_, D>) -> Result<(), ApiError> {
+    let usage = rate_limit::hit(
+        ctx.db,
+        &format!("v1-campaign-create:{}", ctx.caller.key_id),
+        CAMPAIGN_CREATES_PER_HOUR,
+        ctx.now,
+    )?;
+    if usage.exceeded() {
+        return Err(ApiError::rate_limited(format!(
+            "You exceeded {} campaign creations per hour for this API key; retry in {} seconds.",
+            usage.limit,
+            usage.retry_after(ctx.now)
+        ))
+        .with_retry_after(usage.retry_after(ctx.now)));
+    }
+    Ok(())
+}
+
 /// `POST /v1/campaigns`
 pub fn create_campaign<D: Database>(
     ctx: &Ctx<'_, D>,
@@ -299,6 +320,14 @@ pub fn create_campaign<D: Database>(
         .map_err(|_| {
             ApiError::invalid_request("invalid_json", "The request body is not valid JSON.")
         })?;
+    // A retry is answered with the stored response before anything else
+    // (validation that depends on the time, the create limit) can differ.
+    if let (Some(key), Some(hash)) = (idempotency_key, request_hash.as_deref())
+        && let Some(stored) = replay(ctx, key, hash)?
+    {
+        return Ok(stored);
+    }
+    limit_creates(ctx)?;
     let new = build_campaign(ctx, &request)?;
     for (group_index, group) in new.ad_groups.iter().enumerate() {
         for (ad_index, ad) in group.ads.iter().enumerate() {

@@ -46,6 +46,26 @@ fn the_same_key_and_body_replays_the_original_response() {
 }
 
 #[test]
+fn a_replay_is_answered_even_when_the_create_limit_is_spent() {
+    let app = start();
+    let body = campaign_body("Replayed past the limit");
+    let first = create_with_key(&app, "order-limit", &body);
+    assert_eq!(first.status, 201);
+    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).expect("db");
+    db.execute(
+        "UPDATE rate_limit_windows SET count = 60 WHERE bucket LIKE 'v1-campaign-create:%'",
+        [],
+    )
+    .expect("spend the hour's creates");
+    let again = create_with_key(&app, "order-limit", &body);
+    assert_eq!(again.status, 201, "{}", again.text());
+    assert_eq!(again.body, first.body, "byte for byte");
+    let refused = create_with_key(&app, "order-new", &campaign_body("A new one"));
+    assert_error(&refused, 429, "rate_limit_exceeded", None);
+    assert_eq!(deposits(&app), 1, "charged once");
+}
+
+#[test]
 fn the_same_key_with_another_body_is_a_conflict() {
     let app = start();
     assert_eq!(
