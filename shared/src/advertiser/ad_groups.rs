@@ -273,32 +273,32 @@ pub fn update_ad_group<D: Database>(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let request: UpdateAdGroupRequest = parse_json(body)?;
-    let mut group = load(ctx, id)?;
-    if let Some(name) = &request.name {
-        fields::text("name", name, NAME_MIN, NAME_MAX)?;
-        group.name = name.clone();
-    }
-    if let Some(description) = &request.description {
-        check_description("description", description.as_deref())?;
-        group.description = description.clone();
-    }
-    if let Some(hints) = &request.context_hints {
-        check_context_hints("context_hints", hints)?;
-        group.context_hints = hints.iter().map(|h| h.trim().to_string()).collect();
-    }
-    if let Some(config) = &request.bidding_config {
-        group.max_bid_micros = max_bid(config, group.max_bid_micros, "")?;
-    }
-    if let Some(status) = request.status {
-        group.status = status.for_child();
-    }
-    group.updated_at = ctx.now.get();
-    transaction(ctx.db, || {
+    let group = transaction(ctx.db, || {
+        let mut group = load(ctx, id)?;
+        if let Some(name) = &request.name {
+            fields::text("name", name, NAME_MIN, NAME_MAX)?;
+            group.name = name.clone();
+        }
+        if let Some(description) = &request.description {
+            check_description("description", description.as_deref())?;
+            group.description = description.clone();
+        }
+        if let Some(hints) = &request.context_hints {
+            check_context_hints("context_hints", hints)?;
+            group.context_hints = hints.iter().map(|h| h.trim().to_string()).collect();
+        }
+        if let Some(config) = &request.bidding_config {
+            group.max_bid_micros = max_bid(config, group.max_bid_micros, "")?;
+        }
+        if let Some(status) = request.status {
+            group.status = status.for_child();
+        }
+        group.updated_at = ctx.now.get();
         store::update_ad_group(ctx.db, ctx.caller.organization_id, &group)?;
         if request.context_hints.is_some() {
             store::index_keywords(ctx.db, group.id, &group.context_hints)?;
         }
-        Ok::<(), ApiError>(())
+        Ok::<_, ApiError>(group)
     })?;
     respond(200, &group.resource())
 }
@@ -309,12 +309,15 @@ pub fn set_ad_group_status<D: Database>(
     id: &str,
     status: Status,
 ) -> Result<Response, ApiError> {
-    let mut group = load(ctx, id)?;
     let status = status.for_child();
-    if group.status != status {
-        group.status = status;
-        group.updated_at = ctx.now.get();
-        store::update_ad_group(ctx.db, ctx.caller.organization_id, &group)?;
-    }
+    let group = transaction(ctx.db, || {
+        let mut group = load(ctx, id)?;
+        if group.status != status {
+            group.status = status;
+            group.updated_at = ctx.now.get();
+            store::update_ad_group(ctx.db, ctx.caller.organization_id, &group)?;
+        }
+        Ok::<_, ApiError>(group)
+    })?;
     respond(200, &group.resource())
 }

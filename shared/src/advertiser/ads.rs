@@ -183,27 +183,30 @@ pub fn update_ad<D: Database>(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let request: UpdateAdRequest = parse_json(body)?;
-    let mut ad = load(ctx, id)?;
-    if let Some(name) = &request.name {
-        fields::text("name", name, NAME_MIN, NAME_MAX)?;
-        ad.name = name.clone();
-    }
-    if let Some(status) = request.status {
-        ad.status = status.for_child();
-    }
-    if let Some(input) = &request.creative {
-        let creative = creative::validate(input, false, "creative")?;
-        if creative.kind() != ad.creative.kind() {
-            return Err(type_mismatch(
-                "creative.type",
-                Some(ad.creative.kind().as_str()),
-            ));
+    let ad = transaction(ctx.db, || {
+        let mut ad = load(ctx, id)?;
+        if let Some(name) = &request.name {
+            fields::text("name", name, NAME_MIN, NAME_MAX)?;
+            ad.name = name.clone();
         }
-        ad.creative = creative;
-        check_upload(ctx, &ad, "")?;
-    }
-    ad.updated_at = ctx.now.get();
-    store::update_ad(ctx.db, ctx.caller.organization_id, &ad)?;
+        if let Some(status) = request.status {
+            ad.status = status.for_child();
+        }
+        if let Some(input) = &request.creative {
+            let creative = creative::validate(input, false, "creative")?;
+            if creative.kind() != ad.creative.kind() {
+                return Err(type_mismatch(
+                    "creative.type",
+                    Some(ad.creative.kind().as_str()),
+                ));
+            }
+            ad.creative = creative;
+            check_upload(ctx, &ad, "")?;
+        }
+        ad.updated_at = ctx.now.get();
+        store::update_ad(ctx.db, ctx.caller.organization_id, &ad)?;
+        Ok::<_, ApiError>(ad)
+    })?;
     respond(200, &ad.resource(ctx.files_base_url))
 }
 
@@ -213,12 +216,15 @@ pub fn set_ad_status<D: Database>(
     id: &str,
     status: Status,
 ) -> Result<Response, ApiError> {
-    let mut ad = load(ctx, id)?;
     let status = status.for_child();
-    if ad.status != status {
-        ad.status = status;
-        ad.updated_at = ctx.now.get();
-        store::update_ad(ctx.db, ctx.caller.organization_id, &ad)?;
-    }
+    let ad = transaction(ctx.db, || {
+        let mut ad = load(ctx, id)?;
+        if ad.status != status {
+            ad.status = status;
+            ad.updated_at = ctx.now.get();
+            store::update_ad(ctx.db, ctx.caller.organization_id, &ad)?;
+        }
+        Ok::<_, ApiError>(ad)
+    })?;
     respond(200, &ad.resource(ctx.files_base_url))
 }

@@ -413,42 +413,45 @@ pub fn update_campaign<D: Database>(
             "review_status is read-only: it is set by review.",
         ));
     }
-    let mut campaign = load(ctx, id)?;
-    if campaign.status == Status::Archived {
-        return Err(archived(id));
-    }
-    if let Some(name) = &request.name {
-        fields::text("name", name, NAME_MIN, NAME_MAX)?;
-        campaign.name = name.clone();
-    }
-    if let Some(description) = &request.description {
-        check_description(description.as_deref())?;
-        campaign.description = description.clone();
-    }
-    if let Some(start_time) = request.start_time {
-        campaign.start_time = start_time;
-    }
-    if let Some(end_time) = request.end_time {
-        campaign.end_time = end_time;
-    }
-    if request.start_time.is_some() || request.end_time.is_some() {
-        check_schedule(campaign.start_time, campaign.end_time)?;
-    }
-    if let Some(budget) = &request.budget {
-        check_budget(budget.lifetime_spend_limit_micros, campaign.spent_micros)?;
-        campaign.lifetime_spend_limit_micros = budget.lifetime_spend_limit_micros;
-    }
-    if let Some(frequency) = request.recurring_frequency {
-        campaign.recurring_frequency = frequency;
-    }
-    if let Some(model) = request.pricing_model {
-        campaign.pricing_model = model;
-    }
-    if let Some(targeting) = &request.targeting {
-        campaign.countries = targeting::normalize(&targeting.clone().unwrap_or_default(), "")?;
-    }
-    campaign.updated_at = ctx.now.get();
-    store::update_campaign(ctx.db, ctx.caller.organization_id, &campaign)?;
+    let campaign = transaction(ctx.db, || {
+        let mut campaign = load(ctx, id)?;
+        if campaign.status == Status::Archived {
+            return Err(archived(id));
+        }
+        if let Some(name) = &request.name {
+            fields::text("name", name, NAME_MIN, NAME_MAX)?;
+            campaign.name = name.clone();
+        }
+        if let Some(description) = &request.description {
+            check_description(description.as_deref())?;
+            campaign.description = description.clone();
+        }
+        if let Some(start_time) = request.start_time {
+            campaign.start_time = start_time;
+        }
+        if let Some(end_time) = request.end_time {
+            campaign.end_time = end_time;
+        }
+        if request.start_time.is_some() || request.end_time.is_some() {
+            check_schedule(campaign.start_time, campaign.end_time)?;
+        }
+        if let Some(budget) = &request.budget {
+            check_budget(budget.lifetime_spend_limit_micros, campaign.spent_micros)?;
+            campaign.lifetime_spend_limit_micros = budget.lifetime_spend_limit_micros;
+        }
+        if let Some(frequency) = request.recurring_frequency {
+            campaign.recurring_frequency = frequency;
+        }
+        if let Some(model) = request.pricing_model {
+            campaign.pricing_model = model;
+        }
+        if let Some(targeting) = &request.targeting {
+            campaign.countries = targeting::normalize(&targeting.clone().unwrap_or_default(), "")?;
+        }
+        campaign.updated_at = ctx.now.get();
+        store::update_campaign(ctx.db, ctx.caller.organization_id, &campaign)?;
+        Ok::<_, ApiError>(campaign)
+    })?;
     respond(200, &campaign.resource())
 }
 
@@ -465,31 +468,34 @@ pub fn set_campaign_status<D: Database>(
     id: &str,
     status: Status,
 ) -> Result<Response, ApiError> {
-    let mut campaign = load(ctx, id)?;
-    if campaign.status == Status::Archived && status != Status::Archived {
-        return Err(archived(id));
-    }
-    if status == Status::Active {
-        match campaign.review_status {
-            ReviewStatus::Approved => {}
-            ReviewStatus::InReview => {
-                return Err(ApiError::invalid_request(
-                    "campaign_not_approved",
-                    "This campaign is still in review; it can be activated once it is approved.",
-                ));
-            }
-            ReviewStatus::Rejected => {
-                return Err(ApiError::invalid_request(
-                    "campaign_not_approved",
-                    "This campaign was rejected in review and cannot be activated.",
-                ));
+    let campaign = transaction(ctx.db, || {
+        let mut campaign = load(ctx, id)?;
+        if campaign.status == Status::Archived && status != Status::Archived {
+            return Err(archived(id));
+        }
+        if status == Status::Active {
+            match campaign.review_status {
+                ReviewStatus::Approved => {}
+                ReviewStatus::InReview => {
+                    return Err(ApiError::invalid_request(
+                        "campaign_not_approved",
+                        "This campaign is still in review; it can be activated once it is approved.",
+                    ));
+                }
+                ReviewStatus::Rejected => {
+                    return Err(ApiError::invalid_request(
+                        "campaign_not_approved",
+                        "This campaign was rejected in review and cannot be activated.",
+                    ));
+                }
             }
         }
-    }
-    if campaign.status != status {
-        campaign.status = status;
-        campaign.updated_at = ctx.now.get();
-        store::update_campaign(ctx.db, ctx.caller.organization_id, &campaign)?;
-    }
+        if campaign.status != status {
+            campaign.status = status;
+            campaign.updated_at = ctx.now.get();
+            store::update_campaign(ctx.db, ctx.caller.organization_id, &campaign)?;
+        }
+        Ok::<_, ApiError>(campaign)
+    })?;
     respond(200, &campaign.resource())
 }

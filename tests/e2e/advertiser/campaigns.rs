@@ -425,6 +425,33 @@ fn archiving_is_final() {
 }
 
 #[test]
+fn an_update_racing_an_archive_never_brings_the_campaign_back() {
+    let app = start();
+    for round in 0..10 {
+        let id = create_campaign(&app, &format!("Race {round}"))["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let (app, id) = (&app, id.as_str());
+        std::thread::scope(|scope| {
+            scope.spawn(move || v1(app, "POST", &format!("/v1/campaigns/{id}/archive"), None));
+            for n in 0..3 {
+                scope.spawn(move || {
+                    v1(
+                        app,
+                        "POST",
+                        &format!("/v1/campaigns/{id}"),
+                        Some(&json!({"name": format!("Renamed {n}")})),
+                    )
+                });
+            }
+        });
+        let campaign = v1(app, "GET", &format!("/v1/campaigns/{id}"), None).json();
+        assert_eq!(campaign["status"], "archived", "round {round}: {campaign}");
+    }
+}
+
+#[test]
 fn an_unknown_campaign_id_is_404() {
     let app = start();
     for id in ["00000000-0000-4000-8000-000000000000", "not-a-uuid"] {
