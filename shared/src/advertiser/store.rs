@@ -505,7 +505,7 @@ pub fn insert_ad_group(
             g.updated_at.into(),
         ],
     )?;
-    index_keywords(db, g.id, &g.context_hints)
+    insert_keywords(db, g.id, &g.context_hints)
 }
 
 pub fn update_ad_group(
@@ -576,13 +576,22 @@ pub fn index_keywords(
     ad_group: AdGroupId,
     hints: &[String],
 ) -> Result<(), DbError> {
-    let id = ad_group.to_string();
     for table in ["ad_group_hint_words", "ad_group_hint_anchors"] {
         db.execute(
             &format!("DELETE FROM {table} WHERE ad_group_id = ?1"),
-            &[id.as_str().into()],
+            &[ad_group.to_string().into()],
         )?;
     }
+    insert_keywords(db, ad_group, hints)
+}
+
+/// Indexes the hints of an ad group that has none indexed yet.
+fn insert_keywords(
+    db: &impl Database,
+    ad_group: AdGroupId,
+    hints: &[String],
+) -> Result<(), DbError> {
+    let id = ad_group.to_string();
     let mut words_rows: Vec<SqlValue> = Vec::new();
     let mut anchor_rows: Vec<SqlValue> = Vec::new();
     for (index, hint) in hints.iter().enumerate() {
