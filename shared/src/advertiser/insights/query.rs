@@ -154,15 +154,18 @@ fn parts(window: Window, granularity: Granularity) -> Vec<(Source, i64, i64)> {
     parts
 }
 
-fn bucket_expression(granularity: Granularity, time: &str, window: Window) -> String {
+/// Adds the bucket a row falls in. Values are bound, never written into
+/// the text, so the statement text depends only on the request's shape
+/// and the host's prepared-statement cache keeps it.
+fn push_bucket(sql: &mut Sql, granularity: Granularity, time: &str, window: Window) {
     match granularity {
-        Granularity::Hourly => time.to_string(),
-        Granularity::Daily => format!("({time} - {time} % {DAY})"),
-        Granularity::Monthly => {
-            format!("CAST(strftime('%s', {time}, 'unixepoch', 'start of month') AS INTEGER)")
-        }
-        Granularity::None => window.start.to_string(),
-    }
+        Granularity::Hourly => sql.push(time),
+        Granularity::Daily => sql.push(&format!("({time} - {time} % {DAY})")),
+        Granularity::Monthly => sql.push(&format!(
+            "CAST(strftime('%s', {time}, 'unixepoch', 'start of month') AS INTEGER)"
+        )),
+        Granularity::None => sql.bind(window.start),
+    };
 }
 
 /// The supply label of rows not split by supply: the one supply a filter
@@ -215,9 +218,10 @@ fn source_select(
             "''".to_string()
         }
     };
+    sql.push(&format!("SELECT {index} AS w, "));
+    push_bucket(sql, request.granularity, time, window);
     sql.push(&format!(
-        "SELECT {index} AS w, {} AS bucket, {} AS c, {} AS g, {} AS a, ",
-        bucket_expression(request.granularity, time, window),
+        " AS bucket, {} AS c, {} AS g, {} AS a, ",
         entity(Level::Campaign, "campaign_id"),
         entity(Level::AdGroup, "ad_group_id"),
         entity(Level::Ad, "ad_id"),
@@ -233,7 +237,10 @@ fn source_select(
         source.table()
     ));
     sql.bind(scope.organization.to_string());
-    sql.push(&format!(" AND {time} >= {from} AND {time} < {to}"));
+    sql.push(&format!(" AND {time} >= "))
+        .bind(from)
+        .push(&format!(" AND {time} < "))
+        .bind(to);
     if let Some(id) = &scope.id {
         let column = match scope.level {
             Level::Campaign => "campaign_id",
@@ -316,9 +323,9 @@ pub fn rows(
     }
     let direction = if scan.ascending { "ASC" } else { "DESC" };
     sql.push(&format!(
-        " ORDER BY w {direction}, bucket {direction}, c {direction}, g {direction}, a {direction}, s {direction} LIMIT {}",
-        scan.fetch
-    ));
+        " ORDER BY w {direction}, bucket {direction}, c {direction}, g {direction}, a {direction}, s {direction} LIMIT "
+    ))
+    .bind(i64::from(scan.fetch));
     let rows = db.execute(&sql.text, &sql.params)?;
     Ok(rows
         .iter()
