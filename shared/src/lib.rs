@@ -21,6 +21,7 @@ pub mod money;
 pub mod pagination;
 pub mod rate_limit;
 pub mod s2s;
+pub mod settings;
 pub mod ssp;
 pub mod thrad_dsp;
 pub mod time;

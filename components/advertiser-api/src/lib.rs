@@ -5,7 +5,7 @@
 use shared::advertiser::ApiError;
 use shared::db::spin::SpinDb;
 use shared::time::UnixSeconds;
-use shared::web::{Request, Response, base_url};
+use shared::web::{Request, Response};
 use spin_sdk::variables;
 
 #[expect(
@@ -36,7 +36,7 @@ fn route(request: Request) -> Response {
         &db,
         &request,
         now,
-        &files_base_url(&request),
+        &shared::settings::public_base_url(&request),
         requests_per_hour(),
     )
 }
@@ -49,13 +49,4 @@ fn requests_per_hour() -> u32 {
         .and_then(|limit| limit.trim().parse::<u32>().ok())
         .filter(|limit| *limit > 0)
         .unwrap_or(shared::advertiser::api::REQUESTS_PER_HOUR)
-}
-
-/// Where uploaded images are served: the `public_base_url` variable, or
-/// the address the client called.
-fn files_base_url(request: &Request) -> String {
-    variables::get("public_base_url")
-        .ok()
-        .filter(|url| !url.is_empty())
-        .unwrap_or_else(|| base_url(request))
 }

@@ -24,9 +24,10 @@ use shared::thrad_dsp;
 use shared::time::UnixSeconds;
 use shared::web::{Request, Response, header};
 
+use crate::cors;
 use crate::dsp_client::{self, Dsp};
 use crate::timer::{self, Instant, millis, with_deadline};
-use crate::{cors, settings};
+use shared::settings;
 
 /// The whole request's time budget: 3 s of bidding and 1.5 s of render.
 const REQUEST_BUDGET_MS: u64 = 4_500;

@@ -6,7 +6,6 @@
 mod auction;
 mod cors;
 mod dsp_client;
-mod settings;
 mod timer;
 mod tracking;
 

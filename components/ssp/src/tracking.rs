@@ -8,7 +8,7 @@ use shared::ssp::tracking::{self, ClickToken, ViewToken};
 use shared::time::UnixSeconds;
 use shared::web::{Request, Response, header, json_response};
 
-use crate::settings;
+use shared::settings;
 
 pub fn not_found() -> Response {
     json_response(404, &json!({ "detail": "Link expired or not found" }))

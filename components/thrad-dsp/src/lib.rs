@@ -8,7 +8,6 @@ use shared::thrad_dsp::relevance::Conversation;
 use shared::thrad_dsp::{BidRequestView, RenderRequest, bid, demand};
 use shared::time::UnixSeconds;
 use shared::web::{Request, Response, header, json_response};
-use spin_sdk::variables;
 
 #[expect(
     unsafe_code,
@@ -34,12 +33,6 @@ fn route(request: Request) -> Response {
     })
 }
 
-fn secret() -> Vec<u8> {
-    variables::get("tracking_secret")
-        .unwrap_or_default()
-        .into_bytes()
-}
-
 /// Where images are served: the SSP's public address (forwarded on the
 /// chained request), the `public_base_url` variable, or localhost.
 fn files_base_url(request: &Request) -> String {
@@ -49,10 +42,7 @@ fn files_base_url(request: &Request) -> String {
     ) {
         return format!("{proto}://{host}");
     }
-    variables::get("public_base_url")
-        .ok()
-        .filter(|url| !url.is_empty())
-        .unwrap_or_else(|| "http://localhost".to_string())
+    shared::settings::configured_public_base_url().unwrap_or_else(|| "http://localhost".to_string())
 }
 
 fn no_bid() -> Response {
@@ -85,7 +75,13 @@ fn bid_for(request: &Request) -> Result<Response, String> {
     };
     Ok(json_response(
         200,
-        &bid::bid_response(&ad, best.max_bid, &ad_data, &secret(), now),
+        &bid::bid_response(
+            &ad,
+            best.max_bid,
+            &ad_data,
+            &shared::settings::tracking_secret(),
+            now,
+        ),
     ))
 }
 
@@ -95,7 +91,8 @@ fn render(request: &Request) -> Result<Response, String> {
         return Ok(json_response(400, &json!({ "error": "bidId is required" })));
     };
     let now = UnixSeconds::now();
-    let Some(redeemed) = bid::redeem(&render.bid_id, &secret(), now) else {
+    let Some(redeemed) = bid::redeem(&render.bid_id, &shared::settings::tracking_secret(), now)
+    else {
         return Ok(not_found());
     };
     let db = SpinDb::open_default().map_err(|e| e.to_string())?;
