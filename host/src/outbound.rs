@@ -46,8 +46,6 @@ enum HostPattern {
     AnySubdomain(String),
     Literal(Host),
     Network(ipnet::IpNet),
-    /// `self`: relative requests to this application.
-    ToSelf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,9 +174,11 @@ impl HostPattern {
         if host == "*" {
             return Ok(Self::Any);
         }
-        if host == "self" || host == "self.alt" {
-            return Ok(Self::ToSelf);
-        }
+        ensure!(
+            host != "self" && host != "self.alt",
+            "'{host}' (relative requests to the application itself) is not supported by \
+             adspin-host; name the component with '<id>.spin.internal' instead"
+        );
         if host.contains('/') {
             let network: ipnet::IpNet = host
                 .parse()
@@ -397,6 +397,8 @@ mod tests {
         assert!(AllowedHost::parse("https://example.com/path").is_err());
         assert!(AllowedHost::parse("https://exa*mple.com").is_err());
         assert!(AllowedHost::parse("ftp://example.com").is_err());
+        let err = AllowedHost::parse("http://self").expect_err("self is not served");
+        assert!(format!("{err:#}").contains("spin.internal"), "{err:#}");
         assert!(
             AllowedHosts::resolve(
                 &["insecure:allow-all".into()],
