@@ -208,6 +208,13 @@ impl TestApp {
         &self.state_path
     }
 
+    /// The app's `default` SQLite database, opened beside the running host
+    /// (for checks of what a request stored).
+    pub fn database(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.state_path.join("sqlite_db.db"))
+            .expect("the app's database")
+    }
+
     /// Everything the host wrote to stderr so far, one entry per line.
     pub fn stderr_lines(&self) -> Vec<String> {
         self.stderr.lock().expect("stderr lock").clone()

@@ -125,7 +125,7 @@ fn operators_mint_keys_for_every_surface() {
         "invalid_value",
         Some("kind"),
     );
-    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).expect("db");
+    let db = app.database();
     let clear: i64 = db
         .query_row(
             "SELECT COUNT(*) FROM api_keys WHERE key_hash = ?1",

@@ -95,7 +95,7 @@ fn each_create_charges_one_ten_dollar_deposit() {
     let app = start();
     create_campaign(&app, "First");
     create_campaign(&app, "Second");
-    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).expect("db");
+    let db = app.database();
     let (count, total): (i64, i64) = db
         .query_row(
             "SELECT COUNT(*), SUM(amount_micros) FROM ledger_entries WHERE kind = 'deposit'",

@@ -24,7 +24,7 @@ fn create_with_key(
 }
 
 fn deposits(app: &adspin_e2e::TestApp) -> i64 {
-    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).expect("db");
+    let db = app.database();
     db.query_row("SELECT COUNT(*) FROM ledger_entries", [], |row| row.get(0))
         .expect("count")
 }
@@ -51,7 +51,7 @@ fn a_replay_is_answered_even_when_the_create_limit_is_spent() {
     let body = campaign_body("Replayed past the limit");
     let first = create_with_key(&app, "order-limit", &body);
     assert_eq!(first.status, 201);
-    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).expect("db");
+    let db = app.database();
     db.execute(
         "UPDATE rate_limit_windows SET count = 60 WHERE bucket LIKE 'v1-campaign-create:%'",
         [],

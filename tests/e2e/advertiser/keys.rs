@@ -105,7 +105,7 @@ fn rotation_keeps_the_old_key_for_thirty_minutes_then_it_stops_working() {
         "the old key works during the grace window"
     );
 
-    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).expect("db");
+    let db = app.database();
     let expires_at: i64 = db
         .query_row(
             "SELECT expires_at FROM api_keys WHERE id = ?1",

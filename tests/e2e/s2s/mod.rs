@@ -106,5 +106,5 @@ fn organization(app: &TestApp, name: &str) -> String {
 }
 
 fn database(app: &TestApp) -> rusqlite::Connection {
-    rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).expect("db")
+    app.database()
 }

@@ -133,7 +133,7 @@ fn staging_keys_always_fill_and_are_never_billed() {
         "success",
     );
     assert_eq!(real["dsp"], "thrad_dsp");
-    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).expect("db");
+    let db = app.database();
     let spent: i64 = db
         .query_row(
             "SELECT spent_micros FROM campaigns WHERE id = ?1",

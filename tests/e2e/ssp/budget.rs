@@ -28,7 +28,7 @@ fn concurrent_auctions_never_overspend_a_budget() {
         handles.into_iter().map(|h| h.join().expect("thread")).sum()
     });
     assert_eq!(served, 10, "exactly the impressions the budget pays for");
-    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).expect("db");
+    let db = app.database();
     let (spent, limit): (i64, i64) = db
         .query_row(
             "SELECT spent_micros, lifetime_spend_limit_micros FROM campaigns WHERE id = ?1",

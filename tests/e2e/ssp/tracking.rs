@@ -16,7 +16,7 @@ fn path_of(url: &str, app: &adspin_e2e::TestApp) -> String {
 }
 
 fn counts(app: &adspin_e2e::TestApp) -> (i64, i64, i64) {
-    let db = rusqlite::Connection::open(app.state_dir().join("sqlite_db.db")).expect("db");
+    let db = app.database();
     db.query_row(
         "SELECT SUM(impressions), SUM(views), SUM(clicks) FROM rollups_hourly",
         [],
