@@ -74,19 +74,11 @@ fn client_ip(request: &Request) -> Option<String> {
 }
 
 /// Vercel sends city names percent-encoded (`S%C3%A3o%20Paulo`).
+/// A value that does not decode to UTF-8 is kept as sent.
 fn percent_decoded(value: &str) -> String {
-    percent_encoding_decode(value).unwrap_or_else(|| value.to_string())
-}
-
-fn percent_encoding_decode(value: &str) -> Option<String> {
-    if !value.contains('%') {
-        return None;
-    }
-    let decoded: Vec<u8> =
-        form_urlencoded::parse(format!("v={}", value.replace('+', "%2B")).as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned().into_bytes())?;
-    String::from_utf8(decoded).ok()
+    percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .map_or_else(|_| value.to_string(), String::from)
 }
 
 #[cfg(test)]
@@ -137,5 +129,15 @@ mod tests {
         assert_eq!(fields["ip_address"], "198.51.100.7");
         assert_eq!(fields["geo_country"], Value::Null);
         assert_eq!(fields["ua_browser"], Value::Null);
+    }
+
+    #[test]
+    fn percent_decoding_keeps_ampersands_and_plus_signs() {
+        assert_eq!(
+            percent_decoded("Saint%20John%27s%20%26%20Co"),
+            "Saint John's & Co"
+        );
+        assert_eq!(percent_decoded("A&B+C"), "A&B+C");
+        assert_eq!(percent_decoded("%FF"), "%FF", "not UTF-8: kept as sent");
     }
 }

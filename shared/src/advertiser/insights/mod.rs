@@ -11,6 +11,7 @@
 pub mod params;
 pub mod query;
 
+use crate::money::Micros;
 use chrono::{TimeZone, Utc};
 use serde_json::{Map, Value};
 
@@ -20,6 +21,7 @@ use super::ApiError;
 use super::context::{Ctx, respond};
 use crate::db::Database;
 use crate::ids::{AdGroupId, AdId, CampaignId};
+use crate::money::Micros;
 use crate::web::{Query, Response};
 
 /// Serves the insights of `scope`: the account (`id` none) or the
@@ -76,7 +78,7 @@ fn readable_time(granularity: Granularity, start: i64) -> Option<String> {
 }
 
 fn dollars(micros: i64) -> f64 {
-    micros as f64 / 1e6
+    Micros::new(micros).to_dollars()
 }
 
 fn ratio(numerator: f64, denominator: i64) -> f64 {
