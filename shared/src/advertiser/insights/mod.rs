@@ -11,7 +11,6 @@
 pub mod params;
 pub mod query;
 
-use crate::money::Micros;
 use chrono::{TimeZone, Utc};
 use serde_json::{Map, Value};
 
