@@ -59,6 +59,8 @@ fn wait_for_lock(attempts: i32) -> bool {
 const STATEMENT_CACHE: usize = 256;
 /// How often the WAL is checkpointed into the database file.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+/// Longest a checkpoint waits for readers and writers in its way.
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(10);
 /// WAL frames (pages) past which a checkpoint starts the WAL over.
 const WAL_RESTART_FRAMES: i64 = 4096;
 /// The WAL file is truncated to this size when it starts over.
@@ -169,10 +171,11 @@ impl Database {
     /// a large WAL is also restarted (see [`checkpoint`]).
     fn start_checkpointer(self: &Arc<Self>) -> Result<()> {
         let conn = self.connect()?;
-        // A checkpoint that finds readers or writers in the way gives up at
-        // once and is tried again next time: a RESTART waiting on a slow
-        // reader would hold up every writer while it waits.
-        conn.busy_handler(None)?;
+        // A RESTART holds up new writers while it waits for readers, so it
+        // waits only briefly and otherwise is tried again next time; a
+        // short wait still lets it slip between the (short) reads of a busy
+        // database, so the WAL cannot grow without bound.
+        conn.busy_timeout(CHECKPOINT_WAIT)?;
         let db = Arc::downgrade(self);
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
