@@ -1,24 +1,15 @@
 //! The operator surface component: `/admin/...`.
 
-use shared::admin::AdminSecrets;
-use shared::advertiser::ApiError;
-use shared::db::spin::SpinDb;
-use shared::time::UnixSeconds;
-use shared::web::{Request, Response};
+use adspin_core::admin::AdminSecrets;
+use adspin_core::advertiser::ApiError;
+use adspin_core::time::UnixSeconds;
+use adspin_core::web::{Request, Response};
+use adspin_spin::db::SpinDb;
 use spin_sdk::variables;
 
-#[expect(
-    unsafe_code,
-    reason = "the Spin SDK's export macro emits the component's unsafe ABI glue"
-)]
-mod export {
-    #[spin_sdk::http_component]
-    fn handle(request: super::Request) -> super::Response {
-        super::route(request)
-    }
-}
+adspin_spin::export!(crate::route);
 
-fn route(request: Request) -> Response {
+async fn route(request: Request) -> Response {
     let db = match SpinDb::open_default() {
         Ok(db) => db,
         Err(error) => {
@@ -32,5 +23,5 @@ fn route(request: Request) -> Response {
         admin_token: &admin_token,
         dashboard_jwt_secret: dashboard_jwt_secret.as_bytes(),
     };
-    shared::admin::handle(&db, &request, UnixSeconds::now(), &secrets)
+    adspin_core::admin::handle(&db, &request, UnixSeconds::now(), &secrets)
 }

@@ -2,24 +2,15 @@
 //! uploads) and the dashboard's key management under
 //! `/api/organizations/{org}/api-keys`.
 
-use shared::advertiser::ApiError;
-use shared::db::spin::SpinDb;
-use shared::time::UnixSeconds;
-use shared::web::{Request, Response};
+use adspin_core::advertiser::ApiError;
+use adspin_core::time::UnixSeconds;
+use adspin_core::web::{Request, Response};
+use adspin_spin::db::SpinDb;
 use spin_sdk::variables;
 
-#[expect(
-    unsafe_code,
-    reason = "the Spin SDK's export macro emits the component's unsafe ABI glue"
-)]
-mod export {
-    #[spin_sdk::http_component]
-    fn handle(request: super::Request) -> super::Response {
-        super::route(request)
-    }
-}
+adspin_spin::export!(crate::route);
 
-fn route(request: Request) -> Response {
+async fn route(request: Request) -> Response {
     let db = match SpinDb::open_default() {
         Ok(db) => db,
         Err(error) => {
@@ -30,13 +21,13 @@ fn route(request: Request) -> Response {
     let now = UnixSeconds::now();
     if request.uri().path().starts_with("/api/organizations/") {
         let secret = variables::get("dashboard_jwt_secret").unwrap_or_default();
-        return shared::dashboard::handle(&db, &request, now, secret.as_bytes());
+        return adspin_core::dashboard::handle(&db, &request, now, secret.as_bytes());
     }
-    shared::advertiser::api::handle(
+    adspin_core::advertiser::api::handle(
         &db,
         &request,
         now,
-        &shared::settings::public_base_url(&request),
+        &adspin_spin::settings::public_base_url(&request),
         requests_per_hour(),
     )
 }
@@ -48,5 +39,5 @@ fn requests_per_hour() -> u32 {
         .ok()
         .and_then(|limit| limit.trim().parse::<u32>().ok())
         .filter(|limit| *limit > 0)
-        .unwrap_or(shared::advertiser::api::REQUESTS_PER_HOUR)
+        .unwrap_or(adspin_core::advertiser::api::REQUESTS_PER_HOUR)
 }

@@ -1,25 +1,16 @@
 //! The S2S events component: `POST /v1/api/collect` and
 //! `POST /v1/api/conversion`, for advertisers' and partners' servers.
 
-use shared::db::spin::SpinDb;
-use shared::s2s::S2sError;
-use shared::s2s::conversion::DEFAULT_WINDOW_DAYS;
-use shared::time::UnixSeconds;
-use shared::web::{Request, Response};
+use adspin_core::s2s::S2sError;
+use adspin_core::s2s::conversion::DEFAULT_WINDOW_DAYS;
+use adspin_core::time::UnixSeconds;
+use adspin_core::web::{Request, Response};
+use adspin_spin::db::SpinDb;
 use spin_sdk::variables;
 
-#[expect(
-    unsafe_code,
-    reason = "the Spin SDK's export macro emits the component's unsafe ABI glue"
-)]
-mod export {
-    #[spin_sdk::http_component]
-    fn handle(request: super::Request) -> super::Response {
-        super::route(request)
-    }
-}
+adspin_spin::export!(crate::route);
 
-fn route(request: Request) -> Response {
+async fn route(request: Request) -> Response {
     let db = match SpinDb::open_default() {
         Ok(db) => db,
         Err(error) => {
@@ -27,7 +18,7 @@ fn route(request: Request) -> Response {
             return S2sError::internal().to_response();
         }
     };
-    shared::s2s::api::handle(&db, &request, UnixSeconds::now(), window_days)
+    adspin_core::s2s::api::handle(&db, &request, UnixSeconds::now(), window_days)
 }
 
 /// The click-to-conversion window, from the `conversion_window_days`

@@ -3,31 +3,31 @@
 //! first-price auction, render the winner if needed, record the impression
 //! and answer in the SSP envelope.
 
-use futures::future::join_all;
-use http::HeaderValue;
-use serde_json::{Value, json};
-use shared::api_keys::Environment;
-use shared::db::spin::SpinDb;
-use shared::money::Micros;
-use shared::rate_limit::Usage;
-use shared::ssp::auction::{Candidate, rank};
-use shared::ssp::dsp::{
+use adspin_core::api_keys::Environment;
+use adspin_core::money::Micros;
+use adspin_core::rate_limit::Usage;
+use adspin_core::ssp::auction::{Candidate, rank};
+use adspin_core::ssp::dsp::{
     self, DspAnswer, MAX_RESPONSE_BYTES, RenderedAd, parse_bid_response, parse_render_response,
     render_request_body,
 };
-use shared::ssp::publisher::{self, EffectiveConfig, Publisher};
-use shared::ssp::request::BidRequest;
-use shared::ssp::serve::{self, Demand, Impression, ServeError};
-use shared::ssp::tracking::{self, ClickToken, ViewToken};
-use shared::ssp::{RequestContext, SspError, brand_safety, success};
-use shared::thrad_dsp;
-use shared::time::UnixSeconds;
-use shared::web::{Request, Response, header};
+use adspin_core::ssp::publisher::{self, EffectiveConfig, Publisher};
+use adspin_core::ssp::request::BidRequest;
+use adspin_core::ssp::serve::{self, Demand, Impression, ServeError};
+use adspin_core::ssp::tracking::{self, ClickToken, ViewToken};
+use adspin_core::ssp::{RequestContext, SspError, brand_safety, success};
+use adspin_core::thrad_dsp;
+use adspin_core::time::UnixSeconds;
+use adspin_core::web::{Request, Response, header};
+use adspin_spin::db::SpinDb;
+use futures::future::join_all;
+use http::HeaderValue;
+use serde_json::{Value, json};
 
 use crate::cors;
 use crate::dsp_client::{self, Dsp};
 use crate::timer::{self, Instant, millis, with_deadline};
-use shared::settings;
+use adspin_spin::settings;
 
 /// The whole request's time budget: 3 s of bidding and 1.5 s of render.
 const REQUEST_BUDGET_MS: u64 = 4_500;

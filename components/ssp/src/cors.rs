@@ -2,8 +2,8 @@
 //! an allowed page read the response. Which origins may call is checked
 //! per key in the auction (`403` otherwise).
 
+use adspin_core::web::{Request, Response, header};
 use http::HeaderValue;
-use shared::web::{Request, Response, header};
 
 /// `OPTIONS` preflight: methods, headers and a 24-hour max age.
 pub fn preflight(request: &Request) -> Response {

@@ -1,9 +1,9 @@
 //! Calling DSPs: the registry of enabled DSPs, and JSON POSTs whose
 //! response bodies are read up to a limit.
 
+use adspin_core::db::{Database, DbError};
 use futures::StreamExt;
 use serde_json::Value;
-use shared::db::{Database, DbError};
 use spin_sdk::http::{IncomingResponse, Method, Request, send};
 
 /// A DSP the auction calls.

@@ -9,19 +9,10 @@ mod dsp_client;
 mod timer;
 mod tracking;
 
-use shared::ssp::{RequestContext, SspError};
-use shared::web::{Request, Response};
+use adspin_core::ssp::{RequestContext, SspError};
+use adspin_core::web::{Request, Response};
 
-#[expect(
-    unsafe_code,
-    reason = "the Spin SDK's export macro emits the component's unsafe ABI glue"
-)]
-mod export {
-    #[spin_sdk::http_component]
-    async fn handle(request: super::Request) -> super::Response {
-        super::route(request).await
-    }
-}
+adspin_spin::export!(crate::route);
 
 async fn route(request: Request) -> Response {
     let path = request.uri().path().to_string();

@@ -1,14 +1,14 @@
 //! The click redirect and the view beacon. Tokens are signed: a tampered,
 //! foreign or unknown token is a 404, never a redirect.
 
+use adspin_core::ssp::serve;
+use adspin_core::ssp::tracking::{self, ClickToken, ViewToken};
+use adspin_core::time::UnixSeconds;
+use adspin_core::web::{Request, Response, header, json_response};
+use adspin_spin::db::SpinDb;
 use serde_json::json;
-use shared::db::spin::SpinDb;
-use shared::ssp::serve;
-use shared::ssp::tracking::{self, ClickToken, ViewToken};
-use shared::time::UnixSeconds;
-use shared::web::{Request, Response, header, json_response};
 
-use shared::settings;
+use adspin_spin::settings;
 
 pub fn not_found() -> Response {
     json_response(404, &json!({ "detail": "Link expired or not found" }))

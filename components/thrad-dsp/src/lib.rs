@@ -1,26 +1,17 @@
 //! The internal DSP (`thrad_dsp`), reachable only by service chaining from
 //! the SSP: `POST /bid` and `POST /render-ad` of the DSP protocol.
 
+use adspin_core::ssp::dsp::RenderedAd;
+use adspin_core::thrad_dsp::relevance::Conversation;
+use adspin_core::thrad_dsp::{BidRequestView, RenderRequest, bid, demand};
+use adspin_core::time::UnixSeconds;
+use adspin_core::web::{Request, Response, header, json_response};
+use adspin_spin::db::SpinDb;
 use serde_json::json;
-use shared::db::spin::SpinDb;
-use shared::ssp::dsp::RenderedAd;
-use shared::thrad_dsp::relevance::Conversation;
-use shared::thrad_dsp::{BidRequestView, RenderRequest, bid, demand};
-use shared::time::UnixSeconds;
-use shared::web::{Request, Response, header, json_response};
 
-#[expect(
-    unsafe_code,
-    reason = "the Spin SDK's export macro emits the component's unsafe ABI glue"
-)]
-mod export {
-    #[spin_sdk::http_component]
-    fn handle(request: super::Request) -> super::Response {
-        super::route(request)
-    }
-}
+adspin_spin::export!(crate::route);
 
-fn route(request: Request) -> Response {
+async fn route(request: Request) -> Response {
     let path = request.uri().path().to_string();
     let outcome = match (request.method().as_str(), path.as_str()) {
         ("POST", "/bid") => bid_for(&request),
@@ -42,7 +33,8 @@ fn files_base_url(request: &Request) -> String {
     ) {
         return format!("{proto}://{host}");
     }
-    shared::settings::configured_public_base_url().unwrap_or_else(|| "http://localhost".to_string())
+    adspin_spin::settings::configured_public_base_url()
+        .unwrap_or_else(|| "http://localhost".to_string())
 }
 
 fn no_bid() -> Response {
@@ -79,7 +71,7 @@ fn bid_for(request: &Request) -> Result<Response, String> {
             &ad,
             best.max_bid,
             &ad_data,
-            &shared::settings::tracking_secret(),
+            &adspin_spin::settings::tracking_secret(),
             now,
         ),
     ))
@@ -91,8 +83,11 @@ fn render(request: &Request) -> Result<Response, String> {
         return Ok(json_response(400, &json!({ "error": "bidId is required" })));
     };
     let now = UnixSeconds::now();
-    let Some(redeemed) = bid::redeem(&render.bid_id, &shared::settings::tracking_secret(), now)
-    else {
+    let Some(redeemed) = bid::redeem(
+        &render.bid_id,
+        &adspin_spin::settings::tracking_secret(),
+        now,
+    ) else {
         return Ok(not_found());
     };
     let db = SpinDb::open_default().map_err(|e| e.to_string())?;

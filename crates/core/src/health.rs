@@ -32,7 +32,7 @@ mod tests {
     use super::*;
     use crate::db::native::NativeDb;
 
-    const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_foundation.sql")];
+    const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/0001_foundation.sql")];
 
     #[test]
     fn health_reports_the_applied_schema_version() {
@@ -52,7 +52,7 @@ mod tests {
 
     #[test]
     fn the_dev_seed_can_be_applied_twice() {
-        let seed = include_str!("../../seed/dev.sql");
+        let seed = include_str!("../../../seed/dev.sql");
         let db = NativeDb::with_schema(&[MIGRATIONS[0], seed, MIGRATIONS[0], seed])
             .expect("seeded twice");
         let row = db

@@ -53,8 +53,9 @@ mod tests {
     const ORG: &str = "0d3e0000-0000-4000-8000-00000000000b";
 
     fn database(kind: &str, revoked: Option<i64>) -> NativeDb {
-        let db = NativeDb::with_schema(&[include_str!("../../../migrations/0001_foundation.sql")])
-            .expect("schema");
+        let db =
+            NativeDb::with_schema(&[include_str!("../../../../migrations/0001_foundation.sql")])
+                .expect("schema");
         db.execute(
             "INSERT INTO organizations (id, name, created_at, updated_at) VALUES (?1, 'Partner Co', 0, 0)",
             &[ORG.into()],

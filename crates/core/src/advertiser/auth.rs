@@ -53,8 +53,8 @@ mod tests {
 
     fn db() -> NativeDb {
         NativeDb::with_schema(&[
-            include_str!("../../../migrations/0001_foundation.sql"),
-            include_str!("../../../seed/dev.sql"),
+            include_str!("../../../../migrations/0001_foundation.sql"),
+            include_str!("../../../../seed/dev.sql"),
         ])
         .expect("seeded")
     }

@@ -2,7 +2,7 @@
 
 use spin_sdk::variables;
 
-use crate::web::{Request, base_url};
+use adspin_core::web::{Request, base_url};
 
 /// HMAC key of the tracking tokens and of the internal DSP's bid ids
 /// (`tracking_secret`).

@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn the_dev_seed_stores_the_hashes_of_its_documented_demo_keys() {
-        let seed = include_str!("../../seed/dev.sql");
+        let seed = include_str!("../../../seed/dev.sql");
         let secrets: Vec<&str> = seed
             .lines()
             .filter(|line| line.starts_with("--"))

@@ -188,10 +188,10 @@ mod tests {
     use crate::thrad_dsp::relevance::words;
 
     const MIGRATIONS: [&str; 4] = [
-        include_str!("../../../migrations/0001_foundation.sql"),
-        include_str!("../../../migrations/0002_advertiser.sql"),
-        include_str!("../../../migrations/0003_ssp.sql"),
-        include_str!("../../../migrations/0004_hint_anchors.sql"),
+        include_str!("../../../../migrations/0001_foundation.sql"),
+        include_str!("../../../../migrations/0002_advertiser.sql"),
+        include_str!("../../../../migrations/0003_ssp.sql"),
+        include_str!("../../../../migrations/0004_hint_anchors.sql"),
     ];
     const ORG: &str = "0d3e0000-0000-4000-8000-00000000000a";
     const NOW: i64 = 1_800_000_000;

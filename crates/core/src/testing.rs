@@ -9,11 +9,11 @@ use crate::time::UnixSeconds;
 
 /// Every migration, in order.
 pub const MIGRATIONS: [&str; 5] = [
-    include_str!("../../migrations/0001_foundation.sql"),
-    include_str!("../../migrations/0002_advertiser.sql"),
-    include_str!("../../migrations/0003_ssp.sql"),
-    include_str!("../../migrations/0004_hint_anchors.sql"),
-    include_str!("../../migrations/0005_events.sql"),
+    include_str!("../../../migrations/0001_foundation.sql"),
+    include_str!("../../../migrations/0002_advertiser.sql"),
+    include_str!("../../../migrations/0003_ssp.sql"),
+    include_str!("../../../migrations/0004_hint_anchors.sql"),
+    include_str!("../../../migrations/0005_events.sql"),
 ];
 
 /// A fresh in-memory database with the whole schema.

@@ -1,8 +1,8 @@
-//! Logic and conventions shared by the adspin components.
+//! adspin's platform-free core.
 //!
 //! Everything here is plain Rust over `http` types and a small [`db`]
-//! trait, so it is unit-tested natively; the only host calls live in
-//! [`db::spin`].
+//! trait, so it is unit-tested natively; the Spin adapter crate
+//! (`adspin-spin`) implements the platform side.
 
 pub mod admin;
 pub mod advertiser;
@@ -17,11 +17,11 @@ pub mod health;
 pub mod ids;
 pub mod jwt;
 pub mod keys;
+pub mod log;
 pub mod money;
 pub mod pagination;
 pub mod rate_limit;
 pub mod s2s;
-pub mod settings;
 pub mod ssp;
 pub mod thrad_dsp;
 pub mod time;
