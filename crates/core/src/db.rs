@@ -108,6 +108,12 @@ pub trait Database {
     }
 }
 
+impl<D: Database + ?Sized> Database for &D {
+    fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, DbError> {
+        (**self).execute(sql, params)
+    }
+}
+
 /// Runs `work` in a write transaction (`BEGIN IMMEDIATE`, so concurrent
 /// writers queue up front instead of failing on a lock upgrade). The
 /// transaction commits when `work` returns `Ok` and rolls back otherwise.

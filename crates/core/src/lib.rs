@@ -1,31 +1,34 @@
-//! adspin's platform-free core.
+//! adspin's platform-free core: what more than one surface needs.
 //!
 //! Everything here is plain Rust over `http` types and a small [`db`]
-//! trait, so it is unit-tested natively; the Spin adapter crate
-//! (`adspin-spin`) implements the platform side.
+//! trait, so it is unit-tested natively. The Spin adapter crate
+//! (`adspin-spin`) implements the platform side; the surface crates
+//! (advertiser, SSP, DSP, events, operator, platform, agents) build on
+//! this crate and never on each other. `docs/ARCHITECTURE.md` draws it.
 
-pub mod admin;
-pub mod advertiser;
-pub mod agents;
+pub mod api_error;
 pub mod api_keys;
 pub mod body;
+pub mod catalog;
+pub mod clock;
 pub mod currency;
-pub mod dashboard;
 pub mod db;
-pub mod files;
-pub mod health;
+pub mod delivery;
+pub mod dsp_protocol;
+pub mod env;
 pub mod ids;
+pub mod internal_bid;
 pub mod jwt;
 pub mod keys;
 pub mod log;
 pub mod money;
+pub mod outbound;
 pub mod pagination;
 pub mod rate_limit;
-pub mod s2s;
-pub mod ssp;
-pub mod thrad_dsp;
+pub mod settings;
+pub mod signed;
 pub mod time;
 pub mod web;
 
-#[cfg(test)]
-pub(crate) mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::advertiser::ApiError;
+use crate::api_error::ApiError;
 use crate::web::Query;
 
 /// Page size when `limit` is not given.

@@ -2,9 +2,9 @@
 
 use crate::db::Database;
 use crate::db::native::NativeDb;
+use crate::delivery::{self as serve, Demand, Impression};
 use crate::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
 use crate::money::Micros;
-use crate::ssp::serve::{self, Demand, Impression};
 use crate::time::UnixSeconds;
 
 /// Every migration, in order.

@@ -5,15 +5,19 @@
 //! the core's request type and back ([`export!`]). Surface crates never
 //! see Spin; a component is an [`export!`] of its surface's entry point.
 
+pub mod clock;
 pub mod db;
-pub mod settings;
+pub mod env;
+pub mod http;
 mod wasi_http;
+
+pub use env::SpinEnv;
 
 #[doc(hidden)]
 pub use wasi_http::serve;
 
-/// Exports `handler`, an `async fn(Request) -> Response` of
-/// `adspin-core`'s types, as the component's `wasi:http` handler.
+/// Exports `handler`, a surface's `async fn(&impl Env, Request) -> Response`,
+/// as the component's `wasi:http` handler, with a [`SpinEnv`] per request.
 ///
 /// The calling crate depends on `spin-sdk` (the export glue is emitted
 /// there); nothing else in it calls Spin.
@@ -30,7 +34,11 @@ macro_rules! export {
                 request: ::spin_sdk::http::IncomingRequest,
                 response_out: ::spin_sdk::http::ResponseOutparam,
             ) {
-                $crate::serve(request, response_out, $handler).await
+                $crate::serve(request, response_out, |request| async move {
+                    let env = $crate::SpinEnv::default();
+                    $handler(&env, request).await
+                })
+                .await
             }
         }
     };

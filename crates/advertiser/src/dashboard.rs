@@ -1,0 +1,232 @@
+//! Dashboard-side key management for the Advertiser API:
+//! `/api/organizations/{org}/api-keys[/{key_id}[/rotate|/revoke]]`.
+//!
+//! These endpoints use the platform envelope
+//! (`{success, data, error, meta}`) and ISO 8601 timestamps, and take a
+//! dashboard session token (`Authorization: Bearer <JWT>`) whose user is an
+//! owner or admin of the organization in the path.
+
+use serde_json::{Value, json};
+
+use adspin_core::api_keys::{self, KeyError, KeyKind, KeyRecord, MintedKey};
+use adspin_core::body::parse_json;
+use adspin_core::db::Database;
+use adspin_core::ids::{ApiKeyId, OrganizationId};
+use adspin_core::jwt;
+use adspin_core::time::{UnixSeconds, now_iso8601_micros};
+use adspin_core::web::{Request, Response, header, json_response};
+
+/// An error in the envelope's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DashboardError {
+    status: u16,
+    code: &'static str,
+    message: String,
+}
+
+impl DashboardError {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn not_found(what: &str) -> Self {
+        Self::new(404, "not_found", format!("{what} not found."))
+    }
+
+    fn internal() -> Self {
+        Self::new(
+            500,
+            "internal_error",
+            "The server had an error while processing the request.",
+        )
+    }
+}
+
+impl From<KeyError> for DashboardError {
+    fn from(error: KeyError) -> Self {
+        match error {
+            KeyError::ActiveKeyExists => Self::new(
+                409,
+                "active_key_exists",
+                "The organization already has an active API key; rotate or revoke it first.",
+            ),
+            KeyError::NotFound => Self::not_found("API key"),
+            KeyError::NotActive => Self::new(
+                409,
+                "key_not_active",
+                "Only the active API key can be rotated.",
+            ),
+            KeyError::Db(error) => error.into(),
+        }
+    }
+}
+
+impl From<adspin_core::db::DbError> for DashboardError {
+    fn from(error: adspin_core::db::DbError) -> Self {
+        eprintln!("dashboard database error: {error}");
+        Self::internal()
+    }
+}
+
+fn envelope(
+    status: u16,
+    data: Value,
+    error: Option<&DashboardError>,
+    request_id: &str,
+) -> Response {
+    json_response(
+        status,
+        &json!({
+            "success": error.is_none(),
+            "data": data,
+            "error": error.map(|e| json!({ "code": e.code, "message": e.message })),
+            "meta": { "request_id": request_id, "timestamp": now_iso8601_micros() },
+        }),
+    )
+}
+
+fn iso(seconds: Option<i64>) -> Value {
+    seconds.map_or(Value::Null, |s| {
+        Value::String(UnixSeconds::new(s).to_iso8601())
+    })
+}
+
+/// A key as the dashboard shows it (never the secret).
+fn key_view(record: &KeyRecord, now: UnixSeconds) -> Value {
+    json!({
+        "id": record.id.to_string(),
+        "prefix": record.prefix,
+        "label": record.label,
+        "status": record.status(now),
+        "created_at": iso(Some(record.created_at)),
+        "expires_at": iso(record.expires_at),
+        "revoked_at": iso(record.revoked_at),
+    })
+}
+
+/// A new key: the only response that carries the secret.
+fn minted_view(minted: &MintedKey, now: UnixSeconds) -> Value {
+    let mut view = key_view(&minted.record, now);
+    view["key"] = Value::String(minted.secret.clone());
+    view
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateKeyRequest {
+    #[serde(default)]
+    label: Option<String>,
+}
+
+/// Serves one key-management request.
+pub fn handle(
+    db: &impl Database,
+    request: &Request,
+    now: UnixSeconds,
+    jwt_secret: &[u8],
+) -> Response {
+    let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
+    match route(db, request, now, jwt_secret) {
+        Ok((status, data)) => envelope(status, data, None, &request_id),
+        Err(error) => envelope(error.status, Value::Null, Some(&error), &request_id),
+    }
+}
+
+fn route(
+    db: &impl Database,
+    request: &Request,
+    now: UnixSeconds,
+    jwt_secret: &[u8],
+) -> Result<(u16, Value), DashboardError> {
+    let segments: Vec<&str> = request.uri().path().split('/').skip(1).collect();
+    let ["api", "organizations", org, "api-keys", rest @ ..] = segments.as_slice() else {
+        return Err(DashboardError::not_found("Endpoint"));
+    };
+    let organization = authorize(request, org, now, jwt_secret)?;
+    let key = |id: &str| ApiKeyId::parse(id).ok_or_else(|| DashboardError::not_found("API key"));
+    match (request.method().as_str(), rest) {
+        ("GET", []) => {
+            let keys = api_keys::list(db, organization, KeyKind::Advertiser)?;
+            Ok((
+                200,
+                Value::Array(keys.iter().map(|k| key_view(k, now)).collect()),
+            ))
+        }
+        ("POST", []) => {
+            let body: CreateKeyRequest = if request.body().iter().all(u8::is_ascii_whitespace) {
+                CreateKeyRequest::default()
+            } else {
+                parse_json(request.body())
+                    .map_err(|e| DashboardError::new(400, "invalid_request", e.to_string()))?
+            };
+            let minted = api_keys::mint(
+                db,
+                organization,
+                KeyKind::Advertiser,
+                None,
+                body.label.as_deref(),
+                now,
+            )?;
+            Ok((201, minted_view(&minted, now)))
+        }
+        ("POST", [id, "rotate"]) => {
+            let (minted, old) =
+                api_keys::rotate(db, organization, KeyKind::Advertiser, key(id)?, now)?;
+            let mut data = minted_view(&minted, now);
+            data["previous_key"] = key_view(&old, now);
+            Ok((201, data))
+        }
+        ("POST", [id, "revoke"]) | ("DELETE", [id]) => {
+            let revoked = api_keys::revoke(db, organization, KeyKind::Advertiser, key(id)?, now)?;
+            Ok((200, key_view(&revoked, now)))
+        }
+        ("GET", [id]) => {
+            let record = api_keys::find(db, organization, KeyKind::Advertiser, key(id)?)?
+                .ok_or_else(|| DashboardError::not_found("API key"))?;
+            Ok((200, key_view(&record, now)))
+        }
+        _ => Err(DashboardError::new(
+            405,
+            "method_not_allowed",
+            "This method is not supported here.",
+        )),
+    }
+}
+
+/// Checks the session token and that its user may manage the path's
+/// organization. Another organization reads as not found.
+fn authorize(
+    request: &Request,
+    org: &str,
+    now: UnixSeconds,
+    jwt_secret: &[u8],
+) -> Result<OrganizationId, DashboardError> {
+    let unauthorized = || {
+        DashboardError::new(
+            401,
+            "unauthorized",
+            "A valid dashboard session token is required.",
+        )
+    };
+    let token = header(request, "authorization")
+        .and_then(adspin_core::web::bearer_token)
+        .ok_or_else(unauthorized)?;
+    let claims = jwt::verify(token, jwt_secret, now).map_err(|_| unauthorized())?;
+    let organization =
+        OrganizationId::parse(org).ok_or_else(|| DashboardError::not_found("Organization"))?;
+    if claims.org != organization.to_string() {
+        return Err(DashboardError::not_found("Organization"));
+    }
+    if !claims.role.can_manage_keys() {
+        return Err(DashboardError::new(
+            403,
+            "forbidden",
+            "Only organization owners and admins can manage API keys.",
+        ));
+    }
+    Ok(organization)
+}

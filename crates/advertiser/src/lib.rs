@@ -1,0 +1,42 @@
+//! The Advertiser API surface: `/v1` (OpenAI Ads API conventions over the
+//! campaign → ad group → ad tree, and insights), and the dashboard's key
+//! management under `/api/organizations/{org}/api-keys`.
+
+pub mod ad_account;
+pub mod ad_groups;
+pub mod ads;
+pub mod api;
+pub mod auth;
+pub mod campaigns;
+pub mod canonical;
+pub mod context;
+pub mod dashboard;
+pub mod insights;
+pub mod upload;
+
+pub use adspin_core::api_error::{ApiError, ErrorType};
+
+use adspin_core::clock::Clock;
+use adspin_core::env::Env;
+use adspin_core::settings;
+use adspin_core::web::{Request, Response};
+
+/// Serves one request of the surface.
+pub async fn handle(env: &impl Env, request: Request) -> Response {
+    let db = match env.db() {
+        Ok(db) => db,
+        Err(error) => return ApiError::from(error).to_response(),
+    };
+    let now = env.clock().now();
+    if request.uri().path().starts_with("/api/organizations/") {
+        let secret = env.variable("dashboard_jwt_secret").unwrap_or_default();
+        return dashboard::handle(db, &request, now, secret.as_bytes());
+    }
+    api::handle(
+        db,
+        &request,
+        now,
+        &settings::public_base_url(env, &request),
+        settings::positive_integer(env, "v1_requests_per_hour", api::REQUESTS_PER_HOUR),
+    )
+}

@@ -1,0 +1,586 @@
+//! SQL for the campaign tree. Every read and write is scoped by the
+//! caller's organization; an id of another organization is simply not found.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::db::{Database, DbError, Row, SqlValue};
+use crate::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
+use crate::pagination::PageRequest;
+use crate::time::UnixSeconds;
+
+use super::creative::{Creative, CreativeType};
+use super::fields::{PricingModel, RecurringFrequency, ReviewStatus, Status};
+use super::hints;
+use super::targeting::Targeting;
+
+/// A campaign as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub name: String,
+    pub description: Option<String>,
+    pub status: Status,
+    pub review_status: ReviewStatus,
+    pub start_time: i64,
+    pub end_time: Option<i64>,
+    pub lifetime_spend_limit_micros: i64,
+    pub spent_micros: i64,
+    pub recurring_frequency: RecurringFrequency,
+    pub pricing_model: PricingModel,
+    pub countries: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The `/v1` campaign object.
+#[derive(Debug, Serialize)]
+pub struct CampaignResource<'a> {
+    id: String,
+    name: &'a str,
+    description: Option<&'a str>,
+    status: Status,
+    review_status: ReviewStatus,
+    start_time: i64,
+    end_time: Option<i64>,
+    budget: Budget,
+    recurring_frequency: RecurringFrequency,
+    pricing_model: PricingModel,
+    targeting: Targeting,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct Budget {
+    lifetime_spend_limit_micros: i64,
+}
+
+impl Campaign {
+    pub fn resource(&self) -> CampaignResource<'_> {
+        CampaignResource {
+            id: self.id.to_string(),
+            name: &self.name,
+            description: self.description.as_deref(),
+            status: self.status,
+            review_status: self.review_status,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            budget: Budget {
+                lifetime_spend_limit_micros: self.lifetime_spend_limit_micros,
+            },
+            recurring_frequency: self.recurring_frequency,
+            pricing_model: self.pricing_model,
+            targeting: Targeting::from_countries(&self.countries),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+const CAMPAIGN_COLUMNS: &str = "id, name, description, status, review_status, start_time, end_time, \
+    lifetime_spend_limit_micros, spent_micros, recurring_frequency, pricing_model, target_countries, \
+    created_at, updated_at";
+
+fn campaign_from_row(row: &Row) -> Result<Campaign, DbError> {
+    Ok(Campaign {
+        id: parse(row.text(0).and_then(CampaignId::parse))?,
+        name: text(row, 1)?,
+        description: row.text(2).map(String::from),
+        status: parse(row.text(3).and_then(Status::parse))?,
+        review_status: parse(row.text(4).and_then(ReviewStatus::parse))?,
+        start_time: integer(row, 5)?,
+        end_time: row.integer(6),
+        lifetime_spend_limit_micros: integer(row, 7)?,
+        spent_micros: integer(row, 8)?,
+        recurring_frequency: parse(row.text(9).and_then(RecurringFrequency::parse))?,
+        pricing_model: parse(row.text(10).and_then(PricingModel::parse))?,
+        countries: json_column(row, 11)?,
+        created_at: integer(row, 12)?,
+        updated_at: integer(row, 13)?,
+    })
+}
+
+/// An ad group as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdGroup {
+    pub id: AdGroupId,
+    pub campaign_id: CampaignId,
+    pub name: String,
+    pub description: Option<String>,
+    pub context_hints: Vec<String>,
+    pub status: Status,
+    pub max_bid_micros: Option<i64>,
+    pub creative_type: Option<CreativeType>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The `/v1` ad group object.
+#[derive(Debug, Serialize)]
+pub struct AdGroupResource<'a> {
+    id: String,
+    campaign_id: String,
+    name: &'a str,
+    description: Option<&'a str>,
+    context_hints: &'a [String],
+    status: Status,
+    bidding_config: BiddingConfig,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct BiddingConfig {
+    billing_event_type: &'static str,
+    max_bid_micros: Option<i64>,
+}
+
+impl AdGroup {
+    pub fn resource(&self) -> AdGroupResource<'_> {
+        AdGroupResource {
+            id: self.id.to_string(),
+            campaign_id: self.campaign_id.to_string(),
+            name: &self.name,
+            description: self.description.as_deref(),
+            context_hints: &self.context_hints,
+            status: self.status,
+            bidding_config: BiddingConfig {
+                billing_event_type: "impression",
+                max_bid_micros: self.max_bid_micros,
+            },
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+const AD_GROUP_COLUMNS: &str = "id, campaign_id, name, description, context_hints, status, \
+    max_bid_micros, creative_type, created_at, updated_at";
+
+fn ad_group_from_row(row: &Row) -> Result<AdGroup, DbError> {
+    Ok(AdGroup {
+        id: parse(row.text(0).and_then(AdGroupId::parse))?,
+        campaign_id: parse(row.text(1).and_then(CampaignId::parse))?,
+        name: text(row, 2)?,
+        description: row.text(3).map(String::from),
+        context_hints: json_column(row, 4)?,
+        status: parse(row.text(5).and_then(Status::parse))?,
+        max_bid_micros: row.integer(6),
+        creative_type: row.text(7).and_then(CreativeType::parse),
+        created_at: integer(row, 8)?,
+        updated_at: integer(row, 9)?,
+    })
+}
+
+/// An ad as stored, with the review status it inherits from its campaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ad {
+    pub id: AdId,
+    pub ad_group_id: AdGroupId,
+    pub campaign_id: CampaignId,
+    pub name: String,
+    pub status: Status,
+    pub review_status: ReviewStatus,
+    pub creative: Creative,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Ad {
+    /// The `/v1` ad object; `files_base_url` makes the image URL absolute.
+    pub fn resource(&self, files_base_url: &str) -> Value {
+        serde_json::json!({
+            "id": self.id.to_string(),
+            "ad_group_id": self.ad_group_id.to_string(),
+            "name": self.name,
+            "status": self.status,
+            "review_status": self.review_status,
+            "creative": self.creative.to_resource(files_base_url),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}
+
+/// Ad columns over `ads t JOIN campaigns c`.
+const AD_COLUMNS: &str = "t.id, t.ad_group_id, t.campaign_id, t.name, t.status, c.review_status, \
+    t.creative, t.created_at, t.updated_at";
+
+fn ad_from_row(row: &Row) -> Result<Ad, DbError> {
+    Ok(Ad {
+        id: parse(row.text(0).and_then(AdId::parse))?,
+        ad_group_id: parse(row.text(1).and_then(AdGroupId::parse))?,
+        campaign_id: parse(row.text(2).and_then(CampaignId::parse))?,
+        name: text(row, 3)?,
+        status: parse(row.text(4).and_then(Status::parse))?,
+        review_status: parse(row.text(5).and_then(ReviewStatus::parse))?,
+        creative: json_column(row, 6)?,
+        created_at: integer(row, 7)?,
+        updated_at: integer(row, 8)?,
+    })
+}
+
+fn malformed() -> DbError {
+    DbError::Statement("malformed row in the campaign tree".into())
+}
+
+fn parse<T>(value: Option<T>) -> Result<T, DbError> {
+    value.ok_or_else(malformed)
+}
+
+fn text(row: &Row, index: usize) -> Result<String, DbError> {
+    row.text(index).map(String::from).ok_or_else(malformed)
+}
+
+fn integer(row: &Row, index: usize) -> Result<i64, DbError> {
+    row.integer(index).ok_or_else(malformed)
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(row: &Row, index: usize) -> Result<T, DbError> {
+    let text = row.text(index).ok_or_else(malformed)?;
+    serde_json::from_str(text).map_err(|_| malformed())
+}
+
+/// JSON text of a value for a JSON column.
+pub fn json_text(value: &impl Serialize) -> SqlValue {
+    SqlValue::Text(serde_json::to_string(value).unwrap_or_else(|_| "null".into()))
+}
+
+// ---- reads ----
+
+pub fn find_campaign(
+    db: &impl Database,
+    organization: OrganizationId,
+    id: CampaignId,
+) -> Result<Option<Campaign>, DbError> {
+    db.query_row(
+        &format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?1 AND organization_id = ?2"),
+        &[id.to_string().into(), organization.to_string().into()],
+    )?
+    .map(|row| campaign_from_row(&row))
+    .transpose()
+}
+
+pub fn find_ad_group(
+    db: &impl Database,
+    organization: OrganizationId,
+    id: AdGroupId,
+) -> Result<Option<AdGroup>, DbError> {
+    db.query_row(
+        &format!("SELECT {AD_GROUP_COLUMNS} FROM ad_groups WHERE id = ?1 AND organization_id = ?2"),
+        &[id.to_string().into(), organization.to_string().into()],
+    )?
+    .map(|row| ad_group_from_row(&row))
+    .transpose()
+}
+
+pub fn find_ad(
+    db: &impl Database,
+    organization: OrganizationId,
+    id: AdId,
+) -> Result<Option<Ad>, DbError> {
+    db.query_row(
+        &format!(
+            "SELECT {AD_COLUMNS} FROM ads t JOIN campaigns c ON c.id = t.campaign_id
+             WHERE t.id = ?1 AND t.organization_id = ?2"
+        ),
+        &[id.to_string().into(), organization.to_string().into()],
+    )?
+    .map(|row| ad_from_row(&row))
+    .transpose()
+}
+
+/// Where a list page starts: `Ok(None)` when the cursor names no row of
+/// the listed scope.
+fn cursor_seq(
+    db: &impl Database,
+    table: &str,
+    scope_column: &str,
+    scope: &str,
+    cursor: &str,
+) -> Result<Option<i64>, DbError> {
+    Ok(db
+        .query_row(
+            &format!("SELECT seq FROM {table} WHERE id = ?1 AND {scope_column} = ?2"),
+            &[cursor.into(), scope.into()],
+        )?
+        .and_then(|row| row.integer(0)))
+}
+
+/// Why a page could not be listed.
+#[derive(Debug)]
+pub enum ListError {
+    UnknownCursor,
+    Db(DbError),
+}
+
+impl From<DbError> for ListError {
+    fn from(error: DbError) -> Self {
+        Self::Db(error)
+    }
+}
+
+/// Rows of `table` (aliased `t`) within `scope_column = scope`, one page.
+fn list_rows(
+    db: &impl Database,
+    select: &str,
+    table: &str,
+    scope_column: &str,
+    scope: &str,
+    page: &PageRequest,
+) -> Result<Vec<Row>, ListError> {
+    let scan = page.scan();
+    let mut params: Vec<SqlValue> = vec![scope.into()];
+    let mut bound = String::new();
+    if let (Some(cursor), Some(operator)) = (page.cursor_id(), scan.bound) {
+        let seq =
+            cursor_seq(db, table, scope_column, scope, cursor)?.ok_or(ListError::UnknownCursor)?;
+        params.push(seq.into());
+        bound = format!(" AND t.seq {operator} ?2");
+    }
+    params.push(i64::from(scan.fetch).into());
+    let direction = if scan.ascending { "ASC" } else { "DESC" };
+    let limit_param = params.len();
+    Ok(db.execute(
+        &format!("{select} WHERE t.{scope_column} = ?1{bound} ORDER BY t.seq {direction} LIMIT ?{limit_param}"),
+        &params,
+    )?)
+}
+
+pub fn list_campaigns(
+    db: &impl Database,
+    organization: OrganizationId,
+    page: &PageRequest,
+) -> Result<Vec<Campaign>, ListError> {
+    let select = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns t");
+    list_rows(
+        db,
+        &select,
+        "campaigns",
+        "organization_id",
+        &organization.to_string(),
+        page,
+    )?
+    .iter()
+    .map(|row| campaign_from_row(row).map_err(ListError::Db))
+    .collect()
+}
+
+/// Ad groups of a campaign the caller owns (the caller checks ownership).
+pub fn list_ad_groups(
+    db: &impl Database,
+    campaign: CampaignId,
+    page: &PageRequest,
+) -> Result<Vec<AdGroup>, ListError> {
+    let select = format!("SELECT {AD_GROUP_COLUMNS} FROM ad_groups t");
+    list_rows(
+        db,
+        &select,
+        "ad_groups",
+        "campaign_id",
+        &campaign.to_string(),
+        page,
+    )?
+    .iter()
+    .map(|row| ad_group_from_row(row).map_err(ListError::Db))
+    .collect()
+}
+
+/// Ads of an ad group the caller owns (the caller checks ownership).
+pub fn list_ads(
+    db: &impl Database,
+    ad_group: AdGroupId,
+    page: &PageRequest,
+) -> Result<Vec<Ad>, ListError> {
+    let select = format!("SELECT {AD_COLUMNS} FROM ads t JOIN campaigns c ON c.id = t.campaign_id");
+    list_rows(
+        db,
+        &select,
+        "ads",
+        "ad_group_id",
+        &ad_group.to_string(),
+        page,
+    )?
+    .iter()
+    .map(|row| ad_from_row(row).map_err(ListError::Db))
+    .collect()
+}
+
+/// Whether the organization owns the uploaded file.
+pub fn owns_upload(
+    db: &impl Database,
+    organization: OrganizationId,
+    file_id: &str,
+) -> Result<bool, DbError> {
+    Ok(db
+        .query_row(
+            "SELECT 1 FROM uploads WHERE file_id = ?1 AND organization_id = ?2",
+            &[file_id.into(), organization.to_string().into()],
+        )?
+        .is_some())
+}
+
+// ---- writes ----
+
+pub fn insert_campaign(
+    db: &impl Database,
+    organization: OrganizationId,
+    c: &Campaign,
+) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO campaigns (id, organization_id, name, description, status, review_status, start_time,
+             end_time, lifetime_spend_limit_micros, spent_micros, recurring_frequency, pricing_model,
+             target_countries, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        &[
+            c.id.to_string().into(),
+            organization.to_string().into(),
+            c.name.as_str().into(),
+            c.description.clone().into(),
+            c.status.as_str().into(),
+            c.review_status.as_str().into(),
+            c.start_time.into(),
+            c.end_time.into(),
+            c.lifetime_spend_limit_micros.into(),
+            c.spent_micros.into(),
+            c.recurring_frequency.as_str().into(),
+            c.pricing_model.as_str().into(),
+            json_text(&c.countries),
+            c.created_at.into(),
+            c.updated_at.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Writes the editable fields and `updated_at` of a campaign.
+pub fn update_campaign(
+    db: &impl Database,
+    organization: OrganizationId,
+    c: &Campaign,
+) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE campaigns SET name = ?1, description = ?2, status = ?3, start_time = ?4, end_time = ?5,
+             lifetime_spend_limit_micros = ?6, recurring_frequency = ?7, pricing_model = ?8,
+             target_countries = ?9, updated_at = ?10
+         WHERE id = ?11 AND organization_id = ?12",
+        &[
+            c.name.as_str().into(),
+            c.description.clone().into(),
+            c.status.as_str().into(),
+            c.start_time.into(),
+            c.end_time.into(),
+            c.lifetime_spend_limit_micros.into(),
+            c.recurring_frequency.as_str().into(),
+            c.pricing_model.as_str().into(),
+            json_text(&c.countries),
+            c.updated_at.into(),
+            c.id.to_string().into(),
+            organization.to_string().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn insert_ad_group(
+    db: &impl Database,
+    organization: OrganizationId,
+    g: &AdGroup,
+) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO ad_groups (id, organization_id, campaign_id, name, description, context_hints, status,
+             max_bid_micros, creative_type, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        &[
+            g.id.to_string().into(),
+            organization.to_string().into(),
+            g.campaign_id.to_string().into(),
+            g.name.as_str().into(),
+            g.description.clone().into(),
+            json_text(&g.context_hints),
+            g.status.as_str().into(),
+            g.max_bid_micros.into(),
+            g.creative_type.map(CreativeType::as_str).into(),
+            g.created_at.into(),
+            g.updated_at.into(),
+        ],
+    )?;
+    hints::insert_keywords(db, g.id, &g.context_hints)
+}
+
+pub fn update_ad_group(
+    db: &impl Database,
+    organization: OrganizationId,
+    g: &AdGroup,
+) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE ad_groups SET name = ?1, description = ?2, context_hints = ?3, status = ?4,
+             max_bid_micros = ?5, creative_type = ?6, updated_at = ?7
+         WHERE id = ?8 AND organization_id = ?9",
+        &[
+            g.name.as_str().into(),
+            g.description.clone().into(),
+            json_text(&g.context_hints),
+            g.status.as_str().into(),
+            g.max_bid_micros.into(),
+            g.creative_type.map(CreativeType::as_str).into(),
+            g.updated_at.into(),
+            g.id.to_string().into(),
+            organization.to_string().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn insert_ad(db: &impl Database, organization: OrganizationId, a: &Ad) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO ads (id, organization_id, campaign_id, ad_group_id, name, status, creative, created_at,
+             updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        &[
+            a.id.to_string().into(),
+            organization.to_string().into(),
+            a.campaign_id.to_string().into(),
+            a.ad_group_id.to_string().into(),
+            a.name.as_str().into(),
+            a.status.as_str().into(),
+            json_text(&a.creative),
+            a.created_at.into(),
+            a.updated_at.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn update_ad(db: &impl Database, organization: OrganizationId, a: &Ad) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE ads SET name = ?1, status = ?2, creative = ?3, updated_at = ?4
+         WHERE id = ?5 AND organization_id = ?6",
+        &[
+            a.name.as_str().into(),
+            a.status.as_str().into(),
+            json_text(&a.creative),
+            a.updated_at.into(),
+            a.id.to_string().into(),
+            organization.to_string().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Fixes an ad group's creative type on its first ad; the statement only
+/// matches while the type is unset or already equal.
+pub fn claim_creative_type(
+    db: &impl Database,
+    ad_group: AdGroupId,
+    kind: CreativeType,
+    now: UnixSeconds,
+) -> Result<bool, DbError> {
+    let rows = db.execute(
+        "UPDATE ad_groups SET creative_type = ?1, updated_at = CASE WHEN creative_type IS NULL THEN ?2 ELSE updated_at END
+         WHERE id = ?3 AND (creative_type IS NULL OR creative_type = ?1) RETURNING id",
+        &[kind.as_str().into(), now.get().into(), ad_group.to_string().into()],
+    )?;
+    Ok(!rows.is_empty())
+}

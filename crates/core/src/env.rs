@@ -1,0 +1,27 @@
+//! What a surface's entry point is given besides the request: storage,
+//! configuration, clocks and outbound HTTP. The Spin adapter implements it
+//! over Spin's host interfaces; native tests implement it over rusqlite,
+//! virtual time and fakes.
+
+use crate::clock::Clock;
+use crate::db::{Database, DbError};
+use crate::outbound::HttpClient;
+
+/// The environment of one request.
+pub trait Env {
+    type Db: Database;
+    type Clock: Clock;
+    type Http: HttpClient;
+
+    /// The `default` database, opened on first use and kept for the rest
+    /// of the request.
+    fn db(&self) -> Result<&Self::Db, DbError>;
+
+    /// A configuration variable of the component; `None` when it is unset
+    /// or not available to this component.
+    fn variable(&self, name: &str) -> Option<String>;
+
+    fn clock(&self) -> &Self::Clock;
+
+    fn http(&self) -> &Self::Http;
+}

@@ -1,0 +1,62 @@
+//! Outgoing HTTP requests, behind a trait: the Spin adapter sends them
+//! through `wasi:http` (where `allowed_outbound_hosts` applies), tests
+//! answer them from a fake.
+
+use std::future::Future;
+
+/// A request to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundRequest {
+    pub method: http::Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl OutboundRequest {
+    /// A `POST` of a JSON body.
+    pub fn post_json(url: impl Into<String>, body: Vec<u8>) -> Self {
+        Self {
+            method: http::Method::POST,
+            url: url.into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body,
+        }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// The status and body of an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Why no answer came back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutboundError {
+    /// Refused by policy, unreachable, or the connection failed.
+    #[error("request failed: {0}")]
+    Failed(String),
+    #[error("reading the response failed: {0}")]
+    Read(String),
+    #[error("response body larger than {0} bytes")]
+    TooLarge(usize),
+}
+
+/// Sends requests.
+pub trait HttpClient {
+    /// Sends `request`; a response body longer than `body_limit` bytes is
+    /// an error (it is not read past the limit).
+    fn send(
+        &self,
+        request: OutboundRequest,
+        body_limit: usize,
+    ) -> impl Future<Output = Result<OutboundResponse, OutboundError>>;
+}

@@ -1,0 +1,138 @@
+//! The internal DSP's answers: a bid with its pre-rendered creative
+//! (`ad_data`, so the SSP needs no render call), and the render call for
+//! callers that make one.
+//!
+//! The bid id ([`internal_bid`]) names the ad and the price, so the render
+//! call finds the bid without storing anything.
+
+use serde_json::{Value, json};
+
+use adspin_core::catalog::creative::{Creative, image_url};
+use adspin_core::delivery::Demand;
+use adspin_core::dsp_protocol::RenderedAd;
+use adspin_core::internal_bid;
+use adspin_core::money::Micros;
+use adspin_core::time::UnixSeconds;
+
+use super::demand::ServingAd;
+
+/// The creative of an ad as the SSP protocol shows it. Without images the
+/// placement is `text`.
+pub fn rendered(ad: &ServingAd, files_base_url: &str, image_enabled: bool) -> Option<RenderedAd> {
+    let Creative::ChatCard {
+        title,
+        body,
+        target_url,
+        file_id,
+        cta_text,
+    } = &ad.creative
+    else {
+        return None;
+    };
+    let image = file_id
+        .as_ref()
+        .filter(|_| image_enabled)
+        .map(|id| image_url(files_base_url, id));
+    let domain = url::Url::parse(target_url)
+        .ok()
+        .and_then(|u| u.host_str().map(String::from));
+    Some(RenderedAd {
+        ad_format: Some("sponsored_message".into()),
+        placement: Some(if image.is_some() { "image" } else { "text" }.into()),
+        advertiser: Some(ad.advertiser.clone()),
+        domain,
+        headline: title.clone(),
+        description: body.clone(),
+        cta_text: cta_text.clone(),
+        url: target_url.clone(),
+        image_url: image,
+        logo_url: None,
+        view_url: None,
+    })
+}
+
+/// The bid response for an ad at `price`.
+pub fn bid_response(
+    ad: &ServingAd,
+    price: Micros,
+    ad_data: &RenderedAd,
+    secret: &[u8],
+    now: UnixSeconds,
+) -> Value {
+    let demand = Demand {
+        organization_id: ad.organization_id,
+        campaign_id: ad.campaign_id,
+        ad_group_id: ad.ad_group_id,
+        ad_id: ad.ad_id,
+    };
+    json!({
+        "data": {
+            "bid": price.to_dollars(),
+            "bidId": internal_bid::bid_id(&demand, price, secret, now),
+            "ad_data": ad_data,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use adspin_core::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
+    use adspin_core::internal_bid::redeem;
+
+    fn ad(file: Option<&str>) -> ServingAd {
+        ServingAd {
+            ad_id: AdId::new_random(),
+            ad_group_id: AdGroupId::new_random(),
+            campaign_id: CampaignId::new_random(),
+            organization_id: OrganizationId::new_random(),
+            advertiser: "Nike".into(),
+            creative: Creative::ChatCard {
+                title: "Premium Running Shoes".into(),
+                body: "Light".into(),
+                target_url: "https://shop.example.com/shoes".into(),
+                file_id: file.map(String::from),
+                cta_text: Some("Shop Now".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn creatives_render_in_image_or_text_placement() {
+        let with_image = rendered(
+            &ad(Some("uploads/2026/01/0123456789abcdef0123456789abcdef.png")),
+            "https://api.example.com",
+            true,
+        )
+        .expect("chat card");
+        assert_eq!(with_image.placement.as_deref(), Some("image"));
+        assert_eq!(with_image.domain.as_deref(), Some("shop.example.com"));
+        assert!(with_image.validate().is_ok());
+        let text_only = rendered(
+            &ad(Some("uploads/2026/01/0123456789abcdef0123456789abcdef.png")),
+            "https://api.example.com",
+            false,
+        )
+        .expect("chat card");
+        assert_eq!(
+            (text_only.placement.as_deref(), text_only.image_url),
+            (Some("text"), None)
+        );
+    }
+
+    #[test]
+    fn bid_ids_redeem_until_they_expire() {
+        let now = UnixSeconds::new(1_000_000);
+        let serving = ad(None);
+        let ad_data = rendered(&serving, "http://x", true).expect("rendered");
+        let response = bid_response(&serving, Micros::new(5_000_000), &ad_data, b"s", now);
+        let bid_id = response["data"]["bidId"].as_str().expect("bid id");
+        let redeemed = redeem(bid_id, b"s", now.plus_seconds(60)).expect("valid for 60 s");
+        assert_eq!(redeemed.demand.ad_id, serving.ad_id);
+        assert_eq!(redeemed.demand.campaign_id, serving.campaign_id);
+        assert_eq!(redeemed.price, Micros::new(5_000_000));
+        assert_eq!(redeem(bid_id, b"s", now.plus_seconds(61)), None);
+        assert_eq!(redeem(bid_id, b"other", now), None);
+        assert_eq!(response["data"]["bid"], 5.0);
+    }
+}

@@ -1,0 +1,40 @@
+//! The server-to-server events surface: `POST /v1/api/collect` (events,
+//! `204`) and `POST /v1/api/conversion` (conversions attributed to a click),
+//! authenticated with partner tokens (`Authorization: Bearer pt_...`).
+
+pub mod api;
+pub mod auth;
+pub mod collect;
+pub mod conversion;
+pub mod enrich;
+pub mod error;
+pub mod fields;
+pub mod user_agent;
+
+pub use error::{S2sError, ValidationIssue};
+
+use adspin_core::clock::Clock;
+use adspin_core::env::Env;
+use adspin_core::settings;
+use adspin_core::web::{Request, Response};
+
+/// Serves one request of the surface.
+pub async fn handle(env: &impl Env, request: Request) -> Response {
+    let db = match env.db() {
+        Ok(db) => db,
+        Err(error) => {
+            adspin_core::log::error("events", &error);
+            return S2sError::internal().to_response();
+        }
+    };
+    // The click-to-conversion window (`conversion_window_days`), read only
+    // for conversions.
+    let window_days = || {
+        settings::positive_integer(
+            env,
+            "conversion_window_days",
+            conversion::DEFAULT_WINDOW_DAYS,
+        )
+    };
+    api::handle(db, &request, env.clock().now(), window_days)
+}

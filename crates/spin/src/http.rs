@@ -1,0 +1,52 @@
+//! [`HttpClient`] over Spin's outbound `wasi:http`: the manifest's
+//! `allowed_outbound_hosts` decide what may be called.
+
+use adspin_core::outbound::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
+use futures::StreamExt;
+use spin_sdk::http::{IncomingResponse, Method, Request, send};
+
+/// Sends through the host.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SpinHttp;
+
+impl HttpClient for SpinHttp {
+    async fn send(
+        &self,
+        request: OutboundRequest,
+        body_limit: usize,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let mut builder = Request::builder();
+        builder.method(method(&request.method)).uri(request.url);
+        for (name, value) in &request.headers {
+            builder.header(name.as_str(), value.as_str());
+        }
+        let outgoing = builder.body(request.body).build();
+        let response: IncomingResponse = send(outgoing)
+            .await
+            .map_err(|error| OutboundError::Failed(error.to_string()))?;
+        let status = response.status();
+        let mut stream = response.take_body_stream();
+        let mut body = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|error| OutboundError::Read(format!("{error:?}")))?;
+            body.extend_from_slice(&chunk);
+            if body.len() > body_limit {
+                return Err(OutboundError::TooLarge(body_limit));
+            }
+        }
+        Ok(OutboundResponse { status, body })
+    }
+}
+
+fn method(method: &http::Method) -> Method {
+    match *method {
+        http::Method::GET => Method::Get,
+        http::Method::POST => Method::Post,
+        http::Method::PUT => Method::Put,
+        http::Method::DELETE => Method::Delete,
+        http::Method::PATCH => Method::Patch,
+        http::Method::HEAD => Method::Head,
+        http::Method::OPTIONS => Method::Options,
+        _ => Method::Other(method.as_str().to_string()),
+    }
+}

@@ -1,0 +1,495 @@
+//! `POST /api/v1/ssp/bid-request`: validate, admit, fan out to every
+//! enabled DSP in parallel (each within its own deadline), run the
+//! first-price auction, render the winner if needed, record the impression
+//! and answer in the SSP envelope. Outbound calls and time go through the
+//! environment ([`Env::http`], [`Env::clock`]), so every path here is
+//! unit-tested on virtual time.
+
+use std::time::Duration;
+
+use adspin_core::api_keys::Environment;
+use adspin_core::clock::{Clock, Instant, with_deadline};
+use adspin_core::delivery::{self, Demand, Impression, ServeError};
+use adspin_core::dsp_protocol::{
+    DspAnswer, MAX_RESPONSE_BYTES, RenderedAd, parse_bid_response, parse_render_response,
+    render_request_body,
+};
+use adspin_core::env::Env;
+use adspin_core::internal_bid;
+use adspin_core::money::Micros;
+use adspin_core::outbound::{HttpClient, OutboundRequest};
+use adspin_core::rate_limit::Usage;
+use adspin_core::settings;
+use adspin_core::web::{Request, Response, header};
+use futures::future::join_all;
+use http::HeaderValue;
+use serde_json::{Value, json};
+
+use crate::cors;
+use crate::dsp::{self, Dsp};
+use crate::envelope::new_request_id;
+use crate::publisher::{self, EffectiveConfig, Publisher};
+use crate::ranking::{Candidate, rank};
+use crate::request::BidRequest;
+use crate::tracking::{self, ClickToken, ViewToken};
+use crate::{RequestContext, SspError, brand_safety, success};
+
+/// The whole request's time budget: 3 s of bidding and 1.5 s of render.
+const REQUEST_BUDGET: Duration = Duration::from_millis(4_500);
+/// Longest a render call may take.
+const RENDER_TIMEOUT: Duration = Duration::from_millis(1_500);
+
+/// Serves one bid request.
+pub async fn handle(env: &impl Env, request: &Request) -> Response {
+    let clock = env.clock();
+    let started = clock.monotonic();
+    let request_id = new_request_id();
+    let context = || RequestContext {
+        request_id: request_id.clone(),
+        total_time: clock
+            .monotonic()
+            .saturating_duration_since(started)
+            .as_secs_f64(),
+    };
+    let origin = header(request, "origin");
+    let db = match env.db() {
+        Ok(db) => db,
+        Err(error) => {
+            adspin_core::log::error(&request_id, &error);
+            return SspError::internal("Internal server error").to_response(&context());
+        }
+    };
+    let now = clock.now();
+    let publisher = match publisher::authenticate(db, header(request, "thrad-api-key"), now) {
+        Ok(publisher) => publisher,
+        Err(error) => return error.to_response(&context()),
+    };
+    if let Err(error) = publisher::check_origin(&publisher, origin) {
+        return error.to_response(&context());
+    }
+    let (response, usage) = match BidRequest::parse(request.body(), |name| header(request, name)) {
+        Err(error) => match publisher::count_request(db, &publisher, now) {
+            Ok(usage) if usage.exceeded() => (rate_limited(&usage, &context()), Some(usage)),
+            Ok(usage) => (error.to_response(&context()), Some(usage)),
+            Err(db_error) => (SspError::from(db_error).to_response(&context()), None),
+        },
+        Ok(bid_request) => match publisher::admit(db, &publisher, &bid_request.chat_id, now) {
+            Ok((usage, None)) => (rate_limited(&usage, &context()), Some(usage)),
+            Ok((usage, Some(pacing))) => {
+                let auction = Auction {
+                    env,
+                    db,
+                    request,
+                    bid_request: &bid_request,
+                    publisher: &publisher,
+                    config: publisher.effective(&bid_request.config),
+                    started,
+                    request_id: &request_id,
+                    chat_requests: pacing.requests,
+                    ads_before: pacing.ads_served,
+                    secret: settings::tracking_secret(env),
+                    base_url: settings::public_base_url(env, request),
+                };
+                let outcome = match publisher::pacing_block(
+                    &auction.config,
+                    bid_request.turn_number,
+                    &pacing,
+                ) {
+                    Some(reason) => Ok(NoAd(reason)),
+                    None => auction.run().await,
+                };
+                let response = match outcome {
+                    Ok(Served(bid)) => success(&context(), "Bid successful", Some(&bid)),
+                    Ok(NoAd(message)) => success(&context(), &message, None),
+                    Err(error) => error.to_response(&context()),
+                };
+                (response, Some(usage))
+            }
+            Err(error) => (SspError::from(error).to_response(&context()), None),
+        },
+    };
+    finish(response, usage.as_ref(), origin)
+}
+
+fn rate_limited(usage: &Usage, context: &RequestContext) -> Response {
+    SspError::rate_limited(format!(
+        "Rate limit exceeded: {} requests per second for this API key",
+        usage.limit
+    ))
+    .to_response(context)
+}
+
+/// Adds the rate-limit and CORS headers.
+fn finish(mut response: Response, usage: Option<&Usage>, origin: Option<&str>) -> Response {
+    if let Some(usage) = usage {
+        for (name, value) in publisher::rate_limit_headers(usage) {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+    }
+    cors::allow_origin(&mut response, origin);
+    response
+}
+
+/// How an auction ended (errors are `SspError`s).
+enum Outcome {
+    Served(Value),
+    NoAd(String),
+}
+use Outcome::{NoAd, Served};
+
+struct Auction<'a, E: Env> {
+    env: &'a E,
+    db: &'a E::Db,
+    request: &'a Request,
+    bid_request: &'a BidRequest,
+    publisher: &'a Publisher,
+    config: EffectiveConfig,
+    started: Instant,
+    request_id: &'a str,
+    chat_requests: i64,
+    ads_before: i64,
+    /// HMAC key of the tracking tokens and the internal DSP's bid ids.
+    secret: Vec<u8>,
+    /// Public base of the tracking URLs.
+    base_url: String,
+}
+
+/// A bid that passed the protocol checks.
+struct Offer {
+    dsp: Dsp,
+    bid_id: String,
+    price: Micros,
+    ad_data: Option<RenderedAd>,
+    /// The platform demand behind an internal DSP's bid.
+    demand: Option<Demand>,
+}
+
+impl<E: Env> Auction<'_, E> {
+    fn deadline(&self) -> Instant {
+        self.started + REQUEST_BUDGET
+    }
+
+    fn log(&self, message: &str) {
+        adspin_core::log::warn(&format!("ssp {}: {message}", self.request_id));
+    }
+
+    async fn run(&self) -> Result<Outcome, SspError> {
+        let messages = self.bid_request.messages.iter().map(|m| m.content.as_str());
+        if let Some(category) = brand_safety::classify(messages) {
+            return Ok(NoAd(format!(
+                "No bid: brand safety, the conversation is about {}; no ad is shown",
+                category.label()
+            )));
+        }
+        let dsps = dsp::enabled(self.db)?;
+        let offers = self.collect_bids(dsps).await;
+        let bids: Vec<Candidate> = offers
+            .iter()
+            .map(|o| Candidate {
+                dsp: o.dsp.id.clone(),
+                bid_id: o.bid_id.clone(),
+                price: o.price,
+            })
+            .collect();
+        let mut random = random_numbers();
+        let order = rank(&bids, Micros::new(self.publisher.floor_cpm_micros), |n| {
+            (random() % n as u64) as usize
+        });
+        if order.len() < offers.len() {
+            self.log(&format!(
+                "{} bid(s) below the floor or zero",
+                offers.len() - order.len()
+            ));
+        }
+        let mut render_failed = false;
+        let mut render_unsupported = false;
+        for index in order {
+            let offer = &offers[index];
+            let creative = match &offer.ad_data {
+                Some(ad) => ad.clone(),
+                None => match self.render(offer).await {
+                    Ok(ad) => ad,
+                    Err(RenderFailure::Unsupported) => {
+                        render_unsupported = true;
+                        continue;
+                    }
+                    Err(RenderFailure::Failed(reason)) => {
+                        self.log(&format!("render of {} failed: {reason}", offer.dsp.id));
+                        render_failed = true;
+                        continue;
+                    }
+                },
+            };
+            if !creative.fits(self.config.max_headline_chars) {
+                self.log(&format!(
+                    "{}'s creative is over max_headline_chars",
+                    offer.dsp.id
+                ));
+                continue;
+            }
+            match self.serve(offer, &creative)? {
+                Some(bid) => return Ok(Served(bid)),
+                None => self.log(&format!("{}'s campaign is out of budget", offer.dsp.id)),
+            }
+        }
+        if render_failed {
+            return Err(SspError::internal("Render failed"));
+        }
+        if render_unsupported {
+            return Err(SspError::not_implemented(
+                "External DSP render not yet supported",
+            ));
+        }
+        if self.publisher.environment == Environment::Staging {
+            return Ok(Served(self.staging_fill()?));
+        }
+        Ok(NoAd("No bids".into()))
+    }
+
+    /// Calls every DSP in parallel, each within its deadline, and keeps
+    /// the valid bids.
+    async fn collect_bids(&self, dsps: Vec<Dsp>) -> Vec<Offer> {
+        let body = dsp::bid_request_body(
+            self.bid_request,
+            self.request_id,
+            self.ads_before,
+            &self.config,
+        )
+        .to_string()
+        .into_bytes();
+        let forwarded = self.forwarded_headers();
+        let clock = self.env.clock();
+        let calls = dsps.into_iter().map(|dsp| {
+            let mut outbound = OutboundRequest::post_json(&dsp.bid_url, body.clone());
+            for (name, value) in &forwarded {
+                outbound = outbound.with_header(*name, value.as_str());
+            }
+            if let Some(token) = &dsp.auth_token {
+                outbound = outbound.with_header("authorization", format!("Bearer {token}"));
+            }
+            async move {
+                let deadline = (clock.monotonic() + Duration::from_millis(dsp.timeout_ms))
+                    .min(self.deadline());
+                let call = self.env.http().send(outbound, MAX_RESPONSE_BYTES);
+                let answer = match with_deadline(clock, deadline, call).await {
+                    None => DspAnswer::Rejected("no answer before the deadline".into()),
+                    Some(Err(error)) => DspAnswer::Rejected(error.to_string()),
+                    Some(Ok(response)) => parse_bid_response(response.status, &response.body),
+                };
+                (dsp, answer)
+            }
+        });
+        join_all(calls)
+            .await
+            .into_iter()
+            .filter_map(|(dsp, answer)| match answer {
+                DspAnswer::Bid(bid) => {
+                    let demand = if dsp.id == internal_bid::DSP_ID {
+                        // The platform's own ads are charged to the campaign
+                        // the bid id names: one that names none is not served.
+                        let Some(redeemed) =
+                            internal_bid::redeem(&bid.bid_id, &self.secret, clock.now())
+                        else {
+                            self.log("bid of the internal DSP dropped: its bid id does not verify");
+                            return None;
+                        };
+                        Some(redeemed.demand)
+                    } else {
+                        None
+                    };
+                    Some(Offer {
+                        dsp,
+                        bid_id: bid.bid_id,
+                        price: bid.price,
+                        ad_data: bid.ad_data,
+                        demand,
+                    })
+                }
+                DspAnswer::NoBid => None,
+                DspAnswer::Rejected(reason) => {
+                    self.log(&format!("bid of {} dropped: {reason}", dsp.id));
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// The end user's address and agent, and (for the internal DSP, which
+    /// builds image URLs) the public address of this request.
+    fn forwarded_headers(&self) -> Vec<(&'static str, String)> {
+        let client = header(self.request, "x-forwarded-for")
+            .and_then(|value| value.split(',').next())
+            .map(|ip| ip.trim().to_string())
+            .or_else(|| {
+                header(self.request, "spin-client-addr")
+                    .and_then(|addr| addr.parse::<std::net::SocketAddr>().ok())
+                    .map(|addr| addr.ip().to_string())
+            });
+        let mut headers = Vec::new();
+        if let Some(client) = client {
+            headers.push(("x-forwarded-for", client));
+        }
+        if let Some(agent) = header(self.request, "user-agent") {
+            headers.push(("user-agent", agent.to_string()));
+        }
+        if let Some((proto, host)) = self.base_url.split_once("://") {
+            headers.push(("x-forwarded-proto", proto.to_string()));
+            headers.push(("x-forwarded-host", host.to_string()));
+        }
+        headers
+    }
+
+    async fn render(&self, offer: &Offer) -> Result<RenderedAd, RenderFailure> {
+        let Some(url) = &offer.dsp.render_url else {
+            return Err(RenderFailure::Unsupported);
+        };
+        let clock = self.env.clock();
+        let now = clock.monotonic();
+        if now >= self.deadline() {
+            return Err(RenderFailure::Failed("no time left".into()));
+        }
+        let deadline = (now + RENDER_TIMEOUT).min(self.deadline());
+        let body = render_request_body(&offer.bid_id, offer.price, self.bid_request.production);
+        let call = self.env.http().send(
+            OutboundRequest::post_json(url, body.to_string().into_bytes()),
+            MAX_RESPONSE_BYTES,
+        );
+        match with_deadline(clock, deadline, call).await {
+            None => Err(RenderFailure::Failed(
+                "no answer before the deadline".into(),
+            )),
+            Some(Err(error)) => Err(RenderFailure::Failed(error.to_string())),
+            Some(Ok(response)) => parse_render_response(response.status, &response.body)
+                .map_err(RenderFailure::Failed),
+        }
+    }
+
+    fn billable(&self) -> bool {
+        self.publisher.environment == Environment::Production && self.bid_request.production
+    }
+
+    /// Records the impression and builds the bid shown to the publisher;
+    /// `None` when the campaign cannot pay for it.
+    fn serve(&self, offer: &Offer, creative: &RenderedAd) -> Result<Option<Value>, SspError> {
+        let impression_id = uuid::Uuid::new_v4().to_string();
+        let impression = Impression {
+            id: &impression_id,
+            request_id: self.request_id,
+            publisher_id: self.publisher.organization_id,
+            environment: self.publisher.environment.as_str(),
+            billable: self.billable(),
+            dsp: &offer.dsp.id,
+            bid_id: &offer.bid_id,
+            demand: offer.demand,
+            price: offer.price,
+            landing_url: &creative.url,
+            chat_id: &self.bid_request.chat_id,
+            country: self.bid_request.geo.country.as_deref(),
+            chat_requests: self.chat_requests,
+        };
+        match delivery::record(self.db, &impression, self.env.clock().now()) {
+            Ok(()) => Ok(Some(self.bid_json(offer, creative, &impression_id))),
+            Err(ServeError::BudgetExhausted) => Ok(None),
+            Err(ServeError::Db(error)) => Err(error.into()),
+        }
+    }
+
+    fn bid_json(&self, offer: &Offer, creative: &RenderedAd, impression_id: &str) -> Value {
+        let base = &self.base_url;
+        let click = tracking::sign(
+            &ClickToken {
+                i: impression_id.into(),
+                u: creative.url.clone(),
+            },
+            &self.secret,
+        );
+        let view = tracking::sign(
+            &ViewToken {
+                v: impression_id.into(),
+            },
+            &self.secret,
+        );
+        let view_url = format!("{base}/api/v1/tracking/view/{view}");
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("thrad_view_url", &view_url);
+        if let Some(dsp_view) = &creative.view_url {
+            query.append_pair("view_url", dsp_view);
+        }
+        let click_url = format!("{base}/api/v1/dsp/redirect/{click}?{}", query.finish());
+        let image_url = creative
+            .image_url
+            .as_ref()
+            .filter(|_| self.config.image_enabled);
+        let mut bid = json!({
+            "price": offer.price.to_dollars(),
+            "advertiser": creative.advertiser.clone().or_else(|| creative.domain.clone()),
+            "headline": creative.headline,
+            "description": creative.description,
+            "cta_text": creative.cta_text,
+            "url": click_url,
+            "dsp": offer.dsp.id,
+            "bidId": offer.bid_id,
+            "ad_format": "sponsored_message",
+            "placement": if image_url.is_some() { "image" } else { "text" },
+            "domain": creative.domain,
+            "thrad_view_url": view_url,
+        });
+        if let Some(image) = image_url {
+            bid["image_url"] = Value::String(image.clone());
+        }
+        if let Some(logo) = &creative.logo_url {
+            bid["logo_url"] = Value::String(logo.clone());
+        }
+        bid
+    }
+
+    /// Staging keys always fill: a clearly marked test ad, never billed.
+    fn staging_fill(&self) -> Result<Value, SspError> {
+        let offer = Offer {
+            dsp: Dsp {
+                id: "adspin_test".into(),
+                bid_url: String::new(),
+                render_url: None,
+                auth_token: None,
+                timeout_ms: 0,
+            },
+            bid_id: format!("test_{}", uuid::Uuid::new_v4().simple()),
+            price: Micros::ZERO,
+            ad_data: None,
+            demand: None,
+        };
+        let creative = RenderedAd {
+            ad_format: Some("sponsored_message".into()),
+            placement: Some("text".into()),
+            advertiser: Some("adspin test ad".into()),
+            domain: Some("example.com".into()),
+            headline: "Test ad: your integration works".into(),
+            description: "Staging keys always get an ad. Production keys get real demand.".into(),
+            cta_text: Some("Learn More".into()),
+            url: "https://example.com/".into(),
+            image_url: None,
+            logo_url: None,
+            view_url: None,
+        };
+        self.serve(&offer, &creative)?
+            .ok_or_else(|| SspError::internal("Internal server error"))
+    }
+}
+
+enum RenderFailure {
+    /// The DSP has no render endpoint.
+    Unsupported,
+    Failed(String),
+}
+
+/// Random numbers for tie breaks, from the host's secure randomness.
+fn random_numbers() -> impl FnMut() -> u64 {
+    || {
+        let bytes = uuid::Uuid::new_v4().into_bytes();
+        u64::from_le_bytes([
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+        ])
+    }
+}

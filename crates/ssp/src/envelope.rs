@@ -1,0 +1,209 @@
+//! The SSP response envelope: every bid-request response, success or error,
+//! is `{requestId, timestamp, totalTime, status, message, data: {bid},
+//! error}`.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use adspin_core::body::BodyError;
+use adspin_core::web::{Response, json_response};
+
+/// Facts about the request every envelope repeats.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    /// Seconds since the request arrived, when the response is rendered.
+    pub total_time: f64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope<'a> {
+    request_id: &'a str,
+    timestamp: String,
+    total_time: f64,
+    status: &'static str,
+    message: &'a str,
+    data: Data<'a>,
+    error: Option<ErrorBody<'a>>,
+}
+
+#[derive(Serialize)]
+struct Data<'a> {
+    bid: Option<&'a Value>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "type")]
+    error_type: &'a str,
+    code: u16,
+}
+
+/// A successful auction: 200 with the winning bid, or `bid: null` and a
+/// message saying why nothing was served.
+/// A new request id (`api_req_<32 hex>`), as the envelope's `requestId`.
+pub fn new_request_id() -> String {
+    format!("api_req_{}", uuid::Uuid::new_v4().simple())
+}
+
+pub fn success(context: &RequestContext, message: &str, bid: Option<&Value>) -> Response {
+    render(context, 200, "success", message, bid, None)
+}
+
+/// An SSP error: its HTTP status, the envelope with `status: "error"`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {error_type}: {message}")]
+pub struct SspError {
+    status: u16,
+    error_type: &'static str,
+    message: String,
+}
+
+impl SspError {
+    fn new(status: u16, error_type: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            error_type,
+            message: message.into(),
+        }
+    }
+
+    /// 400: malformed body or a missing/invalid field.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "RequestValidationError", message)
+    }
+
+    /// 401: missing or invalid `thrad-api-key`.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(401, "HTTPException", message)
+    }
+
+    /// 403: browser origin not registered for the key.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, "HTTPException", message)
+    }
+
+    /// 429: the key's rate limit is exhausted.
+    pub fn rate_limited(message: impl Into<String>) -> Self {
+        Self::new(429, "HTTPException", message)
+    }
+
+    /// 500: render failure or an internal error (no internal detail).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "HTTPException", message)
+    }
+
+    /// 405: the endpoint takes another method.
+    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+        Self::new(405, "HTTPException", message)
+    }
+
+    /// 501: a feature that is not available.
+    pub fn not_implemented(message: impl Into<String>) -> Self {
+        Self::new(501, "HTTPException", message)
+    }
+
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    pub fn to_response(&self, context: &RequestContext) -> Response {
+        render(
+            context,
+            self.status,
+            "error",
+            &self.message,
+            None,
+            Some(ErrorBody {
+                error_type: self.error_type,
+                code: self.status,
+            }),
+        )
+    }
+}
+
+impl From<BodyError> for SspError {
+    fn from(error: BodyError) -> Self {
+        Self::bad_request(error.to_string())
+    }
+}
+
+fn render(
+    context: &RequestContext,
+    status: u16,
+    outcome: &'static str,
+    message: &str,
+    bid: Option<&Value>,
+    error: Option<ErrorBody<'_>>,
+) -> Response {
+    json_response(
+        status,
+        &Envelope {
+            request_id: &context.request_id,
+            timestamp: adspin_core::time::now_iso8601_micros(),
+            total_time: (context.total_time * 1000.0).round() / 1000.0,
+            status: outcome,
+            message,
+            data: Data { bid },
+            error,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn context() -> RequestContext {
+        RequestContext {
+            request_id: "api_req_1".into(),
+            total_time: 0.12345,
+        }
+    }
+
+    fn parse(response: &Response) -> Value {
+        serde_json::from_slice(response.body()).expect("json")
+    }
+
+    #[test]
+    fn a_no_bid_is_a_successful_envelope_with_a_null_bid() {
+        let value = parse(&success(&context(), "No bids", None));
+        assert_eq!(value["requestId"], "api_req_1");
+        assert_eq!(value["status"], "success");
+        assert_eq!(value["message"], "No bids");
+        assert_eq!(value["data"], json!({"bid": null}));
+        assert_eq!(value["error"], Value::Null);
+        assert_eq!(value["totalTime"], 0.123);
+        assert!(
+            value["timestamp"]
+                .as_str()
+                .expect("timestamp")
+                .ends_with('Z')
+        );
+    }
+
+    #[test]
+    fn errors_carry_their_status_in_the_envelope() {
+        let response = SspError::internal("Render failed").to_response(&context());
+        assert_eq!(response.status(), 500);
+        let value = parse(&response);
+        assert_eq!(value["status"], "error");
+        assert_eq!(value["message"], "Render failed");
+        assert_eq!(value["data"], json!({"bid": null}));
+        assert_eq!(
+            value["error"],
+            json!({"type": "HTTPException", "code": 500})
+        );
+    }
+
+    #[test]
+    fn body_errors_are_400s() {
+        let error: SspError = BodyError::MissingField {
+            param: "userId".into(),
+        }
+        .into();
+        assert_eq!(error.status(), 400);
+    }
+}

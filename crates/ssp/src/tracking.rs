@@ -1,0 +1,167 @@
+//! The click redirect and the view beacon, and their signed tokens.
+//!
+//! Tokens are [`adspin_core::signed`] with the `tracking_secret` variable as
+//! key. A token that does not verify is
+//! treated exactly like an unknown one: the redirect never follows a URL
+//! it did not sign.
+
+use adspin_core::clock::Clock;
+use adspin_core::delivery;
+use adspin_core::env::Env;
+use adspin_core::settings;
+use adspin_core::web::{Request, Response, header, json_response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub use adspin_core::signed::{sign, verify};
+
+/// What a click token carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClickToken {
+    /// The impression clicked.
+    pub i: String,
+    /// Where the click goes.
+    pub u: String,
+}
+
+/// What a view token carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewToken {
+    /// The impression viewed.
+    pub v: String,
+}
+
+/// The landing page with the click id appended (`thrad_click_id`).
+pub fn landing_url(target: &str, click_id: &str) -> String {
+    match url::Url::parse(target) {
+        Ok(mut url) => {
+            url.query_pairs_mut()
+                .append_pair("thrad_click_id", click_id);
+            url.to_string()
+        }
+        Err(_) => target.to_string(),
+    }
+}
+
+/// The JSON 404 of an unknown, expired or tampered link.
+pub fn not_found() -> Response {
+    json_response(404, &json!({ "detail": "Link expired or not found" }))
+}
+
+fn internal() -> Response {
+    json_response(500, &json!({ "detail": "Internal server error" }))
+}
+
+/// `GET /api/v1/dsp/redirect/{token}`: counts the click and sends the
+/// browser to the landing page with `thrad_click_id`.
+pub fn click(env: &impl Env, token: &str) -> Response {
+    let Some(token) = verify::<ClickToken>(token, &settings::tracking_secret(env)) else {
+        return not_found();
+    };
+    let db = match env.db() {
+        Ok(db) => db,
+        Err(error) => {
+            adspin_core::log::error("ssp click", &error);
+            return internal();
+        }
+    };
+    match delivery::record_click(db, &token.i, env.clock().now()) {
+        Ok(Some((click_id, landing))) => {
+            let location = landing_url(&landing, &click_id);
+            let mut response = http::Response::new(Vec::new());
+            *response.status_mut() = http::StatusCode::FOUND;
+            if let Ok(value) = http::HeaderValue::from_str(&location) {
+                response.headers_mut().insert(http::header::LOCATION, value);
+            }
+            response.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("no-store"),
+            );
+            response
+        }
+        Ok(None) => not_found(),
+        Err(error) => {
+            adspin_core::log::error("ssp click", &error);
+            internal()
+        }
+    }
+}
+
+/// `GET /api/v1/tracking/view/{token}`: the ad became viewable. Pings
+/// must carry the end user's `User-Agent`.
+pub fn view(env: &impl Env, request: &Request, token: &str) -> Response {
+    let Some(token) = verify::<ViewToken>(token, &settings::tracking_secret(env)) else {
+        return not_found();
+    };
+    if header(request, "user-agent").is_none_or(str::is_empty) {
+        return json_response(
+            400,
+            &json!({ "detail": "View pings must carry the end user's User-Agent" }),
+        );
+    }
+    let db = match env.db() {
+        Ok(db) => db,
+        Err(error) => {
+            adspin_core::log::error("ssp view", &error);
+            return internal();
+        }
+    };
+    match delivery::record_view(db, &token.v, env.clock().now()) {
+        Ok(Some(_)) => {
+            let mut response = http::Response::new(Vec::new());
+            *response.status_mut() = http::StatusCode::NO_CONTENT;
+            response
+        }
+        Ok(None) => not_found(),
+        Err(error) => {
+            adspin_core::log::error("ssp view", &error);
+            internal()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    #[test]
+    fn tokens_round_trip_and_reject_tampering() {
+        let token = sign(
+            &ClickToken {
+                i: "imp".into(),
+                u: "https://e.com/x".into(),
+            },
+            b"secret",
+        );
+        let back: ClickToken = verify(&token, b"secret").expect("valid");
+        assert_eq!(back.u, "https://e.com/x");
+        assert!(verify::<ClickToken>(&token, b"other").is_none());
+        let (_, signature) = token.split_once('.').expect("two parts");
+        let forged = format!(
+            "{}.{signature}",
+            URL_SAFE_NO_PAD.encode(br#"{"i":"imp","u":"https://evil.example"}"#)
+        );
+        assert!(verify::<ClickToken>(&forged, b"secret").is_none());
+        assert!(verify::<ClickToken>("garbage", b"secret").is_none());
+    }
+
+    #[test]
+    fn a_view_token_is_not_a_click_token() {
+        let view = sign(&ViewToken { v: "imp".into() }, b"secret");
+        assert!(verify::<ClickToken>(&view, b"secret").is_none());
+    }
+
+    #[test]
+    fn the_click_id_is_appended_to_the_landing_page() {
+        assert_eq!(
+            landing_url("https://e.com/p", "c1"),
+            "https://e.com/p?thrad_click_id=c1"
+        );
+        assert_eq!(
+            landing_url("https://e.com/p?a=1", "c1"),
+            "https://e.com/p?a=1&thrad_click_id=c1"
+        );
+    }
+}
