@@ -493,3 +493,6 @@ fn random_numbers() -> impl FnMut() -> u64 {
         ])
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,4 +1,9 @@
-//! Fixtures for native tests that need the whole schema and live demand.
+//! Fixtures for native tests: the whole schema, live demand, and an
+//! [`Env`](crate::env::Env) on virtual time with fake outbound HTTP.
+
+mod env;
+
+pub use env::{FakeHttp, FakeReply, TestEnv, VirtualClock, run};
 
 use crate::db::Database;
 use crate::db::native::NativeDb;
@@ -9,12 +14,15 @@ use crate::time::UnixSeconds;
 
 /// Every migration, in order.
 pub const MIGRATIONS: [&str; 5] = [
-    include_str!("../../../migrations/0001_foundation.sql"),
-    include_str!("../../../migrations/0002_advertiser.sql"),
-    include_str!("../../../migrations/0003_ssp.sql"),
-    include_str!("../../../migrations/0004_hint_anchors.sql"),
-    include_str!("../../../migrations/0005_events.sql"),
+    include_str!("../../../../migrations/0001_foundation.sql"),
+    include_str!("../../../../migrations/0002_advertiser.sql"),
+    include_str!("../../../../migrations/0003_ssp.sql"),
+    include_str!("../../../../migrations/0004_hint_anchors.sql"),
+    include_str!("../../../../migrations/0005_events.sql"),
 ];
+
+/// The development seed (the demo organization and its keys).
+pub const DEV_SEED: &str = include_str!("../../../../seed/dev.sql");
 
 /// A fresh in-memory database with the whole schema.
 pub fn database() -> NativeDb {

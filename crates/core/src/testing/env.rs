@@ -1,0 +1,250 @@
+//! [`TestEnv`]: an in-memory database, variables from a map, a
+//! [`VirtualClock`] that only moves when every task waits on it, and
+//! [`FakeHttp`], whose answers take virtual time. Deadlines are tested
+//! exactly and instantly: [`run`] drives a future and, whenever it is
+//! stuck, jumps the clock to the next timer.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use crate::clock::{Clock, Instant};
+use crate::db::DbError;
+use crate::db::native::NativeDb;
+use crate::env::Env;
+use crate::outbound::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
+use crate::time::UnixSeconds;
+
+/// Time that passes only when [`run`] finds nothing else to do.
+#[derive(Debug)]
+pub struct VirtualClock {
+    /// Wall-clock time at monotonic zero.
+    epoch: UnixSeconds,
+    now: RefCell<Instant>,
+    /// Deadlines someone waits for, and who to wake then.
+    timers: RefCell<Vec<(Instant, Waker)>>,
+}
+
+impl VirtualClock {
+    pub fn new(epoch: UnixSeconds) -> Self {
+        Self {
+            epoch,
+            now: RefCell::new(Instant::from_nanos(0)),
+            timers: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Time since monotonic zero.
+    pub fn elapsed(&self) -> Duration {
+        Duration::from_nanos(self.now.borrow().as_nanos())
+    }
+
+    /// Moves to the earliest pending deadline and wakes those waiting for
+    /// it; false when nobody waits.
+    fn advance(&self) -> bool {
+        let due: Vec<Waker> = {
+            let mut timers = self.timers.borrow_mut();
+            let Some(next) = timers.iter().map(|(deadline, _)| *deadline).min() else {
+                return false;
+            };
+            let mut now = self.now.borrow_mut();
+            *now = (*now).max(next);
+            let (due, later) = timers
+                .drain(..)
+                .partition(|(deadline, _)| *deadline <= next);
+            *timers = later;
+            due.into_iter().map(|(_, waker)| waker).collect()
+        };
+        due.into_iter().for_each(Waker::wake);
+        true
+    }
+}
+
+impl Clock for VirtualClock {
+    fn now(&self) -> UnixSeconds {
+        let seconds = i64::try_from(self.elapsed().as_secs()).unwrap_or(i64::MAX);
+        self.epoch.plus_seconds(seconds)
+    }
+
+    fn monotonic(&self) -> Instant {
+        *self.now.borrow()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> {
+        VirtualSleep {
+            clock: self,
+            deadline,
+        }
+    }
+}
+
+struct VirtualSleep<'a> {
+    clock: &'a VirtualClock,
+    deadline: Instant,
+}
+
+impl Future for VirtualSleep<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        if self.clock.monotonic() >= self.deadline {
+            return Poll::Ready(());
+        }
+        self.clock
+            .timers
+            .borrow_mut()
+            .push((self.deadline, context.waker().clone()));
+        Poll::Pending
+    }
+}
+
+/// Drives `work` to completion on `clock`: polls it, and while it is
+/// stuck moves the clock to the next deadline anyone waits for.
+///
+/// # Panics
+/// When `work` waits with no deadline pending (it could never finish).
+pub fn run<T>(clock: &VirtualClock, work: impl Future<Output = T>) -> T {
+    let mut work = pin!(work);
+    let waker = futures::task::noop_waker();
+    let mut context = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(value) = work.as_mut().poll(&mut context) {
+            return value;
+        }
+        assert!(
+            clock.advance(),
+            "the future waits for something that never happens"
+        );
+    }
+}
+
+/// How [`FakeHttp`] answers a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FakeReply {
+    /// `status` and `body`, after `after` of virtual time.
+    Answer {
+        after: Duration,
+        status: u16,
+        body: Vec<u8>,
+    },
+    /// The connection fails at once.
+    Fail,
+    /// No answer, ever.
+    Hang,
+}
+
+impl FakeReply {
+    /// A JSON answer after `after_ms` milliseconds.
+    pub fn json(after_ms: u64, status: u16, body: &serde_json::Value) -> Self {
+        Self::Answer {
+            after: Duration::from_millis(after_ms),
+            status,
+            body: body.to_string().into_bytes(),
+        }
+    }
+}
+
+/// Outbound HTTP answered from a table of URLs, on virtual time; every
+/// request sent is kept for the test to read.
+#[derive(Debug)]
+pub struct FakeHttp {
+    clock: Rc<VirtualClock>,
+    replies: RefCell<HashMap<String, FakeReply>>,
+    sent: RefCell<Vec<OutboundRequest>>,
+}
+
+impl FakeHttp {
+    /// Answers `url` with `reply` from now on (unknown URLs fail).
+    pub fn reply(&self, url: &str, reply: FakeReply) {
+        self.replies.borrow_mut().insert(url.to_string(), reply);
+    }
+
+    /// The requests sent so far, in order.
+    pub fn sent(&self) -> Vec<OutboundRequest> {
+        self.sent.borrow().clone()
+    }
+}
+
+impl HttpClient for FakeHttp {
+    async fn send(
+        &self,
+        request: OutboundRequest,
+        body_limit: usize,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let reply = self.replies.borrow().get(&request.url).cloned();
+        self.sent.borrow_mut().push(request);
+        match reply {
+            None | Some(FakeReply::Fail) => Err(OutboundError::Failed("connection refused".into())),
+            Some(FakeReply::Hang) => std::future::pending().await,
+            Some(FakeReply::Answer {
+                after,
+                status,
+                body,
+            }) => {
+                let deadline = self.clock.monotonic() + after;
+                self.clock.sleep_until(deadline).await;
+                if body.len() > body_limit {
+                    return Err(OutboundError::TooLarge(body_limit));
+                }
+                Ok(OutboundResponse { status, body })
+            }
+        }
+    }
+}
+
+/// An [`Env`] for native tests.
+pub struct TestEnv {
+    pub db: NativeDb,
+    pub clock: Rc<VirtualClock>,
+    pub http: FakeHttp,
+    variables: HashMap<String, String>,
+}
+
+impl TestEnv {
+    /// The whole schema, wall-clock time `epoch`, no variables.
+    pub fn new(epoch: UnixSeconds) -> Self {
+        let clock = Rc::new(VirtualClock::new(epoch));
+        Self {
+            db: super::database(),
+            http: FakeHttp {
+                clock: Rc::clone(&clock),
+                replies: RefCell::new(HashMap::new()),
+                sent: RefCell::new(Vec::new()),
+            },
+            clock,
+            variables: HashMap::new(),
+        }
+    }
+
+    /// Sets a variable.
+    pub fn with_variable(mut self, name: &str, value: &str) -> Self {
+        self.variables.insert(name.to_string(), value.to_string());
+        self
+    }
+}
+
+impl Env for TestEnv {
+    type Db = NativeDb;
+    type Clock = VirtualClock;
+    type Http = FakeHttp;
+
+    fn db(&self) -> Result<&NativeDb, DbError> {
+        Ok(&self.db)
+    }
+
+    fn variable(&self, name: &str) -> Option<String> {
+        self.variables.get(name).cloned()
+    }
+
+    fn clock(&self) -> &VirtualClock {
+        &self.clock
+    }
+
+    fn http(&self) -> &FakeHttp {
+        &self.http
+    }
+}

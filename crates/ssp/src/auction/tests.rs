@@ -1,0 +1,289 @@
+//! The auction's orchestration on virtual time, with fake DSPs: deadlines
+//! per DSP and per request, hung DSPs, render failures and fallbacks,
+//! staging fill and ties. Each test runs in microseconds however long the
+//! virtual DSPs take.
+
+use std::time::Duration;
+
+use adspin_core::api_keys::{self, Environment, KeyKind};
+use adspin_core::db::Database;
+use adspin_core::testing::{self, FakeReply, TestEnv, run};
+use adspin_core::time::UnixSeconds;
+use serde_json::{Value, json};
+
+use super::handle;
+
+const EPOCH: UnixSeconds = UnixSeconds::new(1_776_000_000);
+
+/// An app with one publisher key of `environment` and no DSPs.
+fn setup(environment: Environment) -> (TestEnv, String) {
+    let env = TestEnv::new(EPOCH)
+        .with_variable("tracking_secret", "test-secret")
+        .with_variable("public_base_url", "https://ads.example.com");
+    env.db.execute("DELETE FROM dsps", &[]).expect("no DSPs");
+    let organization = testing::organization(&env.db);
+    let key = api_keys::mint(
+        &env.db,
+        organization,
+        KeyKind::Publisher,
+        Some(environment),
+        None,
+        EPOCH,
+    )
+    .expect("publisher key");
+    (env, key.secret)
+}
+
+/// Registers DSP `id` (`https://<id>.example/bid` and `/render`, the
+/// latter only when `renders`).
+fn register(env: &TestEnv, id: &str, timeout_ms: i64, renders: bool) {
+    env.db
+        .execute(
+            "INSERT INTO dsps (id, name, bid_url, render_url, timeout_ms, created_at, updated_at)
+             VALUES (?1, ?1, ?2, ?3, ?4, 0, 0)",
+            &[
+                id.into(),
+                bid_url(id).into(),
+                renders.then(|| render_url(id)).into(),
+                timeout_ms.into(),
+            ],
+        )
+        .expect("dsp");
+}
+
+fn bid_url(id: &str) -> String {
+    format!("https://{id}.example/bid")
+}
+
+fn render_url(id: &str) -> String {
+    format!("https://{id}.example/render")
+}
+
+fn creative(headline: &str) -> Value {
+    json!({"headline": headline, "description": "Light and fast.",
+           "url": "https://shop.example.com/shoes", "advertiser": "Shop"})
+}
+
+/// A bid of `price` dollars CPM, with `ad_data` when given.
+fn bid(after_ms: u64, price: f64, bid_id: &str, ad_data: Option<Value>) -> FakeReply {
+    let mut data = json!({"bid": price, "bidId": bid_id});
+    if let Some(ad) = ad_data {
+        data["ad_data"] = ad;
+    }
+    FakeReply::json(after_ms, 200, &json!({ "data": data }))
+}
+
+/// Runs one bid request with `key` and returns the status and envelope.
+fn auction(env: &TestEnv, key: &str, chat: &str) -> (u16, Value) {
+    let body = json!({
+        "userId": "user_1", "chatId": chat, "production": true, "turn_number": 3,
+        "messages": [
+            {"role": "user", "content": "Which running shoes for a marathon?"},
+            {"role": "assistant", "content": "What is your budget?"}
+        ]
+    });
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/ssp/bid-request")
+        .header("thrad-api-key", key)
+        .header("content-type", "application/json")
+        .body(body.to_string().into_bytes())
+        .expect("request");
+    let response = run(&env.clock, handle(env, &request));
+    let envelope = serde_json::from_slice(response.body()).expect("json envelope");
+    (response.status().as_u16(), envelope)
+}
+
+#[test]
+fn a_slow_dsp_is_dropped_at_its_own_deadline_and_the_auction_ends_there() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "fast", 1_000, false);
+    register(&env, "slow", 200, false);
+    env.http.reply(
+        &bid_url("fast"),
+        bid(50, 2.0, "f1", Some(creative("Fast shoes"))),
+    );
+    env.http.reply(
+        &bid_url("slow"),
+        bid(300, 9.0, "s1", Some(creative("Slow shoes"))),
+    );
+    let (status, envelope) = auction(&env, &key, "chat_1");
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(envelope["data"]["bid"]["dsp"], "fast");
+    assert_eq!(envelope["data"]["bid"]["price"], 2.0);
+    assert_eq!(
+        env.clock.elapsed(),
+        Duration::from_millis(200),
+        "the auction waits for the slow DSP until its deadline, not for its answer"
+    );
+}
+
+#[test]
+fn a_hung_dsp_costs_only_its_deadline() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "hung", 150, false);
+    register(&env, "ok", 1_000, false);
+    env.http.reply(&bid_url("hung"), FakeReply::Hang);
+    env.http.reply(
+        &bid_url("ok"),
+        bid(20, 1.5, "ok1", Some(creative("Trail shoes"))),
+    );
+    let (status, envelope) = auction(&env, &key, "chat_2");
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(envelope["data"]["bid"]["dsp"], "ok");
+    assert_eq!(env.clock.elapsed(), Duration::from_millis(150));
+    let total_time = envelope["totalTime"].as_f64().expect("totalTime");
+    assert!((total_time - 0.15).abs() < 1e-9, "{total_time}");
+}
+
+#[test]
+fn no_dsp_waits_past_the_request_budget() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "hung", 10_000, false);
+    env.http.reply(&bid_url("hung"), FakeReply::Hang);
+    let (status, envelope) = auction(&env, &key, "chat_3");
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(envelope["message"], "No bids");
+    assert_eq!(env.clock.elapsed(), super::REQUEST_BUDGET);
+}
+
+#[test]
+fn a_failed_render_falls_back_to_the_next_best_bid() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "top", 1_000, true);
+    register(&env, "second", 1_000, false);
+    env.http.reply(&bid_url("top"), bid(10, 8.0, "t1", None));
+    env.http
+        .reply(&render_url("top"), FakeReply::json(10, 500, &json!({})));
+    env.http.reply(
+        &bid_url("second"),
+        bid(10, 3.0, "s1", Some(creative("Road shoes"))),
+    );
+    let (status, envelope) = auction(&env, &key, "chat_4");
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(envelope["data"]["bid"]["dsp"], "second");
+    let renders: Vec<_> = env
+        .http
+        .sent()
+        .into_iter()
+        .filter(|request| request.url == render_url("top"))
+        .collect();
+    assert_eq!(renders.len(), 1, "the winner's render was tried once");
+    let body: Value = serde_json::from_slice(&renders[0].body).expect("render body");
+    assert_eq!(
+        body,
+        json!({"bidId": "t1", "realizedPrice": 8.0, "production": true})
+    );
+}
+
+#[test]
+fn a_render_that_never_answers_is_cut_at_the_render_timeout() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "top", 1_000, true);
+    register(&env, "second", 1_000, false);
+    env.http.reply(&bid_url("top"), bid(10, 8.0, "t1", None));
+    env.http.reply(&render_url("top"), FakeReply::Hang);
+    env.http.reply(
+        &bid_url("second"),
+        bid(10, 3.0, "s1", Some(creative("Road shoes"))),
+    );
+    let (status, envelope) = auction(&env, &key, "chat_5");
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(envelope["data"]["bid"]["dsp"], "second");
+    assert_eq!(
+        env.clock.elapsed(),
+        Duration::from_millis(10) + super::RENDER_TIMEOUT
+    );
+}
+
+#[test]
+fn a_failed_render_without_a_fallback_is_a_500() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "top", 1_000, true);
+    env.http.reply(&bid_url("top"), bid(10, 8.0, "t1", None));
+    env.http.reply(&render_url("top"), FakeReply::Fail);
+    let (status, envelope) = auction(&env, &key, "chat_6");
+    assert_eq!(status, 500, "{envelope}");
+    assert_eq!(envelope["status"], "error");
+    assert_eq!(envelope["message"], "Render failed");
+}
+
+#[test]
+fn a_winner_without_ad_data_or_render_endpoint_is_a_501() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "top", 1_000, false);
+    env.http.reply(&bid_url("top"), bid(10, 8.0, "t1", None));
+    let (status, envelope) = auction(&env, &key, "chat_7");
+    assert_eq!(status, 501, "{envelope}");
+    assert_eq!(envelope["message"], "External DSP render not yet supported");
+}
+
+#[test]
+fn staging_keys_get_a_test_ad_when_nobody_bids() {
+    let (env, key) = setup(Environment::Staging);
+    register(&env, "quiet", 1_000, false);
+    env.http
+        .reply(&bid_url("quiet"), FakeReply::json(5, 204, &Value::Null));
+    let (status, envelope) = auction(&env, &key, "chat_8");
+    assert_eq!(status, 200, "{envelope}");
+    let bid = &envelope["data"]["bid"];
+    assert_eq!(bid["dsp"], "adspin_test");
+    assert_eq!(bid["price"], 0.0);
+    let billed: i64 = env
+        .db
+        .query_row("SELECT COALESCE(SUM(cost_micros), 0) FROM impressions", &[])
+        .expect("query")
+        .and_then(|row| row.integer(0))
+        .expect("sum");
+    assert_eq!(billed, 0, "staging is never billed");
+}
+
+#[test]
+fn production_keys_get_no_ad_when_nobody_bids() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "quiet", 1_000, false);
+    env.http
+        .reply(&bid_url("quiet"), FakeReply::json(5, 204, &Value::Null));
+    let (status, envelope) = auction(&env, &key, "chat_9");
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(envelope["data"]["bid"], Value::Null);
+}
+
+#[test]
+fn equal_bids_each_win_some_of_the_time() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "a", 1_000, false);
+    register(&env, "b", 1_000, false);
+    env.http
+        .reply(&bid_url("a"), bid(10, 4.0, "a1", Some(creative("Shoes A"))));
+    env.http
+        .reply(&bid_url("b"), bid(10, 4.0, "b1", Some(creative("Shoes B"))));
+    let mut winners = std::collections::BTreeSet::new();
+    for n in 0..40 {
+        let (status, envelope) = auction(&env, &key, &format!("tie_{n}"));
+        assert_eq!(status, 200, "{envelope}");
+        winners.insert(envelope["data"]["bid"]["dsp"].as_str().map(String::from));
+    }
+    assert_eq!(
+        winners,
+        [Some("a".to_string()), Some("b".to_string())].into(),
+        "a tie is broken at random (chance of a false failure: 2^-39)"
+    );
+}
+
+#[test]
+fn bids_below_the_floor_never_win() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "cheap", 1_000, false);
+    env.http.reply(
+        &bid_url("cheap"),
+        bid(10, 0.5, "c1", Some(creative("Cheap shoes"))),
+    );
+    let (status, envelope) = auction(&env, &key, "chat_10");
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(
+        envelope["data"]["bid"],
+        Value::Null,
+        "the default floor is $1.00"
+    );
+}
