@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use adspin_advertiser::insights::params::{self, Level};
-use adspin_advertiser::insights::query::{Scope, rows};
+use adspin_advertiser::store::insights::{Scope, rows};
 use adspin_core::db::Database;
 use adspin_core::db::native::NativeDb;
 use adspin_core::delivery::{self as serve, Demand};

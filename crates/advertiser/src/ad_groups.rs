@@ -7,6 +7,7 @@ use serde::Deserialize;
 use adspin_core::body::parse_json;
 use adspin_core::db::{Database, transaction};
 use adspin_core::ids::{AdGroupId, CampaignId};
+use adspin_core::money::Micros;
 use adspin_core::pagination::{PageRequest, RESOURCE_MAX_LIMIT};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Response};
@@ -111,14 +112,14 @@ fn check_context_hints(param: &str, hints: &[String]) -> Result<(), ApiError> {
 /// The max bid after a `bidding_config`: `None` keeps `current`.
 fn max_bid(
     config: &BiddingConfigInput,
-    current: Option<i64>,
+    current: Option<Micros>,
     prefix: &str,
-) -> Result<Option<i64>, ApiError> {
+) -> Result<Option<Micros>, ApiError> {
     match config.max_bid_micros {
         None => Ok(current),
         Some(None) => Ok(None),
         Some(Some(micros)) if (MIN_BID_MICROS..=MAX_BID_MICROS).contains(&micros) => {
-            Ok(Some(micros))
+            Ok(Some(Micros::new(micros)))
         }
         Some(Some(_)) => Err(ApiError::invalid_value(
             at(prefix, "bidding_config.max_bid_micros"),
@@ -140,7 +141,7 @@ pub fn build(
     fields::text(&at(prefix, "name"), &input.name, NAME_MIN, NAME_MAX)?;
     check_description(&at(prefix, "description"), input.description.as_deref())?;
     check_context_hints(&at(prefix, "context_hints"), &input.context_hints)?;
-    let max_bid_micros = max_bid(
+    let max_bid = max_bid(
         &input.bidding_config.clone().unwrap_or_default(),
         None,
         prefix,
@@ -192,10 +193,10 @@ pub fn build(
                 .map(|h| h.trim().to_string())
                 .collect(),
             status: input.status.unwrap_or(Status::Active).for_child(),
-            max_bid_micros,
+            max_bid,
             creative_type: ads.first().map(|ad| ad.creative.kind()),
-            created_at: now.get(),
-            updated_at: now.get(),
+            created_at: now,
+            updated_at: now,
         },
         ads,
     })
@@ -288,12 +289,12 @@ pub fn update_ad_group<D: Database>(
             group.context_hints = hints.iter().map(|h| h.trim().to_string()).collect();
         }
         if let Some(config) = &request.bidding_config {
-            group.max_bid_micros = max_bid(config, group.max_bid_micros, "")?;
+            group.max_bid = max_bid(config, group.max_bid, "")?;
         }
         if let Some(status) = request.status {
             group.status = status.for_child();
         }
-        group.updated_at = ctx.now.get();
+        group.updated_at = ctx.now;
         store::update_ad_group(ctx.db, ctx.caller.organization_id, &group)?;
         if request.context_hints.is_some() {
             adspin_core::catalog::hints::index_keywords(ctx.db, group.id, &group.context_hints)?;
@@ -314,7 +315,7 @@ pub fn set_ad_group_status<D: Database>(
         let mut group = load(ctx, id)?;
         if group.status != status {
             group.status = status;
-            group.updated_at = ctx.now.get();
+            group.updated_at = ctx.now;
             store::update_ad_group(ctx.db, ctx.caller.organization_id, &group)?;
         }
         Ok::<_, ApiError>(group)

@@ -75,8 +75,8 @@ pub fn build(
         status: input.status.unwrap_or(Status::Active).for_child(),
         review_status,
         creative,
-        created_at: now.get(),
-        updated_at: now.get(),
+        created_at: now,
+        updated_at: now,
     })
 }
 
@@ -203,7 +203,7 @@ pub fn update_ad<D: Database>(
             ad.creative = creative;
             check_upload(ctx, &ad, "")?;
         }
-        ad.updated_at = ctx.now.get();
+        ad.updated_at = ctx.now;
         store::update_ad(ctx.db, ctx.caller.organization_id, &ad)?;
         Ok::<_, ApiError>(ad)
     })?;
@@ -221,7 +221,7 @@ pub fn set_ad_status<D: Database>(
         let mut ad = load(ctx, id)?;
         if ad.status != status {
             ad.status = status;
-            ad.updated_at = ctx.now.get();
+            ad.updated_at = ctx.now;
             store::update_ad(ctx.db, ctx.caller.organization_id, &ad)?;
         }
         Ok::<_, ApiError>(ad)

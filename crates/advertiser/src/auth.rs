@@ -106,7 +106,7 @@ mod tests {
         let header = format!("Bearer {KEY}");
         db.execute(
             "UPDATE api_keys SET expires_at = ?1 WHERE kind = 'advertiser'",
-            &[now.get().into()],
+            &[now.into()],
         )
         .expect("expire");
         assert_eq!(
@@ -115,7 +115,7 @@ mod tests {
         );
         db.execute(
             "UPDATE api_keys SET expires_at = ?1, revoked_at = ?2",
-            &[(now.get() + 60).into(), now.get().into()],
+            &[(now.get() + 60).into(), now.into()],
         )
         .expect("revoke");
         assert_eq!(

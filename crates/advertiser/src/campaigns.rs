@@ -12,10 +12,11 @@ use serde_json::Value;
 
 use adspin_core::body::parse_json;
 use adspin_core::db::{Database, transaction};
-use adspin_core::ids::{CampaignId, LedgerEntryId};
+use adspin_core::ids::CampaignId;
 use adspin_core::money::Micros;
 use adspin_core::pagination::{PageRequest, RESOURCE_MAX_LIMIT};
 use adspin_core::rate_limit;
+use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Response, raw_json_response};
 
 use super::ApiError;
@@ -118,9 +119,9 @@ fn check_description(description: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-fn check_budget(micros: i64, spent: i64) -> Result<(), ApiError> {
+fn check_budget(limit: Micros, spent: Micros) -> Result<(), ApiError> {
     let param = "budget.lifetime_spend_limit_micros";
-    if micros < MIN_LIFETIME_BUDGET.get() {
+    if limit < MIN_LIFETIME_BUDGET {
         return Err(ApiError::invalid_value(
             param,
             format!(
@@ -129,21 +130,22 @@ fn check_budget(micros: i64, spent: i64) -> Result<(), ApiError> {
             ),
         ));
     }
-    if micros < spent {
+    if limit < spent {
         return Err(ApiError::invalid_value(
             param,
             format!(
-                "lifetime_spend_limit_micros cannot be below the {spent} micros already spent."
+                "lifetime_spend_limit_micros cannot be below the {} micros already spent.",
+                spent.get()
             ),
         ));
     }
     Ok(())
 }
 
-fn check_schedule(start_time: i64, end_time: Option<i64>) -> Result<(), ApiError> {
-    fields::time("start_time", start_time)?;
+fn check_schedule(start_time: UnixSeconds, end_time: Option<UnixSeconds>) -> Result<(), ApiError> {
+    fields::time("start_time", start_time.get())?;
     if let Some(end) = end_time {
-        fields::time("end_time", end)?;
+        fields::time("end_time", end.get())?;
         if end <= start_time {
             return Err(ApiError::invalid_value(
                 "end_time",
@@ -192,11 +194,14 @@ fn build_campaign<D: Database>(
     }
     fields::text("name", &request.name, NAME_MIN, NAME_MAX)?;
     check_description(request.description.as_deref())?;
-    let start_time = request
-        .start_time
-        .unwrap_or(ctx.now.get() + DEFAULT_START_DELAY_SECONDS);
-    check_schedule(start_time, request.end_time)?;
-    check_budget(request.budget.lifetime_spend_limit_micros, 0)?;
+    let start_time = request.start_time.map_or(
+        ctx.now.plus_seconds(DEFAULT_START_DELAY_SECONDS),
+        UnixSeconds::new,
+    );
+    let end_time = request.end_time.map(UnixSeconds::new);
+    let lifetime_spend_limit = Micros::new(request.budget.lifetime_spend_limit_micros);
+    check_schedule(start_time, end_time)?;
+    check_budget(lifetime_spend_limit, Micros::ZERO)?;
     let countries = targeting::normalize(&request.targeting.clone().unwrap_or_default(), "")?;
     if request.ad_groups.len() > MAX_AD_GROUPS_PER_REQUEST {
         return Err(ApiError::invalid_value(
@@ -211,16 +216,16 @@ fn build_campaign<D: Database>(
         status: Status::Paused,
         review_status: ReviewStatus::InReview,
         start_time,
-        end_time: request.end_time,
-        lifetime_spend_limit_micros: request.budget.lifetime_spend_limit_micros,
-        spent_micros: 0,
+        end_time,
+        lifetime_spend_limit,
+        spent: Micros::ZERO,
         recurring_frequency: request
             .recurring_frequency
             .unwrap_or(RecurringFrequency::Monthly),
         pricing_model: request.pricing_model.unwrap_or(PricingModel::Cpm),
         countries,
-        created_at: ctx.now.get(),
-        updated_at: ctx.now.get(),
+        created_at: ctx.now,
+        updated_at: ctx.now,
     };
     let mut ad_groups = Vec::with_capacity(request.ad_groups.len());
     for (index, input) in request.ad_groups.iter().enumerate() {
@@ -265,26 +270,18 @@ fn replay<D: Database>(
     key: &str,
     request_hash: &str,
 ) -> Result<Option<Response>, ApiError> {
-    let Some(row) = ctx.db.query_row(
-        "SELECT request_hash, response_status, response_body FROM idempotency_keys
-         WHERE organization_id = ?1 AND idempotency_key = ?2",
-        &[ctx.caller.organization_id.to_string().into(), key.into()],
-    )?
+    let Some(stored) = crate::store::find_stored_response(ctx.db, ctx.caller.organization_id, key)?
     else {
         return Ok(None);
     };
-    if row.text(0) != Some(request_hash) {
+    if stored.request_hash != request_hash {
         return Err(ApiError::conflict(
             "idempotency_key_reused",
             "This Idempotency-Key was already used with a different request body.",
         )
         .with_param("Idempotency-Key"));
     }
-    let status = u16::try_from(row.integer(1).unwrap_or(201)).unwrap_or(201);
-    Ok(Some(raw_json_response(
-        status,
-        row.text(2).unwrap_or("{}").to_string(),
-    )))
+    Ok(Some(raw_json_response(stored.status, stored.body)))
 }
 
 /// Counts a campaign creation against the key's hourly create limit.
@@ -348,13 +345,7 @@ pub fn create_campaign<D: Database>(
             return Ok(stored);
         }
         let organization = ctx.caller.organization_id;
-        let payment_method = ctx
-            .db
-            .query_row(
-                "SELECT payment_method FROM billing_profiles WHERE organization_id = ?1",
-                &[organization.to_string().into()],
-            )?
-            .and_then(|row| row.text(0).map(String::from))
+        let payment_method = crate::store::find_payment_method(ctx.db, organization)?
             .ok_or_else(|| {
                 ApiError::invalid_request(
                     "billing_not_configured",
@@ -365,33 +356,18 @@ pub fn create_campaign<D: Database>(
         for group in &new.ad_groups {
             ad_groups::insert(ctx, group)?;
         }
-        ctx.db.execute(
-            "INSERT INTO ledger_entries (id, organization_id, campaign_id, kind, amount_micros, payment_method, created_at)
-             VALUES (?1, ?2, ?3, 'deposit', ?4, ?5, ?6)",
-            &[
-                LedgerEntryId::new_random().to_string().into(),
-                organization.to_string().into(),
-                new.campaign.id.to_string().into(),
-                DEPOSIT.get().into(),
-                payment_method.into(),
-                ctx.now.get().into(),
-            ],
+        crate::store::insert_deposit(
+            ctx.db,
+            organization,
+            new.campaign.id,
+            DEPOSIT,
+            &payment_method,
+            ctx.now,
         )?;
         let body =
             serde_json::to_string(&new.campaign.resource()).map_err(|_| ApiError::internal())?;
         if let (Some(key), Some(hash)) = (idempotency_key, request_hash.as_deref()) {
-            ctx.db.execute(
-                "INSERT INTO idempotency_keys (organization_id, idempotency_key, request_hash, response_status,
-                     response_body, created_at)
-                 VALUES (?1, ?2, ?3, 201, ?4, ?5)",
-                &[
-                    organization.to_string().into(),
-                    key.into(),
-                    hash.into(),
-                    body.as_str().into(),
-                    ctx.now.get().into(),
-                ],
-            )?;
+            crate::store::insert_stored_response(ctx.db, organization, key, hash, &body, ctx.now)?;
         }
         Ok(raw_json_response(201, body))
     })
@@ -429,17 +405,18 @@ pub fn update_campaign<D: Database>(
             campaign.description = description.clone();
         }
         if let Some(start_time) = request.start_time {
-            campaign.start_time = start_time;
+            campaign.start_time = UnixSeconds::new(start_time);
         }
         if let Some(end_time) = request.end_time {
-            campaign.end_time = end_time;
+            campaign.end_time = end_time.map(UnixSeconds::new);
         }
         if request.start_time.is_some() || request.end_time.is_some() {
             check_schedule(campaign.start_time, campaign.end_time)?;
         }
         if let Some(budget) = &request.budget {
-            check_budget(budget.lifetime_spend_limit_micros, campaign.spent_micros)?;
-            campaign.lifetime_spend_limit_micros = budget.lifetime_spend_limit_micros;
+            let limit = Micros::new(budget.lifetime_spend_limit_micros);
+            check_budget(limit, campaign.spent)?;
+            campaign.lifetime_spend_limit = limit;
         }
         if let Some(frequency) = request.recurring_frequency {
             campaign.recurring_frequency = frequency;
@@ -450,7 +427,7 @@ pub fn update_campaign<D: Database>(
         if let Some(targeting) = &request.targeting {
             campaign.countries = targeting::normalize(&targeting.clone().unwrap_or_default(), "")?;
         }
-        campaign.updated_at = ctx.now.get();
+        campaign.updated_at = ctx.now;
         store::update_campaign(ctx.db, ctx.caller.organization_id, &campaign)?;
         Ok::<_, ApiError>(campaign)
     })?;
@@ -494,7 +471,7 @@ pub fn set_campaign_status<D: Database>(
         }
         if campaign.status != status {
             campaign.status = status;
-            campaign.updated_at = ctx.now.get();
+            campaign.updated_at = ctx.now;
             store::update_campaign(ctx.db, ctx.caller.organization_id, &campaign)?;
         }
         Ok::<_, ApiError>(campaign)

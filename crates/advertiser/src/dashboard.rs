@@ -89,10 +89,8 @@ fn envelope(
     )
 }
 
-fn iso(seconds: Option<i64>) -> Value {
-    seconds.map_or(Value::Null, |s| {
-        Value::String(UnixSeconds::new(s).to_iso8601())
-    })
+fn iso(time: Option<UnixSeconds>) -> Value {
+    time.map_or(Value::Null, |time| Value::String(time.to_iso8601()))
 }
 
 /// A key as the dashboard shows it (never the secret).

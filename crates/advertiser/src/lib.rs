@@ -12,6 +12,7 @@ pub mod canonical;
 pub mod context;
 pub mod dashboard;
 pub mod insights;
+pub mod store;
 pub mod upload;
 
 pub use adspin_core::api_error::{ApiError, ErrorType};

@@ -17,6 +17,7 @@ use adspin_core::web::{Request, Response, header};
 
 use super::ApiError;
 use super::context::{Ctx, respond};
+use crate::store;
 
 /// Largest accepted image: 5 MB.
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
@@ -200,20 +201,17 @@ pub fn create_upload<D: Database>(
     };
     let image = inspect(&bytes)?;
     let file_id = new_file_id(image.format, ctx.now.get());
-    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-    ctx.db.execute(
-        "INSERT INTO uploads (file_id, organization_id, content_type, size_bytes, width, height, bytes, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        &[
-            file_id.as_str().into(),
-            ctx.caller.organization_id.to_string().into(),
-            image.format.content_type().into(),
-            size.into(),
-            i64::from(image.width).into(),
-            i64::from(image.height).into(),
-            adspin_core::db::SqlValue::Blob(bytes),
-            ctx.now.get().into(),
-        ],
+    store::insert_upload(
+        ctx.db,
+        ctx.caller.organization_id,
+        store::NewUpload {
+            file_id: &file_id,
+            content_type: image.format.content_type(),
+            width: image.width,
+            height: image.height,
+            bytes,
+        },
+        ctx.now,
     )?;
     respond(201, &json!({ "file_id": file_id }))
 }

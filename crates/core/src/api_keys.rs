@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::db::{Database, DbError, Row, transaction};
+use crate::db::{Database, DbError, FromRow, Row, transaction};
 use crate::ids::{ApiKeyId, OrganizationId};
 use crate::keys;
 use crate::time::UnixSeconds;
@@ -85,9 +85,9 @@ pub struct KeyRecord {
     pub environment: Option<Environment>,
     pub prefix: String,
     pub label: Option<String>,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+    pub created_at: UnixSeconds,
+    pub expires_at: Option<UnixSeconds>,
+    pub revoked_at: Option<UnixSeconds>,
 }
 
 /// Where a key is in its life.
@@ -103,10 +103,14 @@ pub enum KeyStatus {
 
 impl KeyStatus {
     /// The status at `now` of a key revoked and expiring at these times.
-    pub fn of(revoked_at: Option<i64>, expires_at: Option<i64>, now: UnixSeconds) -> Self {
+    pub fn of(
+        revoked_at: Option<UnixSeconds>,
+        expires_at: Option<UnixSeconds>,
+        now: UnixSeconds,
+    ) -> Self {
         match (revoked_at, expires_at) {
             (Some(_), _) => Self::Revoked,
-            (None, Some(expires_at)) if expires_at <= now.get() => Self::Expired,
+            (None, Some(expires_at)) if expires_at <= now => Self::Expired,
             (None, Some(_)) => Self::Expiring,
             (None, None) => Self::Active,
         }
@@ -146,25 +150,23 @@ pub enum KeyError {
 const COLUMNS: &str =
     "id, organization_id, kind, environment, key_prefix, label, created_at, expires_at, revoked_at";
 
-fn from_row(row: &Row) -> Result<KeyRecord, DbError> {
-    let malformed = || DbError::Statement("malformed api_keys row".into());
-    Ok(KeyRecord {
-        id: row
-            .text(0)
-            .and_then(ApiKeyId::parse)
-            .ok_or_else(malformed)?,
-        organization_id: row
-            .text(1)
-            .and_then(OrganizationId::parse)
-            .ok_or_else(malformed)?,
-        kind: row.text(2).and_then(KeyKind::parse).ok_or_else(malformed)?,
-        environment: row.text(3).and_then(Environment::parse),
-        prefix: row.text(4).unwrap_or_default().to_string(),
-        label: row.text(5).map(String::from),
-        created_at: row.integer(6).ok_or_else(malformed)?,
-        expires_at: row.integer(7),
-        revoked_at: row.integer(8),
-    })
+crate::sql_text_enum!(KeyKind, Environment);
+
+impl FromRow for KeyRecord {
+    /// Reads [`COLUMNS`].
+    fn from_row(row: &Row) -> Result<Self, DbError> {
+        Ok(Self {
+            id: row.get(0)?,
+            organization_id: row.get(1)?,
+            kind: row.get(2)?,
+            environment: row.get(3)?,
+            prefix: row.get(4)?,
+            label: row.get(5)?,
+            created_at: row.get(6)?,
+            expires_at: row.get(7)?,
+            revoked_at: row.get(8)?,
+        })
+    }
 }
 
 /// The key a request presents as `secret`, when it is a `kind` key that is
@@ -180,15 +182,11 @@ pub fn find_accepted(
     if !secret.starts_with(kind.prefix()) {
         return Ok(None);
     }
-    let Some(row) = db.query_row(
+    let record: Option<KeyRecord> = db.find(
         &format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = ?1 AND kind = ?2"),
-        &[keys::hash_key(secret).into(), kind.as_str().into()],
-    )?
-    else {
-        return Ok(None);
-    };
-    let record = from_row(&row)?;
-    Ok(record.status(now).accepts().then_some(record))
+        &[keys::hash_key(secret).into(), kind.into()],
+    )?;
+    Ok(record.filter(|record| record.status(now).accepts()))
 }
 
 /// Mints a key. An Advertiser API key is refused while the organization
@@ -209,7 +207,7 @@ pub fn mint(
         environment,
         prefix: keys::display_prefix(&secret).to_string(),
         label: label.map(String::from),
-        created_at: now.get(),
+        created_at: now,
         expires_at: None,
         revoked_at: None,
     };
@@ -217,14 +215,14 @@ pub fn mint(
         "INSERT INTO api_keys (id, organization_id, kind, environment, key_hash, key_prefix, label, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         &[
-            record.id.to_string().into(),
-            organization.to_string().into(),
+            record.id.into(),
+            organization.into(),
             kind.as_str().into(),
             environment.map(Environment::as_str).into(),
             keys::hash_key(&secret).into(),
             record.prefix.as_str().into(),
             label.into(),
-            now.get().into(),
+            now.into(),
         ],
     );
     match inserted {
@@ -242,15 +240,12 @@ pub fn list(
     organization: OrganizationId,
     kind: KeyKind,
 ) -> Result<Vec<KeyRecord>, DbError> {
-    db.execute(
+    db.list(
         &format!(
             "SELECT {COLUMNS} FROM api_keys WHERE organization_id = ?1 AND kind = ?2 ORDER BY created_at DESC, id"
         ),
-        &[organization.to_string().into(), kind.as_str().into()],
-    )?
-    .iter()
-    .map(from_row)
-    .collect()
+        &[organization.into(), kind.into()],
+    )
 }
 
 pub fn find(
@@ -259,18 +254,12 @@ pub fn find(
     kind: KeyKind,
     id: ApiKeyId,
 ) -> Result<Option<KeyRecord>, DbError> {
-    db.query_row(
+    db.find(
         &format!(
             "SELECT {COLUMNS} FROM api_keys WHERE id = ?1 AND organization_id = ?2 AND kind = ?3"
         ),
-        &[
-            id.to_string().into(),
-            organization.to_string().into(),
-            kind.as_str().into(),
-        ],
-    )?
-    .map(|row| from_row(&row))
-    .transpose()
+        &[id.into(), organization.into(), kind.into()],
+    )
 }
 
 /// Replaces the active key: the old one keeps working for
@@ -287,10 +276,10 @@ pub fn rotate(
         if old.status(now) != KeyStatus::Active {
             return Err(KeyError::NotActive);
         }
-        let expires_at = now.get() + ROTATION_GRACE_SECONDS;
+        let expires_at = now.plus_seconds(ROTATION_GRACE_SECONDS);
         db.execute(
             "UPDATE api_keys SET expires_at = ?1 WHERE id = ?2 AND expires_at IS NULL AND revoked_at IS NULL",
-            &[expires_at.into(), id.to_string().into()],
+            &[expires_at.into(), id.into()],
         )?;
         old.expires_at = Some(expires_at);
         let new = mint(
@@ -315,7 +304,7 @@ pub fn revoke(
 ) -> Result<KeyRecord, KeyError> {
     db.execute(
         "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND organization_id = ?3 AND kind = ?4 AND revoked_at IS NULL",
-        &[now.get().into(), id.to_string().into(), organization.to_string().into(), kind.as_str().into()],
+        &[now.into(), id.into(), organization.into(), kind.into()],
     )?;
     find(db, organization, kind, id)?.ok_or(KeyError::NotFound)
 }
@@ -370,7 +359,10 @@ mod tests {
         let now = UnixSeconds::new(2_000_000_000);
         let current = list(&db, demo(), KeyKind::Advertiser).expect("list")[0].clone();
         let (new, old) = rotate(&db, demo(), KeyKind::Advertiser, current.id, now).expect("rotate");
-        assert_eq!(old.expires_at, Some(now.get() + ROTATION_GRACE_SECONDS));
+        assert_eq!(
+            old.expires_at.map(UnixSeconds::get),
+            Some(now.get() + ROTATION_GRACE_SECONDS)
+        );
         assert_eq!(old.status(now), KeyStatus::Expiring);
         assert_eq!(
             old.status(now.plus_seconds(ROTATION_GRACE_SECONDS)),
@@ -399,7 +391,7 @@ mod tests {
             now.plus_seconds(5),
         )
         .expect("again");
-        assert_eq!(again.revoked_at, Some(now.get()));
+        assert_eq!(again.revoked_at.map(UnixSeconds::get), Some(now.get()));
         // With the active key revoked, a new one can be minted.
         assert!(mint(&db, demo(), KeyKind::Advertiser, None, None, now).is_ok());
     }

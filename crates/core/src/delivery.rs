@@ -77,7 +77,7 @@ pub fn record(
         &[
             impression.id.into(),
             impression.request_id.into(),
-            impression.publisher_id.to_string().into(),
+            impression.publisher_id.into(),
             impression.environment.into(),
             impression.billable.into(),
             impression.dsp.into(),
@@ -86,13 +86,13 @@ pub fn record(
             demand.map(|d| d.campaign_id.to_string()).into(),
             demand.map(|d| d.ad_group_id.to_string()).into(),
             demand.map(|d| d.ad_id.to_string()).into(),
-            impression.price.get().into(),
-            cost.get().into(),
+            impression.price.into(),
+            cost.into(),
             impression.landing_url.into(),
             impression.chat_id.into(),
             impression.chat_requests.into(),
             impression.country.into(),
-            now.get().into(),
+            now.into(),
         ],
     );
     match inserted {
@@ -128,11 +128,7 @@ pub fn record_click(
         let click_id = uuid::Uuid::new_v4().to_string();
         db.execute(
             "INSERT INTO clicks (id, impression_id, created_at) VALUES (?1, ?2, ?3)",
-            &[
-                click_id.as_str().into(),
-                impression_id.into(),
-                now.get().into(),
-            ],
+            &[click_id.as_str().into(), impression_id.into(), now.into()],
         )?;
         Ok(Some((click_id, landing)))
     })
@@ -147,7 +143,7 @@ pub fn record_view(
 ) -> Result<Option<bool>, DbError> {
     let updated = db.query_row(
         "UPDATE impressions SET viewed_at = ?1 WHERE id = ?2 AND viewed_at IS NULL RETURNING id",
-        &[now.get().into(), impression_id.into()],
+        &[now.into(), impression_id.into()],
     )?;
     if updated.is_some() {
         return Ok(Some(true));

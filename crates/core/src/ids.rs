@@ -3,8 +3,8 @@
 //! A value of `CampaignId` can only be built by parsing a well-formed UUID
 //! or by minting a new one, so a malformed id never reaches a query.
 
-/// Declares a UUID newtype with parsing, minting, `Display` and serde as a
-/// string.
+/// Declares a UUID newtype with parsing, minting, `Display`, serde as a
+/// string, and SQL conversions (stored as hyphenated text).
 #[macro_export]
 macro_rules! uuid_id {
     ($(#[$meta:meta])* $name:ident) => {
@@ -40,6 +40,21 @@ macro_rules! uuid_id {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
+            }
+        }
+
+        impl From<$name> for $crate::db::SqlValue {
+            fn from(id: $name) -> Self {
+                Self::Text(id.to_string())
+            }
+        }
+
+        impl $crate::db::FromSql for $name {
+            fn from_sql(value: &$crate::db::SqlValue) -> Option<Self> {
+                match value {
+                    $crate::db::SqlValue::Text(text) => Self::parse(text),
+                    _ => None,
+                }
             }
         }
 

@@ -3,12 +3,13 @@
 //! their active ads, in one query.
 
 use adspin_core::catalog::creative::Creative;
-use adspin_core::db::{Database, DbError, SqlValue};
+use adspin_core::db::{Database, DbError};
 use adspin_core::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
 use adspin_core::money::Micros;
 use adspin_core::time::UnixSeconds;
 
 use super::relevance::{Conversation, THRESHOLD};
+use crate::store;
 
 /// Most conversation words used to look up ad groups.
 pub const MAX_LOOKUP_WORDS: usize = 200;
@@ -46,66 +47,37 @@ pub fn candidates(
     words: &[String],
 ) -> Result<Vec<Candidate>, DbError> {
     let words = &words[..words.len().min(MAX_LOOKUP_WORDS)];
-    if words.is_empty() {
-        return Ok(Vec::new());
-    }
-    let placeholders: Vec<String> = (0..words.len()).map(|i| format!("?{}", i + 2)).collect();
-    let mut params: Vec<SqlValue> = vec![now.get().into()];
-    params.extend(words.iter().map(|w| w.as_str().into()));
-    let rows = db.execute(
-        &format!(
-            "SELECT g.id, g.campaign_id, g.organization_id, g.context_hints, g.max_bid_micros, c.target_countries,
-                    a.id, a.creative, o.name
-             FROM ad_groups g
-             JOIN campaigns c ON c.id = g.campaign_id
-             JOIN ads a ON a.ad_group_id = g.id AND a.status = 'active'
-             JOIN organizations o ON o.id = g.organization_id
-             WHERE g.id IN (SELECT h.ad_group_id FROM ad_group_hint_anchors h WHERE h.word IN ({0})
-                              AND NOT EXISTS (SELECT 1 FROM ad_group_hint_words w
-                                              WHERE w.ad_group_id = h.ad_group_id AND w.hint = h.hint
-                                                AND w.word NOT IN ({0})))
-               AND c.status = 'active' AND c.review_status = 'approved' AND g.status = 'active'
-               AND g.creative_type = 'chat_card' AND g.max_bid_micros IS NOT NULL
-               AND c.start_time <= ?1 AND (c.end_time IS NULL OR c.end_time > ?1)
-               AND c.spent_micros + g.max_bid_micros / 1000 <= c.lifetime_spend_limit_micros
-             ORDER BY g.id, a.seq",
-            placeholders.join(", ")
-        ),
-        &params,
-    )?;
     let mut candidates: Vec<Candidate> = Vec::new();
-    for row in &rows {
-        let (Some(group), Some(ad), Some(creative)) = (
-            row.text(0).and_then(AdGroupId::parse),
-            row.text(6).and_then(AdId::parse),
-            row.text(7)
-                .and_then(|text| serde_json::from_str::<Creative>(text).ok()),
-        ) else {
-            continue;
-        };
+    for row in store::candidate_ads(db, now, words)? {
         if let Some(last) = candidates.last_mut()
-            && last.ad_group_id == group
+            && last.ad_group_id == row.ad_group_id
         {
-            last.ads.push((ad, creative));
+            last.ads.push((row.ad_id, row.creative));
             continue;
         }
-        let candidate = (|| {
-            Some(Candidate {
-                ad_group_id: group,
-                campaign_id: row.text(1).and_then(CampaignId::parse)?,
-                organization_id: row.text(2).and_then(OrganizationId::parse)?,
-                advertiser: row.text(8).unwrap_or_default().to_string(),
-                context_hints: serde_json::from_str(row.text(3)?).ok()?,
-                // Prices are whole cents: a bid never rounds up past
-                // what the advertiser allowed.
-                max_bid: Micros::new(row.integer(4)?).floor_to_cents(),
-                countries: serde_json::from_str(row.text(5)?).ok()?,
-                ads: vec![(ad, creative)],
-            })
-        })();
-        candidates.extend(candidate);
+        candidates.push(Candidate {
+            ad_group_id: row.ad_group_id,
+            campaign_id: row.campaign_id,
+            organization_id: row.organization_id,
+            advertiser: row.advertiser,
+            context_hints: row.context_hints,
+            // Prices are whole cents: a bid never rounds up past what the
+            // advertiser allowed.
+            max_bid: row.max_bid.floor_to_cents(),
+            countries: row.countries,
+            ads: vec![(row.ad_id, row.creative)],
+        });
     }
     Ok(candidates)
+}
+
+/// Loads an ad that is still able to serve (for the render call).
+pub fn serving_ad(
+    db: &impl Database,
+    ad_id: AdId,
+    now: UnixSeconds,
+) -> Result<Option<ServingAd>, DbError> {
+    store::find_serving_ad(db, ad_id, now)
 }
 
 /// The best relevant candidate for a conversation from `country`: the
@@ -148,35 +120,6 @@ pub fn ad_for(candidate: &Candidate, max_headline_chars: Option<i64>) -> Option<
             creative: creative.clone(),
         })
     })
-}
-
-/// Loads an ad that is still able to serve (for the render call).
-pub fn serving_ad(
-    db: &impl Database,
-    ad_id: AdId,
-    now: UnixSeconds,
-) -> Result<Option<ServingAd>, DbError> {
-    let Some(row) = db.query_row(
-        "SELECT a.id, a.ad_group_id, a.campaign_id, a.organization_id, a.creative, o.name
-         FROM ads a JOIN ad_groups g ON g.id = a.ad_group_id JOIN campaigns c ON c.id = a.campaign_id
-              JOIN organizations o ON o.id = a.organization_id
-         WHERE a.id = ?1 AND a.status = 'active' AND g.status = 'active' AND c.status = 'active'
-           AND c.review_status = 'approved' AND c.start_time <= ?2 AND (c.end_time IS NULL OR c.end_time > ?2)",
-        &[ad_id.to_string().into(), now.get().into()],
-    )?
-    else {
-        return Ok(None);
-    };
-    Ok((|| {
-        Some(ServingAd {
-            ad_id: row.text(0).and_then(AdId::parse)?,
-            ad_group_id: row.text(1).and_then(AdGroupId::parse)?,
-            campaign_id: row.text(2).and_then(CampaignId::parse)?,
-            organization_id: row.text(3).and_then(OrganizationId::parse)?,
-            creative: serde_json::from_str(row.text(4)?).ok()?,
-            advertiser: row.text(5).unwrap_or_default().to_string(),
-        })
-    })())
 }
 
 #[cfg(test)]
@@ -223,7 +166,7 @@ mod tests {
                  max_bid_micros, creative_type, created_at, updated_at)
              VALUES (?1, ?2, ?3, 'Group', ?4, 'active', 2000000, 'chat_card', 0, 0)",
             &[
-                group.to_string().into(),
+                group.into(),
                 ORG.into(),
                 campaign.as_str().into(),
                 hints_json.into(),
@@ -238,7 +181,7 @@ mod tests {
                 uuid::Uuid::new_v4().to_string().into(),
                 ORG.into(),
                 campaign.as_str().into(),
-                group.to_string().into(),
+                group.into(),
             ],
         )
         .expect("ad");
@@ -264,7 +207,7 @@ mod tests {
         let bid_of = |max_bid_micros: i64| {
             db.execute(
                 "UPDATE ad_groups SET max_bid_micros = ?1 WHERE id = ?2",
-                &[max_bid_micros.into(), group.to_string().into()],
+                &[max_bid_micros.into(), group.into()],
             )
             .expect("update");
             let mut words: Vec<String> = words("running shoes").into_iter().collect();

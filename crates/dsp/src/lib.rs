@@ -7,6 +7,7 @@
 pub mod bid;
 pub mod demand;
 pub mod relevance;
+pub mod store;
 
 pub use adspin_core::internal_bid::DSP_ID;
 

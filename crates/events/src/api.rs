@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{S2sError, auth, collect, conversion};
+use super::{S2sError, auth, collect, conversion, store};
 use adspin_core::db::Database;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Request, Response, header, json_response};
@@ -42,7 +42,7 @@ fn serve(
     match endpoint {
         Endpoint::Collect => {
             let event = collect::parse(request, &partner, now)?;
-            collect::store(db, &partner, &event, now).map_err(|error| {
+            store::insert_event(db, &partner, &event, now).map_err(|error| {
                 eprintln!("s2s collect: {error}");
                 S2sError::internal()
             })?;

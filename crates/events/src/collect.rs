@@ -9,7 +9,6 @@ use super::S2sError;
 use super::auth::Partner;
 use super::enrich::enrichment;
 use super::fields::{Fields, MAX_ID_CHARS, MAX_URL_CHARS, MAX_USER_AGENT_CHARS};
-use adspin_core::db::{Database, DbError};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Request, header};
 
@@ -146,35 +145,6 @@ fn derived_tag(page_url: Option<&str>, request: &Request) -> String {
             .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
     })
     .map_or_else(|| "site:unknown".to_string(), |host| format!("site:{host}"))
-}
-
-/// Stores the event; `false` when its `(tag_id, event_id)` was already
-/// stored for this organization.
-pub fn store(
-    db: &impl Database,
-    partner: &Partner,
-    event: &Event,
-    now: UnixSeconds,
-) -> Result<bool, DbError> {
-    let inserted = db.query_row(
-        "INSERT INTO events (organization_id, api_key_id, tag_id, event_name, event_id, occurred_at, received_at,
-                             click_id, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (organization_id, tag_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
-         RETURNING seq",
-        &[
-            partner.organization_id.to_string().into(),
-            partner.key_id.to_string().into(),
-            event.tag_id.as_str().into(),
-            event.event_name.as_str().into(),
-            event.event_id.as_deref().into(),
-            event.occurred_at.get().into(),
-            now.get().into(),
-            event.click_id.as_deref().into(),
-            event.data.to_string().into(),
-        ],
-    )?;
-    Ok(inserted.is_some())
 }
 
 #[cfg(test)]

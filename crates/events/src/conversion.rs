@@ -15,8 +15,10 @@ use super::auth::Partner;
 use super::collect::stamped_params;
 use super::fields::{Fields, MAX_ID_CHARS, MAX_URL_CHARS, MAX_USER_AGENT_CHARS};
 use super::{S2sError, ValidationIssue};
+use crate::store;
 use adspin_core::currency::is_currency;
 use adspin_core::db::Database;
+use adspin_core::money::Micros;
 use adspin_core::time::UnixSeconds;
 
 /// Default click-to-conversion window.
@@ -219,40 +221,6 @@ fn cut_strings(value: Value) -> Value {
     }
 }
 
-/// The click a conversion reports, with what it is attributed to.
-struct Click {
-    at: i64,
-    organization_id: Option<String>,
-    campaign_id: Option<String>,
-    ad_group_id: Option<String>,
-    ad_id: Option<String>,
-    account_currency: Option<String>,
-    /// A click on a billed impression (not a staging or test one).
-    billable: bool,
-}
-
-fn find_click(db: &impl Database, click_id: &str) -> Result<Option<Click>, S2sError> {
-    let row = db
-        .query_row(
-            "SELECT c.created_at, i.organization_id, i.campaign_id, i.ad_group_id, i.ad_id, o.currency_code,
-                    i.billable
-             FROM clicks c JOIN impressions i ON i.id = c.impression_id
-             LEFT JOIN organizations o ON o.id = i.organization_id
-             WHERE c.id = ?1",
-            &[click_id.into()],
-        )
-        .map_err(internal)?;
-    Ok(row.map(|row| Click {
-        at: row.integer(0).unwrap_or_default(),
-        organization_id: row.text(1).map(String::from),
-        campaign_id: row.text(2).map(String::from),
-        ad_group_id: row.text(3).map(String::from),
-        ad_id: row.text(4).map(String::from),
-        account_currency: row.text(5).map(String::from),
-        billable: row.integer(6) == Some(1),
-    }))
-}
-
 fn internal(error: adspin_core::db::DbError) -> S2sError {
     eprintln!("s2s conversion: {error}");
     S2sError::internal()
@@ -270,60 +238,37 @@ pub fn record(
     now: UnixSeconds,
 ) -> Result<Recorded, S2sError> {
     let not_found = || S2sError::detail(404, "Click not found");
-    let click = find_click(db, &conversion.click_id)?.ok_or_else(not_found)?;
-    let (Some(organization), Some(campaign), Some(ad_group), Some(ad)) = (
-        &click.organization_id,
-        &click.campaign_id,
-        &click.ad_group_id,
-        &click.ad_id,
-    ) else {
+    let click = store::find_click(db, &conversion.click_id)
+        .map_err(internal)?
+        .ok_or_else(not_found)?;
+    let Some(demand) = click.demand else {
         return Err(S2sError::detail(400, "Click missing bid id"));
     };
-    if *organization != partner.organization_id.to_string() {
+    if demand.organization_id != partner.organization_id {
         return Err(not_found());
     }
-    let time = conversion.conversion_time.get();
+    let time = conversion.conversion_time;
     // Like its impression and click, a conversion on an unbilled (staging)
     // click is kept but not counted.
     let attributed = click.billable
-        && time >= click.at - CLOCK_SKEW_SECONDS
-        && time <= click.at + window_days * 86_400;
+        && time >= click.at.plus_seconds(-CLOCK_SKEW_SECONDS)
+        && time <= click.at.plus_seconds(window_days * 86_400);
     let counted_value = if click.account_currency.as_deref() == Some(conversion.currency.as_str()) {
-        conversion.value_micros
+        Micros::new(conversion.value_micros)
     } else {
-        0
+        Micros::ZERO
     };
-    let inserted = db
-        .query_row(
-            "INSERT INTO conversions (id, organization_id, api_key_id, click_id, campaign_id, ad_group_id, ad_id,
-                                      event_type, dedupe_key, order_id, conversion_time, value_micros, currency,
-                                      counted_value_micros, attributed, data, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-             ON CONFLICT (organization_id, click_id, event_type, dedupe_key) WHERE dedupe_key IS NOT NULL
-             DO NOTHING
-             RETURNING seq",
-            &[
-                uuid::Uuid::new_v4().to_string().into(),
-                organization.as_str().into(),
-                partner.key_id.to_string().into(),
-                conversion.click_id.as_str().into(),
-                campaign.as_str().into(),
-                ad_group.as_str().into(),
-                ad.as_str().into(),
-                conversion.event_type.as_str().into(),
-                conversion.dedupe_key.as_deref().into(),
-                conversion.order_id.as_deref().into(),
-                time.into(),
-                conversion.value_micros.into(),
-                conversion.currency.as_str().into(),
-                counted_value.into(),
-                attributed.into(),
-                conversion.data.to_string().into(),
-                now.get().into(),
-            ],
-        )
-        .map_err(internal)?;
-    Ok(if inserted.is_some() {
+    let inserted = store::insert_conversion(
+        db,
+        partner,
+        &demand,
+        conversion,
+        counted_value,
+        attributed,
+        now,
+    )
+    .map_err(internal)?;
+    Ok(if inserted {
         Recorded::Ok
     } else {
         Recorded::Duplicate

@@ -9,6 +9,7 @@ pub mod conversion;
 pub mod enrich;
 pub mod error;
 pub mod fields;
+pub mod store;
 pub mod user_agent;
 
 pub use error::{S2sError, ValidationIssue};

@@ -7,7 +7,9 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Outcome, load_organization};
+use crate::Outcome;
+use crate::organizations::load_organization;
+use crate::store;
 use adspin_core::api_error::ApiError;
 use adspin_core::body::parse_json;
 use adspin_core::db::{Database, transaction};
@@ -74,7 +76,6 @@ pub fn import(db: &impl Database, id: &str, body: &[u8], now: UnixSeconds) -> Ou
     for (index, row) in request.rows.iter().enumerate() {
         check_row(index, row, now)?;
     }
-    let org = organization.to_string();
     transaction(db, || {
         for (index, row) in request.rows.iter().enumerate() {
             let no_such_ad = || {
@@ -84,36 +85,25 @@ pub fn import(db: &impl Database, id: &str, body: &[u8], now: UnixSeconds) -> Ou
                 )
             };
             let ad = AdId::parse(&row.ad_id).ok_or_else(no_such_ad)?;
-            let parents = db
-                .query_row(
-                    "SELECT campaign_id, ad_group_id FROM ads WHERE id = ?1 AND organization_id = ?2",
-                    &[ad.to_string().into(), org.as_str().into()],
-                )?
-                .ok_or_else(no_such_ad)?;
-            db.execute(
-                "INSERT INTO supply_reports (organization_id, hour, campaign_id, ad_group_id, ad_id, supply,
-                     impressions, views, clicks, conversions, conversion_value_micros, spend_micros, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                 ON CONFLICT (organization_id, hour, campaign_id, ad_group_id, ad_id, supply) DO UPDATE SET
-                     impressions = excluded.impressions, views = excluded.views, clicks = excluded.clicks,
-                     conversions = excluded.conversions,
-                     conversion_value_micros = excluded.conversion_value_micros,
-                     spend_micros = excluded.spend_micros, updated_at = excluded.updated_at",
-                &[
-                    org.as_str().into(),
-                    row.hour.into(),
-                    parents.text(0).unwrap_or_default().into(),
-                    parents.text(1).unwrap_or_default().into(),
-                    ad.to_string().into(),
-                    request.supply.as_str().into(),
-                    row.impressions.into(),
-                    row.views.into(),
-                    row.clicks.into(),
-                    row.conversions.into(),
-                    row.conversion_value_micros.into(),
-                    row.spend_micros.into(),
-                    now.get().into(),
-                ],
+            let (campaign_id, ad_group_id) =
+                store::find_ad_parents(db, organization, ad)?.ok_or_else(no_such_ad)?;
+            store::upsert_supply_report(
+                db,
+                organization,
+                &store::SupplyReportRow {
+                    hour: row.hour,
+                    campaign_id,
+                    ad_group_id,
+                    ad_id: ad,
+                    supply: &request.supply,
+                    impressions: row.impressions,
+                    views: row.views,
+                    clicks: row.clicks,
+                    conversions: row.conversions,
+                    conversion_value_micros: row.conversion_value_micros,
+                    spend_micros: row.spend_micros,
+                },
+                now,
             )?;
         }
         Ok::<_, ApiError>(())
@@ -122,7 +112,7 @@ pub fn import(db: &impl Database, id: &str, body: &[u8], now: UnixSeconds) -> Ou
         200,
         json!({
             "object": "supply_report_import",
-            "organization_id": org,
+            "organization_id": organization.to_string(),
             "supply": request.supply,
             "count": request.rows.len(),
         }),

@@ -2,7 +2,9 @@
 
 use adspin_core::api_error::ApiError;
 use adspin_core::catalog::creative::is_file_id;
-use adspin_core::db::{Database, SqlValue};
+use adspin_core::db::Database;
+
+use crate::store;
 use adspin_core::web::Response;
 
 /// Serves an uploaded file by its id (the path after `/files/`).
@@ -10,19 +12,10 @@ pub fn serve(db: &impl Database, file_id: &str) -> Response {
     if !is_file_id(file_id) {
         return ApiError::not_found("file", file_id).to_response();
     }
-    let row = match db.query_row(
-        "SELECT content_type, bytes FROM uploads WHERE file_id = ?1",
-        &[file_id.into()],
-    ) {
-        Ok(Some(row)) => row,
+    let (content_type, bytes) = match store::find_upload(db, file_id) {
+        Ok(Some(upload)) => upload,
         Ok(None) => return ApiError::not_found("file", file_id).to_response(),
         Err(error) => return ApiError::from(error).to_response(),
-    };
-    let mut values = row.values.into_iter();
-    let (Some(SqlValue::Text(content_type)), Some(SqlValue::Blob(bytes))) =
-        (values.next(), values.next())
-    else {
-        return ApiError::internal().to_response();
     };
     let mut response = http::Response::new(bytes);
     let headers = response.headers_mut();

@@ -4,16 +4,9 @@
 use serde_json::json;
 
 use adspin_core::db::{Database, DbError};
-use adspin_core::web::{Response, json_response};
 
-/// The highest migration version applied (0 when none is).
-pub fn schema_version(db: &impl Database) -> Result<i64, DbError> {
-    let row = db.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        &[],
-    )?;
-    Ok(row.and_then(|r| r.integer(0)).unwrap_or(0))
-}
+use crate::store::schema_version;
+use adspin_core::web::{Response, json_response};
 
 /// 200 `{"status":"ok","schema_version":N}`, or 503 when the database
 /// cannot be read (the cause goes to the log, not the client).

@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod health;
+pub mod store;
 
 use adspin_core::api_error::ApiError;
 use adspin_core::env::Env;

@@ -1,7 +1,7 @@
 //! [`Database`] over Spin's `fermyon:spin/sqlite` interface (callable
 //! only inside a component; it compiles natively so the workspace does).
 
-use spin_sdk::sqlite::{Connection, Value};
+use spin_sdk::sqlite::{Connection, Error, Value};
 
 use adspin_core::db::{Database, DbError, Row, SqlValue};
 
@@ -24,7 +24,10 @@ impl Database for SpinDb {
         let result = self
             .connection
             .execute(sql, &params)
-            .map_err(|e| DbError::Statement(format!("{e:?}")))?;
+            .map_err(|error| match error {
+                Error::Io(message) => DbError::from_sqlite_message(&message),
+                other => DbError::Statement(format!("{other:?}")),
+            })?;
         Ok(result
             .rows
             .into_iter()

@@ -26,11 +26,12 @@ use http::HeaderValue;
 use serde_json::{Value, json};
 
 use crate::cors;
-use crate::dsp::{self, Dsp};
+use crate::dsp;
 use crate::envelope::new_request_id;
 use crate::publisher::{self, EffectiveConfig, Publisher};
 use crate::ranking::{Candidate, rank};
 use crate::request::BidRequest;
+use crate::store::{self, Dsp};
 use crate::tracking::{self, ClickToken, ViewToken};
 use crate::{RequestContext, SspError, brand_safety, success};
 
@@ -183,7 +184,7 @@ impl<E: Env> Auction<'_, E> {
                 category.label()
             )));
         }
-        let dsps = dsp::enabled(self.db)?;
+        let dsps = store::enabled_dsps(self.db)?;
         let offers = self.collect_bids(dsps).await;
         let bids: Vec<Candidate> = offers
             .iter()

@@ -1,7 +1,5 @@
-//! The SSP's side of the DSP protocol: the registry of DSPs it calls and
-//! the bid request body it sends them.
+//! The SSP's side of the DSP protocol: the bid request body it sends.
 
-use adspin_core::db::{Database, DbError};
 use serde_json::{Value, json};
 
 use adspin_core::dsp_protocol::Role;
@@ -57,34 +55,4 @@ pub fn bid_request_body(
         }
     }
     body
-}
-
-/// A DSP the auction calls.
-#[derive(Debug, Clone)]
-pub struct Dsp {
-    pub id: String,
-    pub bid_url: String,
-    pub render_url: Option<String>,
-    pub auth_token: Option<String>,
-    pub timeout_ms: u64,
-}
-
-/// The enabled DSPs.
-pub fn enabled(db: &impl Database) -> Result<Vec<Dsp>, DbError> {
-    let rows = db.execute(
-        "SELECT id, bid_url, render_url, auth_token, timeout_ms FROM dsps WHERE enabled = 1 ORDER BY id",
-        &[],
-    )?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| {
-            Some(Dsp {
-                id: row.text(0)?.to_string(),
-                bid_url: row.text(1)?.to_string(),
-                render_url: row.text(2).map(String::from),
-                auth_token: row.text(3).map(String::from),
-                timeout_ms: u64::try_from(row.integer(4)?).ok()?,
-            })
-        })
-        .collect())
 }

@@ -13,6 +13,7 @@ pub mod envelope;
 pub mod publisher;
 pub mod ranking;
 pub mod request;
+pub mod store;
 pub mod tracking;
 
 pub use envelope::{RequestContext, SspError, success};

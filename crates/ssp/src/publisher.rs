@@ -15,6 +15,7 @@ use adspin_core::time::UnixSeconds;
 
 use super::SspError;
 use super::request::RequestConfig;
+use crate::store;
 
 /// Requests per second per key when the publisher sets no limit.
 pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 100;
@@ -81,49 +82,13 @@ pub fn authenticate(
     if !key.starts_with(keys::PUBLISHER_PREFIX) {
         return Err(invalid());
     }
-    let row = db
-        .query_row(
-            "SELECT k.id, k.organization_id, k.environment, k.revoked_at, k.expires_at,
-                    p.allowed_origins, p.rate_limit_per_second, p.floor_cpm_micros, p.ad_offset,
-                    p.max_frequency, p.max_headline_chars, p.image_enabled
-             FROM api_keys k LEFT JOIN publishers p ON p.organization_id = k.organization_id
-             WHERE k.key_hash = ?1 AND k.kind = 'publisher'",
-            &[keys::hash_key(key).into()],
-        )
+    let row = store::find_publisher_key(db, key)
         .map_err(internal)?
         .ok_or_else(invalid)?;
-    if !KeyStatus::of(row.integer(3), row.integer(4), now).accepts() {
+    if !KeyStatus::of(row.revoked_at, row.expires_at, now).accepts() {
         return Err(invalid());
     }
-    let malformed = || internal(DbError::Statement("malformed publisher key row".into()));
-    let allowed_origins = row
-        .text(5)
-        .and_then(|text| serde_json::from_str::<Vec<String>>(text).ok())
-        .unwrap_or_default();
-    Ok(Publisher {
-        key_id: row
-            .text(0)
-            .and_then(ApiKeyId::parse)
-            .ok_or_else(malformed)?,
-        organization_id: row
-            .text(1)
-            .and_then(OrganizationId::parse)
-            .ok_or_else(malformed)?,
-        environment: row
-            .text(2)
-            .and_then(Environment::parse)
-            .unwrap_or(Environment::Staging),
-        allowed_origins,
-        rate_limit_per_second: row
-            .integer(6)
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(DEFAULT_RATE_LIMIT_PER_SECOND),
-        floor_cpm_micros: row.integer(7).unwrap_or(DEFAULT_FLOOR_CPM_MICROS),
-        ad_offset: row.integer(8).unwrap_or(0),
-        max_frequency: row.integer(9).unwrap_or(0),
-        max_headline_chars: row.integer(10),
-        image_enabled: row.integer(11).is_none_or(|v| v != 0),
-    })
+    Ok(row.publisher)
 }
 
 fn internal(error: DbError) -> SspError {
@@ -206,17 +171,7 @@ pub fn admit(
         if usage.exceeded() {
             return Ok((usage, None));
         }
-        let row = db.query_row(
-            "INSERT INTO chat_pacing (publisher_id, chat_id, requests, ads_served, updated_at) VALUES (?1, ?2, 1, 0, ?3)
-             ON CONFLICT (publisher_id, chat_id) DO UPDATE SET requests = requests + 1, updated_at = excluded.updated_at
-             RETURNING requests, last_ad_request, ads_served",
-            &[publisher.organization_id.to_string().into(), chat_id.into(), now.get().into()],
-        )?;
-        let pacing = row.map(|row| ChatPacing {
-            requests: row.integer(0).unwrap_or(1),
-            last_ad_request: row.integer(1),
-            ads_served: row.integer(2).unwrap_or(0),
-        });
+        let pacing = store::count_chat_request(db, publisher.organization_id, chat_id, now)?;
         Ok((usage, pacing))
     })
 }

@@ -9,15 +9,15 @@
 //! fraction; times are Unix seconds, buckets are UTC.
 
 pub mod params;
-pub mod query;
 
 use chrono::{TimeZone, Utc};
 use serde_json::{Map, Value};
 
 use self::params::{Granularity, InsightsRequest, Level, Metric};
-use self::query::{InsightsRow, Scope, bucket_bounds, cursor_key, rows};
 use super::ApiError;
 use super::context::{Ctx, respond};
+use crate::store::insights::{InsightsRow, Scope, bucket_bounds, cursor_key, rows};
+use crate::store::{self, OwnedTable};
 use adspin_core::db::Database;
 use adspin_core::ids::{AdGroupId, AdId, CampaignId};
 use adspin_core::money::Micros;
@@ -49,21 +49,23 @@ pub fn insights<D: Database>(
 /// (another organization's id reads as not found).
 fn owned<D: Database>(ctx: &Ctx<'_, D>, level: Level, id: &str) -> Result<String, ApiError> {
     let (table, resource, valid) = match level {
-        Level::Campaign => ("campaigns", "campaign", CampaignId::parse(id).is_some()),
-        Level::AdGroup => ("ad_groups", "ad_group", AdGroupId::parse(id).is_some()),
-        _ => ("ads", "ad", AdId::parse(id).is_some()),
+        Level::Campaign => (
+            OwnedTable::Campaigns,
+            "campaign",
+            CampaignId::parse(id).is_some(),
+        ),
+        Level::AdGroup => (
+            OwnedTable::AdGroups,
+            "ad_group",
+            AdGroupId::parse(id).is_some(),
+        ),
+        _ => (OwnedTable::Ads, "ad", AdId::parse(id).is_some()),
     };
-    let missing = || ApiError::not_found(resource, id);
-    if !valid {
-        return Err(missing());
+    if valid && store::owns(ctx.db, ctx.caller.organization_id, table, id)? {
+        Ok(id.to_string())
+    } else {
+        Err(ApiError::not_found(resource, id))
     }
-    ctx.db
-        .query_row(
-            &format!("SELECT id FROM {table} WHERE id = ?1 AND organization_id = ?2"),
-            &[id.into(), ctx.caller.organization_id.to_string().into()],
-        )?
-        .and_then(|row| row.text(0).map(String::from))
-        .ok_or_else(missing)
 }
 
 fn readable_time(granularity: Granularity, start: i64) -> Option<String> {

@@ -43,6 +43,8 @@ impl CreativeType {
     }
 }
 
+crate::sql_text_enum!(CreativeType);
+
 /// A creative as clients send it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]

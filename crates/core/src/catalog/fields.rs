@@ -195,6 +195,8 @@ impl PricingModel {
     }
 }
 
+crate::sql_text_enum!(Status, ReviewStatus, RecurringFrequency, PricingModel);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,7 +41,7 @@ pub fn index_keywords(
     for table in ["ad_group_hint_words", "ad_group_hint_anchors"] {
         db.execute(
             &format!("DELETE FROM {table} WHERE ad_group_id = ?1"),
-            &[ad_group.to_string().into()],
+            &[ad_group.into()],
         )?;
     }
     insert_keywords(db, ad_group, hints)
@@ -63,7 +63,7 @@ pub(crate) fn insert_keywords(
         };
         let index = i64::try_from(index).unwrap_or(i64::MAX);
         let count = i64::try_from(words.len()).unwrap_or(i64::MAX);
-        anchor_rows.extend([anchor.to_string().into(), index.into()]);
+        anchor_rows.extend([anchor.into(), index.into()]);
         for word in words {
             words_rows.extend([word.into(), index.into(), count.into()]);
         }

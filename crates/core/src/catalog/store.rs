@@ -4,8 +4,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::db::{Database, DbError, Row, SqlValue};
+use crate::db::{Database, DbError, FromRow, Json, Row, SqlValue};
 use crate::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
+use crate::money::Micros;
 use crate::pagination::PageRequest;
 use crate::time::UnixSeconds;
 
@@ -22,15 +23,15 @@ pub struct Campaign {
     pub description: Option<String>,
     pub status: Status,
     pub review_status: ReviewStatus,
-    pub start_time: i64,
-    pub end_time: Option<i64>,
-    pub lifetime_spend_limit_micros: i64,
-    pub spent_micros: i64,
+    pub start_time: UnixSeconds,
+    pub end_time: Option<UnixSeconds>,
+    pub lifetime_spend_limit: Micros,
+    pub spent: Micros,
     pub recurring_frequency: RecurringFrequency,
     pub pricing_model: PricingModel,
     pub countries: Vec<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: UnixSeconds,
+    pub updated_at: UnixSeconds,
 }
 
 /// The `/v1` campaign object.
@@ -41,19 +42,19 @@ pub struct CampaignResource<'a> {
     description: Option<&'a str>,
     status: Status,
     review_status: ReviewStatus,
-    start_time: i64,
-    end_time: Option<i64>,
+    start_time: UnixSeconds,
+    end_time: Option<UnixSeconds>,
     budget: Budget,
     recurring_frequency: RecurringFrequency,
     pricing_model: PricingModel,
     targeting: Targeting,
-    created_at: i64,
-    updated_at: i64,
+    created_at: UnixSeconds,
+    updated_at: UnixSeconds,
 }
 
 #[derive(Debug, Serialize)]
 struct Budget {
-    lifetime_spend_limit_micros: i64,
+    lifetime_spend_limit_micros: Micros,
 }
 
 impl Campaign {
@@ -67,7 +68,7 @@ impl Campaign {
             start_time: self.start_time,
             end_time: self.end_time,
             budget: Budget {
-                lifetime_spend_limit_micros: self.lifetime_spend_limit_micros,
+                lifetime_spend_limit_micros: self.lifetime_spend_limit,
             },
             recurring_frequency: self.recurring_frequency,
             pricing_model: self.pricing_model,
@@ -82,23 +83,26 @@ const CAMPAIGN_COLUMNS: &str = "id, name, description, status, review_status, st
     lifetime_spend_limit_micros, spent_micros, recurring_frequency, pricing_model, target_countries, \
     created_at, updated_at";
 
-fn campaign_from_row(row: &Row) -> Result<Campaign, DbError> {
-    Ok(Campaign {
-        id: parse(row.text(0).and_then(CampaignId::parse))?,
-        name: text(row, 1)?,
-        description: row.text(2).map(String::from),
-        status: parse(row.text(3).and_then(Status::parse))?,
-        review_status: parse(row.text(4).and_then(ReviewStatus::parse))?,
-        start_time: integer(row, 5)?,
-        end_time: row.integer(6),
-        lifetime_spend_limit_micros: integer(row, 7)?,
-        spent_micros: integer(row, 8)?,
-        recurring_frequency: parse(row.text(9).and_then(RecurringFrequency::parse))?,
-        pricing_model: parse(row.text(10).and_then(PricingModel::parse))?,
-        countries: json_column(row, 11)?,
-        created_at: integer(row, 12)?,
-        updated_at: integer(row, 13)?,
-    })
+impl FromRow for Campaign {
+    /// Reads [`CAMPAIGN_COLUMNS`].
+    fn from_row(row: &Row) -> Result<Self, DbError> {
+        Ok(Self {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            description: row.get(2)?,
+            status: row.get(3)?,
+            review_status: row.get(4)?,
+            start_time: row.get(5)?,
+            end_time: row.get(6)?,
+            lifetime_spend_limit: row.get(7)?,
+            spent: row.get(8)?,
+            recurring_frequency: row.get(9)?,
+            pricing_model: row.get(10)?,
+            countries: row.get::<Json<_>>(11)?.0,
+            created_at: row.get(12)?,
+            updated_at: row.get(13)?,
+        })
+    }
 }
 
 /// An ad group as stored.
@@ -110,10 +114,10 @@ pub struct AdGroup {
     pub description: Option<String>,
     pub context_hints: Vec<String>,
     pub status: Status,
-    pub max_bid_micros: Option<i64>,
+    pub max_bid: Option<Micros>,
     pub creative_type: Option<CreativeType>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: UnixSeconds,
+    pub updated_at: UnixSeconds,
 }
 
 /// The `/v1` ad group object.
@@ -126,14 +130,14 @@ pub struct AdGroupResource<'a> {
     context_hints: &'a [String],
     status: Status,
     bidding_config: BiddingConfig,
-    created_at: i64,
-    updated_at: i64,
+    created_at: UnixSeconds,
+    updated_at: UnixSeconds,
 }
 
 #[derive(Debug, Serialize)]
 struct BiddingConfig {
     billing_event_type: &'static str,
-    max_bid_micros: Option<i64>,
+    max_bid_micros: Option<Micros>,
 }
 
 impl AdGroup {
@@ -147,7 +151,7 @@ impl AdGroup {
             status: self.status,
             bidding_config: BiddingConfig {
                 billing_event_type: "impression",
-                max_bid_micros: self.max_bid_micros,
+                max_bid_micros: self.max_bid,
             },
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -158,19 +162,22 @@ impl AdGroup {
 const AD_GROUP_COLUMNS: &str = "id, campaign_id, name, description, context_hints, status, \
     max_bid_micros, creative_type, created_at, updated_at";
 
-fn ad_group_from_row(row: &Row) -> Result<AdGroup, DbError> {
-    Ok(AdGroup {
-        id: parse(row.text(0).and_then(AdGroupId::parse))?,
-        campaign_id: parse(row.text(1).and_then(CampaignId::parse))?,
-        name: text(row, 2)?,
-        description: row.text(3).map(String::from),
-        context_hints: json_column(row, 4)?,
-        status: parse(row.text(5).and_then(Status::parse))?,
-        max_bid_micros: row.integer(6),
-        creative_type: row.text(7).and_then(CreativeType::parse),
-        created_at: integer(row, 8)?,
-        updated_at: integer(row, 9)?,
-    })
+impl FromRow for AdGroup {
+    /// Reads [`AD_GROUP_COLUMNS`].
+    fn from_row(row: &Row) -> Result<Self, DbError> {
+        Ok(Self {
+            id: row.get(0)?,
+            campaign_id: row.get(1)?,
+            name: row.get(2)?,
+            description: row.get(3)?,
+            context_hints: row.get::<Json<_>>(4)?.0,
+            status: row.get(5)?,
+            max_bid: row.get(6)?,
+            creative_type: row.get(7)?,
+            created_at: row.get(8)?,
+            updated_at: row.get(9)?,
+        })
+    }
 }
 
 /// An ad as stored, with the review status it inherits from its campaign.
@@ -183,8 +190,8 @@ pub struct Ad {
     pub status: Status,
     pub review_status: ReviewStatus,
     pub creative: Creative,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: UnixSeconds,
+    pub updated_at: UnixSeconds,
 }
 
 impl Ad {
@@ -207,88 +214,62 @@ impl Ad {
 const AD_COLUMNS: &str = "t.id, t.ad_group_id, t.campaign_id, t.name, t.status, c.review_status, \
     t.creative, t.created_at, t.updated_at";
 
-fn ad_from_row(row: &Row) -> Result<Ad, DbError> {
-    Ok(Ad {
-        id: parse(row.text(0).and_then(AdId::parse))?,
-        ad_group_id: parse(row.text(1).and_then(AdGroupId::parse))?,
-        campaign_id: parse(row.text(2).and_then(CampaignId::parse))?,
-        name: text(row, 3)?,
-        status: parse(row.text(4).and_then(Status::parse))?,
-        review_status: parse(row.text(5).and_then(ReviewStatus::parse))?,
-        creative: json_column(row, 6)?,
-        created_at: integer(row, 7)?,
-        updated_at: integer(row, 8)?,
-    })
-}
-
-fn malformed() -> DbError {
-    DbError::Statement("malformed row in the campaign tree".into())
-}
-
-fn parse<T>(value: Option<T>) -> Result<T, DbError> {
-    value.ok_or_else(malformed)
-}
-
-fn text(row: &Row, index: usize) -> Result<String, DbError> {
-    row.text(index).map(String::from).ok_or_else(malformed)
-}
-
-fn integer(row: &Row, index: usize) -> Result<i64, DbError> {
-    row.integer(index).ok_or_else(malformed)
-}
-
-fn json_column<T: serde::de::DeserializeOwned>(row: &Row, index: usize) -> Result<T, DbError> {
-    let text = row.text(index).ok_or_else(malformed)?;
-    serde_json::from_str(text).map_err(|_| malformed())
-}
-
-/// JSON text of a value for a JSON column.
-pub fn json_text(value: &impl Serialize) -> SqlValue {
-    SqlValue::Text(serde_json::to_string(value).unwrap_or_else(|_| "null".into()))
+impl FromRow for Ad {
+    /// Reads [`AD_COLUMNS`].
+    fn from_row(row: &Row) -> Result<Self, DbError> {
+        Ok(Self {
+            id: row.get(0)?,
+            ad_group_id: row.get(1)?,
+            campaign_id: row.get(2)?,
+            name: row.get(3)?,
+            status: row.get(4)?,
+            review_status: row.get(5)?,
+            creative: row.get::<Json<_>>(6)?.0,
+            created_at: row.get(7)?,
+            updated_at: row.get(8)?,
+        })
+    }
 }
 
 // ---- reads ----
 
+/// The organization's campaign `id` (another organization's reads as none).
 pub fn find_campaign(
     db: &impl Database,
     organization: OrganizationId,
     id: CampaignId,
 ) -> Result<Option<Campaign>, DbError> {
-    db.query_row(
+    db.find(
         &format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?1 AND organization_id = ?2"),
-        &[id.to_string().into(), organization.to_string().into()],
-    )?
-    .map(|row| campaign_from_row(&row))
-    .transpose()
+        &[id.into(), organization.into()],
+    )
 }
 
+/// The organization's ad group `id`.
 pub fn find_ad_group(
     db: &impl Database,
     organization: OrganizationId,
     id: AdGroupId,
 ) -> Result<Option<AdGroup>, DbError> {
-    db.query_row(
+    db.find(
         &format!("SELECT {AD_GROUP_COLUMNS} FROM ad_groups WHERE id = ?1 AND organization_id = ?2"),
-        &[id.to_string().into(), organization.to_string().into()],
-    )?
-    .map(|row| ad_group_from_row(&row))
-    .transpose()
+        &[id.into(), organization.into()],
+    )
 }
 
+/// The organization's ad `id`.
 pub fn find_ad(
     db: &impl Database,
     organization: OrganizationId,
     id: AdId,
 ) -> Result<Option<Ad>, DbError> {
-    db.query_row(
+    db.find(
         &format!(
             "SELECT {AD_COLUMNS} FROM ads t JOIN campaigns c ON c.id = t.campaign_id
              WHERE t.id = ?1 AND t.organization_id = ?2"
         ),
-        &[id.to_string().into(), organization.to_string().into()],
-    )?
-    .map(|row| ad_from_row(&row))
-    .transpose()
+        &[id.into(), organization.into()],
+    )
 }
 
 /// Where a list page starts: `Ok(None)` when the cursor names no row of
@@ -363,7 +344,7 @@ pub fn list_campaigns(
         page,
     )?
     .iter()
-    .map(|row| campaign_from_row(row).map_err(ListError::Db))
+    .map(|row| Campaign::from_row(row).map_err(ListError::Db))
     .collect()
 }
 
@@ -383,7 +364,7 @@ pub fn list_ad_groups(
         page,
     )?
     .iter()
-    .map(|row| ad_group_from_row(row).map_err(ListError::Db))
+    .map(|row| AdGroup::from_row(row).map_err(ListError::Db))
     .collect()
 }
 
@@ -403,7 +384,7 @@ pub fn list_ads(
         page,
     )?
     .iter()
-    .map(|row| ad_from_row(row).map_err(ListError::Db))
+    .map(|row| Ad::from_row(row).map_err(ListError::Db))
     .collect()
 }
 
@@ -416,7 +397,7 @@ pub fn owns_upload(
     Ok(db
         .query_row(
             "SELECT 1 FROM uploads WHERE file_id = ?1 AND organization_id = ?2",
-            &[file_id.into(), organization.to_string().into()],
+            &[file_id.into(), organization.into()],
         )?
         .is_some())
 }
@@ -434,19 +415,19 @@ pub fn insert_campaign(
              target_countries, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         &[
-            c.id.to_string().into(),
-            organization.to_string().into(),
+            c.id.into(),
+            organization.into(),
             c.name.as_str().into(),
             c.description.clone().into(),
-            c.status.as_str().into(),
-            c.review_status.as_str().into(),
+            c.status.into(),
+            c.review_status.into(),
             c.start_time.into(),
             c.end_time.into(),
-            c.lifetime_spend_limit_micros.into(),
-            c.spent_micros.into(),
-            c.recurring_frequency.as_str().into(),
-            c.pricing_model.as_str().into(),
-            json_text(&c.countries),
+            c.lifetime_spend_limit.into(),
+            c.spent.into(),
+            c.recurring_frequency.into(),
+            c.pricing_model.into(),
+            Json(&c.countries).into(),
             c.created_at.into(),
             c.updated_at.into(),
         ],
@@ -468,16 +449,16 @@ pub fn update_campaign(
         &[
             c.name.as_str().into(),
             c.description.clone().into(),
-            c.status.as_str().into(),
+            c.status.into(),
             c.start_time.into(),
             c.end_time.into(),
-            c.lifetime_spend_limit_micros.into(),
-            c.recurring_frequency.as_str().into(),
-            c.pricing_model.as_str().into(),
-            json_text(&c.countries),
+            c.lifetime_spend_limit.into(),
+            c.recurring_frequency.into(),
+            c.pricing_model.into(),
+            Json(&c.countries).into(),
             c.updated_at.into(),
-            c.id.to_string().into(),
-            organization.to_string().into(),
+            c.id.into(),
+            organization.into(),
         ],
     )?;
     Ok(())
@@ -493,15 +474,15 @@ pub fn insert_ad_group(
              max_bid_micros, creative_type, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         &[
-            g.id.to_string().into(),
-            organization.to_string().into(),
-            g.campaign_id.to_string().into(),
+            g.id.into(),
+            organization.into(),
+            g.campaign_id.into(),
             g.name.as_str().into(),
             g.description.clone().into(),
-            json_text(&g.context_hints),
-            g.status.as_str().into(),
-            g.max_bid_micros.into(),
-            g.creative_type.map(CreativeType::as_str).into(),
+            Json(&g.context_hints).into(),
+            g.status.into(),
+            g.max_bid.into(),
+            g.creative_type.into(),
             g.created_at.into(),
             g.updated_at.into(),
         ],
@@ -521,13 +502,13 @@ pub fn update_ad_group(
         &[
             g.name.as_str().into(),
             g.description.clone().into(),
-            json_text(&g.context_hints),
-            g.status.as_str().into(),
-            g.max_bid_micros.into(),
-            g.creative_type.map(CreativeType::as_str).into(),
+            Json(&g.context_hints).into(),
+            g.status.into(),
+            g.max_bid.into(),
+            g.creative_type.into(),
             g.updated_at.into(),
-            g.id.to_string().into(),
-            organization.to_string().into(),
+            g.id.into(),
+            organization.into(),
         ],
     )?;
     Ok(())
@@ -539,13 +520,13 @@ pub fn insert_ad(db: &impl Database, organization: OrganizationId, a: &Ad) -> Re
              updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         &[
-            a.id.to_string().into(),
-            organization.to_string().into(),
-            a.campaign_id.to_string().into(),
-            a.ad_group_id.to_string().into(),
+            a.id.into(),
+            organization.into(),
+            a.campaign_id.into(),
+            a.ad_group_id.into(),
             a.name.as_str().into(),
-            a.status.as_str().into(),
-            json_text(&a.creative),
+            a.status.into(),
+            Json(&a.creative).into(),
             a.created_at.into(),
             a.updated_at.into(),
         ],
@@ -559,11 +540,11 @@ pub fn update_ad(db: &impl Database, organization: OrganizationId, a: &Ad) -> Re
          WHERE id = ?5 AND organization_id = ?6",
         &[
             a.name.as_str().into(),
-            a.status.as_str().into(),
-            json_text(&a.creative),
+            a.status.into(),
+            Json(&a.creative).into(),
             a.updated_at.into(),
-            a.id.to_string().into(),
-            organization.to_string().into(),
+            a.id.into(),
+            organization.into(),
         ],
     )?;
     Ok(())
@@ -580,7 +561,7 @@ pub fn claim_creative_type(
     let rows = db.execute(
         "UPDATE ad_groups SET creative_type = ?1, updated_at = CASE WHEN creative_type IS NULL THEN ?2 ELSE updated_at END
          WHERE id = ?3 AND (creative_type IS NULL OR creative_type = ?1) RETURNING id",
-        &[kind.as_str().into(), now.get().into(), ad_group.to_string().into()],
+        &[kind.into(), now.into(), ad_group.into()],
     )?;
     Ok(!rows.is_empty())
 }

@@ -34,7 +34,7 @@ pub fn organization(db: &NativeDb) -> OrganizationId {
     let id = OrganizationId::new_random();
     db.execute(
         "INSERT INTO organizations (id, name, created_at, updated_at) VALUES (?1, 'Org', 0, 0)",
-        &[id.to_string().into()],
+        &[id.into()],
     )
     .expect("organization");
     id
@@ -53,7 +53,7 @@ pub fn live_ad(db: &NativeDb, organization: OrganizationId) -> Demand {
         "INSERT INTO campaigns (id, organization_id, name, status, review_status, start_time,
              lifetime_spend_limit_micros, recurring_frequency, pricing_model, created_at, updated_at)
          VALUES (?1, ?2, 'Campaign', 'active', 'approved', 0, 1000000000000, 'monthly', 'cpm', 0, 0)",
-        &[demand.campaign_id.to_string().into(), org.as_str().into()],
+        &[demand.campaign_id.into(), org.as_str().into()],
     )
     .expect("campaign");
     db.execute(
@@ -61,9 +61,9 @@ pub fn live_ad(db: &NativeDb, organization: OrganizationId) -> Demand {
              max_bid_micros, creative_type, created_at, updated_at)
          VALUES (?1, ?2, ?3, 'Group', '[]', 'active', 2000000, 'chat_card', 0, 0)",
         &[
-            demand.ad_group_id.to_string().into(),
+            demand.ad_group_id.into(),
             org.as_str().into(),
-            demand.campaign_id.to_string().into(),
+            demand.campaign_id.into(),
         ],
     )
     .expect("ad group");
@@ -71,10 +71,10 @@ pub fn live_ad(db: &NativeDb, organization: OrganizationId) -> Demand {
         "INSERT INTO ads (id, organization_id, campaign_id, ad_group_id, name, status, creative, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 'Ad', 'active', '{}', 0, 0)",
         &[
-            demand.ad_id.to_string().into(),
+            demand.ad_id.into(),
             org.as_str().into(),
-            demand.campaign_id.to_string().into(),
-            demand.ad_group_id.to_string().into(),
+            demand.campaign_id.into(),
+            demand.ad_group_id.into(),
         ],
     )
     .expect("ad");

@@ -10,7 +10,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use super::params::{Comparison, Filter, Granularity, InsightsRequest, Level, Metric, Window};
+use crate::insights::params::{
+    Comparison, Filter, Granularity, InsightsRequest, Level, Metric, Window,
+};
 use adspin_core::db::{Database, DbError, SqlValue};
 use adspin_core::ids::OrganizationId;
 use adspin_core::pagination::Cursor;
@@ -176,7 +178,7 @@ pub fn supply_label(request: &InsightsRequest) -> String {
         .iter()
         .find_map(|filter| match filter {
             Filter::Dimension {
-                dimension: super::params::Dimension::Supply,
+                dimension: crate::insights::params::Dimension::Supply,
                 values,
                 negated: false,
             } if values.len() == 1 => Some(values[0].clone()),

@@ -1,0 +1,92 @@
+//! The DSP registry: the external DSPs the auction calls (the internal
+//! DSP is registered by the migrations). Auth tokens are write-only.
+
+use adspin_core::api_error::ApiError;
+use adspin_core::body::parse_json;
+use adspin_core::catalog::fields;
+use adspin_core::db::Database;
+use adspin_core::time::UnixSeconds;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Outcome;
+use crate::store;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DspSettings {
+    name: String,
+    bid_url: String,
+    #[serde(default)]
+    render_url: Option<String>,
+    #[serde(default)]
+    auth_token: Option<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    timeout_ms: Option<i64>,
+}
+
+fn dsp_view(dsp: &store::DspRecord) -> Value {
+    json!({
+        "id": dsp.id, "name": dsp.name, "bid_url": dsp.bid_url, "render_url": dsp.render_url,
+        "has_auth_token": dsp.has_auth_token, "enabled": dsp.enabled, "timeout_ms": dsp.timeout_ms,
+    })
+}
+
+pub(crate) fn list_dsps(db: &impl Database) -> Outcome {
+    let data: Vec<Value> = store::list_dsps(db)?.iter().map(dsp_view).collect();
+    Ok((
+        200,
+        json!({ "object": "list", "data": data, "count": data.len() }),
+    ))
+}
+
+/// Registers or replaces a DSP. Its auth token is write-only.
+pub(crate) fn set_dsp(db: &impl Database, id: &str, body: &[u8], now: UnixSeconds) -> Outcome {
+    let settings: DspSettings = parse_json(body)?;
+    let valid_id = (2..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid_id {
+        return Err(ApiError::invalid_value(
+            "id",
+            "A DSP id is 2 to 64 lowercase letters, digits or underscores.",
+        ));
+    }
+    fields::text("name", &settings.name, 1, 100)?;
+    fields::url("bid_url", &settings.bid_url)?;
+    if let Some(render_url) = &settings.render_url {
+        fields::url("render_url", render_url)?;
+    }
+    let timeout = settings.timeout_ms.unwrap_or(3000);
+    if !(10..=10_000).contains(&timeout) {
+        return Err(ApiError::invalid_value(
+            "timeout_ms",
+            "timeout_ms must be between 10 and 10000.",
+        ));
+    }
+    store::upsert_dsp(
+        db,
+        id,
+        store::DspSettings {
+            name: settings.name,
+            bid_url: settings.bid_url,
+            render_url: settings.render_url,
+            auth_token: settings.auth_token,
+            enabled: settings.enabled.unwrap_or(true),
+            timeout_ms: timeout,
+        },
+        now,
+    )?;
+    let dsp = store::find_dsp(db, id)?.ok_or_else(ApiError::internal)?;
+    Ok((200, dsp_view(&dsp)))
+}
+
+pub(crate) fn delete_dsp(db: &impl Database, id: &str) -> Outcome {
+    if !store::delete_dsp(db, id)? {
+        return Err(ApiError::not_found("DSP", id));
+    }
+    Ok((200, json!({ "id": id, "deleted": true })))
+}

@@ -1,0 +1,434 @@
+//! The operator surface's SQL: organizations and their billing profile,
+//! publisher settings, the DSP registry, campaign review and supply
+//! reports. Keys are `adspin_core::api_keys`', campaigns the catalog's.
+
+use adspin_core::api_keys::KeyKind;
+use adspin_core::catalog::fields::{ReviewStatus, Status};
+use adspin_core::db::{Database, DbError, FromRow, Json, Row};
+use adspin_core::ids::{AdGroupId, AdId, ApiKeyId, CampaignId, OrganizationId};
+use adspin_core::time::UnixSeconds;
+use serde::Serialize;
+
+/// An organization with its payment method on file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub url: Option<String>,
+    pub timezone: Option<String>,
+    pub currency_code: Option<String>,
+    pub payment_method: Option<String>,
+    pub created_at: UnixSeconds,
+}
+
+impl FromRow for Organization {
+    fn from_row(row: &Row) -> Result<Self, DbError> {
+        Ok(Self {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            url: row.get(2)?,
+            timezone: row.get(3)?,
+            currency_code: row.get(4)?,
+            payment_method: row.get(5)?,
+            created_at: row.get(6)?,
+        })
+    }
+}
+
+pub fn find_organization(
+    db: &impl Database,
+    id: OrganizationId,
+) -> Result<Option<Organization>, DbError> {
+    db.find(
+        "SELECT o.id, o.name, o.url, o.timezone, o.currency_code, b.payment_method, o.created_at
+         FROM organizations o LEFT JOIN billing_profiles b ON b.organization_id = o.id WHERE o.id = ?1",
+        &[id.into()],
+    )
+}
+
+/// An organization about to be created.
+pub struct NewOrganization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub url: Option<String>,
+    pub timezone: String,
+    pub currency_code: String,
+}
+
+pub fn insert_organization(
+    db: &impl Database,
+    organization: NewOrganization,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO organizations (id, name, url, timezone, currency_code, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        &[
+            organization.id.into(),
+            organization.name.into(),
+            organization.url.into(),
+            organization.timezone.into(),
+            organization.currency_code.into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Puts `payment_method` on file (replacing the one there).
+pub fn set_payment_method(
+    db: &impl Database,
+    organization: OrganizationId,
+    payment_method: &str,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO billing_profiles (organization_id, payment_method, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+         ON CONFLICT (organization_id) DO UPDATE SET payment_method = excluded.payment_method, updated_at = excluded.updated_at",
+        &[organization.into(), payment_method.into(), now.into()],
+    )?;
+    Ok(())
+}
+
+pub fn remove_payment_method(
+    db: &impl Database,
+    organization: OrganizationId,
+) -> Result<(), DbError> {
+    db.execute(
+        "DELETE FROM billing_profiles WHERE organization_id = ?1",
+        &[organization.into()],
+    )?;
+    Ok(())
+}
+
+/// The kind of the organization's key `id`.
+pub fn find_key_kind(
+    db: &impl Database,
+    organization: OrganizationId,
+    id: ApiKeyId,
+) -> Result<Option<KeyKind>, DbError> {
+    db.query_row(
+        "SELECT kind FROM api_keys WHERE id = ?1 AND organization_id = ?2",
+        &[id.into(), organization.into()],
+    )?
+    .map(|row| row.get(0))
+    .transpose()
+}
+
+/// A campaign in the review queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewItem {
+    pub id: CampaignId,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub status: Status,
+    pub review_status: ReviewStatus,
+    pub created_at: UnixSeconds,
+}
+
+impl FromRow for ReviewItem {
+    fn from_row(row: &Row) -> Result<Self, DbError> {
+        Ok(Self {
+            id: row.get(0)?,
+            organization_id: row.get(1)?,
+            name: row.get(2)?,
+            status: row.get(3)?,
+            review_status: row.get(4)?,
+            created_at: row.get(5)?,
+        })
+    }
+}
+
+/// The first `limit` campaigns with `review_status`, oldest first.
+pub fn list_campaigns_for_review(
+    db: &impl Database,
+    review_status: ReviewStatus,
+    limit: i64,
+) -> Result<Vec<ReviewItem>, DbError> {
+    db.list(
+        "SELECT id, organization_id, name, status, review_status, created_at FROM campaigns
+         WHERE review_status = ?1 ORDER BY seq LIMIT ?2",
+        &[review_status.into(), limit.into()],
+    )
+}
+
+/// The organization that owns campaign `id`.
+pub fn find_campaign_owner(
+    db: &impl Database,
+    id: CampaignId,
+) -> Result<Option<OrganizationId>, DbError> {
+    db.query_row(
+        "SELECT organization_id FROM campaigns WHERE id = ?1",
+        &[id.into()],
+    )?
+    .map(|row| row.get(0))
+    .transpose()
+}
+
+/// Records a review decision; a rejected active campaign is paused.
+pub fn set_review_status(
+    db: &impl Database,
+    id: CampaignId,
+    decision: ReviewStatus,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE campaigns SET review_status = ?1,
+             status = CASE WHEN ?1 = 'rejected' AND status = 'active' THEN 'paused' ELSE status END,
+             updated_at = ?2
+         WHERE id = ?3",
+        &[decision.into(), now.into(), id.into()],
+    )?;
+    Ok(())
+}
+
+/// A publisher's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublisherSettings {
+    pub allowed_origins: Vec<String>,
+    pub rate_limit_per_second: i64,
+    pub floor_cpm_micros: i64,
+    pub ad_offset: i64,
+    pub max_frequency: i64,
+    pub max_headline_chars: Option<i64>,
+    pub image_enabled: bool,
+}
+
+impl FromRow for PublisherSettings {
+    fn from_row(row: &Row) -> Result<Self, DbError> {
+        Ok(Self {
+            allowed_origins: row.get::<Json<_>>(0)?.0,
+            rate_limit_per_second: row.get(1)?,
+            floor_cpm_micros: row.get(2)?,
+            ad_offset: row.get(3)?,
+            max_frequency: row.get(4)?,
+            max_headline_chars: row.get(5)?,
+            image_enabled: row.get(6)?,
+        })
+    }
+}
+
+/// The organization's publisher settings, created with the defaults when
+/// it has none yet.
+pub fn publisher_settings(
+    db: &impl Database,
+    organization: OrganizationId,
+    now: UnixSeconds,
+) -> Result<PublisherSettings, DbError> {
+    ensure_publisher(db, organization, now)?;
+    db.find(
+        "SELECT allowed_origins, rate_limit_per_second, floor_cpm_micros, ad_offset, max_frequency,
+                max_headline_chars, image_enabled
+         FROM publishers WHERE organization_id = ?1",
+        &[organization.into()],
+    )?
+    .ok_or_else(|| DbError::Malformed("the publisher row just ensured is missing".into()))
+}
+
+fn ensure_publisher(
+    db: &impl Database,
+    organization: OrganizationId,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    db.execute(
+        "INSERT OR IGNORE INTO publishers (organization_id, created_at, updated_at) VALUES (?1, ?2, ?2)",
+        &[organization.into(), now.into()],
+    )?;
+    Ok(())
+}
+
+/// A change to publisher settings: `None` keeps a field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublisherChange {
+    pub allowed_origins: Option<Vec<String>>,
+    pub rate_limit_per_second: Option<i64>,
+    pub floor_cpm_micros: Option<i64>,
+    pub ad_offset: Option<i64>,
+    pub max_frequency: Option<i64>,
+    /// `Some(None)` clears the limit.
+    pub max_headline_chars: Option<Option<i64>>,
+    pub image_enabled: Option<bool>,
+}
+
+pub fn update_publisher(
+    db: &impl Database,
+    organization: OrganizationId,
+    change: PublisherChange,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    ensure_publisher(db, organization, now)?;
+    db.execute(
+        "UPDATE publishers SET
+             allowed_origins = COALESCE(?2, allowed_origins),
+             rate_limit_per_second = COALESCE(?3, rate_limit_per_second),
+             floor_cpm_micros = COALESCE(?4, floor_cpm_micros),
+             ad_offset = COALESCE(?5, ad_offset),
+             max_frequency = COALESCE(?6, max_frequency),
+             max_headline_chars = CASE WHEN ?7 THEN ?8 ELSE max_headline_chars END,
+             image_enabled = COALESCE(?9, image_enabled),
+             updated_at = ?10
+         WHERE organization_id = ?1",
+        &[
+            organization.into(),
+            change.allowed_origins.map(Json).into(),
+            change.rate_limit_per_second.into(),
+            change.floor_cpm_micros.into(),
+            change.ad_offset.into(),
+            change.max_frequency.into(),
+            change.max_headline_chars.is_some().into(),
+            change.max_headline_chars.flatten().into(),
+            change.image_enabled.into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// A DSP as registered (its auth token never leaves the database).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DspRecord {
+    pub id: String,
+    pub name: String,
+    pub bid_url: String,
+    pub render_url: Option<String>,
+    pub has_auth_token: bool,
+    pub enabled: bool,
+    pub timeout_ms: i64,
+}
+
+impl FromRow for DspRecord {
+    /// Reads [`DSP_COLUMNS`].
+    fn from_row(row: &Row) -> Result<Self, DbError> {
+        Ok(Self {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            bid_url: row.get(2)?,
+            render_url: row.get(3)?,
+            has_auth_token: row.get(4)?,
+            enabled: row.get(5)?,
+            timeout_ms: row.get(6)?,
+        })
+    }
+}
+
+const DSP_COLUMNS: &str =
+    "id, name, bid_url, render_url, auth_token IS NOT NULL, enabled, timeout_ms";
+
+pub fn list_dsps(db: &impl Database) -> Result<Vec<DspRecord>, DbError> {
+    db.list(&format!("SELECT {DSP_COLUMNS} FROM dsps ORDER BY id"), &[])
+}
+
+pub fn find_dsp(db: &impl Database, id: &str) -> Result<Option<DspRecord>, DbError> {
+    db.find(
+        &format!("SELECT {DSP_COLUMNS} FROM dsps WHERE id = ?1"),
+        &[id.into()],
+    )
+}
+
+/// A DSP to register or replace.
+pub struct DspSettings {
+    pub name: String,
+    pub bid_url: String,
+    pub render_url: Option<String>,
+    pub auth_token: Option<String>,
+    pub enabled: bool,
+    pub timeout_ms: i64,
+}
+
+pub fn upsert_dsp(
+    db: &impl Database,
+    id: &str,
+    dsp: DspSettings,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO dsps (id, name, bid_url, render_url, auth_token, enabled, timeout_ms, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, bid_url = excluded.bid_url,
+             render_url = excluded.render_url, auth_token = excluded.auth_token, enabled = excluded.enabled,
+             timeout_ms = excluded.timeout_ms, updated_at = excluded.updated_at",
+        &[
+            id.into(),
+            dsp.name.into(),
+            dsp.bid_url.into(),
+            dsp.render_url.into(),
+            dsp.auth_token.into(),
+            dsp.enabled.into(),
+            dsp.timeout_ms.into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Removes a DSP; `false` when there was none.
+pub fn delete_dsp(db: &impl Database, id: &str) -> Result<bool, DbError> {
+    Ok(!db
+        .execute("DELETE FROM dsps WHERE id = ?1 RETURNING id", &[id.into()])?
+        .is_empty())
+}
+
+/// The campaign and ad group of the organization's ad `id`.
+pub fn find_ad_parents(
+    db: &impl Database,
+    organization: OrganizationId,
+    id: AdId,
+) -> Result<Option<(CampaignId, AdGroupId)>, DbError> {
+    db.query_row(
+        "SELECT campaign_id, ad_group_id FROM ads WHERE id = ?1 AND organization_id = ?2",
+        &[id.into(), organization.into()],
+    )?
+    .map(|row| Ok((row.get(0)?, row.get(1)?)))
+    .transpose()
+}
+
+/// One hour of an ad's delivery on another supply, as reported.
+pub struct SupplyReportRow<'a> {
+    pub hour: i64,
+    pub campaign_id: CampaignId,
+    pub ad_group_id: AdGroupId,
+    pub ad_id: AdId,
+    pub supply: &'a str,
+    pub impressions: i64,
+    pub views: i64,
+    pub clicks: i64,
+    pub conversions: i64,
+    pub conversion_value_micros: i64,
+    pub spend_micros: i64,
+}
+
+/// Stores a reported hour, replacing an earlier report of it (the rollup
+/// triggers move insights by the difference).
+pub fn upsert_supply_report(
+    db: &impl Database,
+    organization: OrganizationId,
+    row: &SupplyReportRow<'_>,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO supply_reports (organization_id, hour, campaign_id, ad_group_id, ad_id, supply,
+             impressions, views, clicks, conversions, conversion_value_micros, spend_micros, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (organization_id, hour, campaign_id, ad_group_id, ad_id, supply) DO UPDATE SET
+             impressions = excluded.impressions, views = excluded.views, clicks = excluded.clicks,
+             conversions = excluded.conversions,
+             conversion_value_micros = excluded.conversion_value_micros,
+             spend_micros = excluded.spend_micros, updated_at = excluded.updated_at",
+        &[
+            organization.into(),
+            row.hour.into(),
+            row.campaign_id.into(),
+            row.ad_group_id.into(),
+            row.ad_id.into(),
+            row.supply.into(),
+            row.impressions.into(),
+            row.views.into(),
+            row.clicks.into(),
+            row.conversions.into(),
+            row.conversion_value_micros.into(),
+            row.spend_micros.into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
