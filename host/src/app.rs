@@ -84,10 +84,10 @@ impl RunningApp {
         B::Error: Into<HttpError>,
     {
         let Some(component) = self.components.get(&route.component) else {
-            eprintln!(
+            crate::log::warn(format_args!(
                 "no loaded component {:?} for route {:?}",
                 route.component, route.raw_route
-            );
+            ));
             return internal_error();
         };
         if let Err(error) = headers::prepare(&mut request, &route, client, "http") {

@@ -13,7 +13,10 @@ pub fn build(app: &App) -> Result<()> {
             continue;
         };
         for command in &build.commands {
-            eprintln!("Building component {} with `{command}`", component.id);
+            crate::log::warn(format_args!(
+                "Building component {} with `{command}`",
+                component.id
+            ));
             let status = Command::new("sh")
                 .arg("-c")
                 .arg(command)
@@ -33,6 +36,6 @@ pub fn build(app: &App) -> Result<()> {
             }
         }
     }
-    eprintln!("Finished building all Spin components");
+    crate::log::warn("Finished building all Spin components");
     Ok(())
 }

@@ -183,7 +183,7 @@ impl Database {
                 while db.strong_count() > 0 {
                     std::thread::sleep(CHECKPOINT_INTERVAL);
                     if let Err(error) = checkpoint(&conn) {
-                        eprintln!("SQLite checkpoint failed: {error}");
+                        crate::log::warn(format_args!("SQLite checkpoint failed: {error}"));
                     }
                 }
             })

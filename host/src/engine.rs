@@ -308,5 +308,8 @@ fn log_guest_error(component: &str, error: &anyhow::Error) {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    eprintln!("component {component:?} failed: {}", one_line.join(" | "));
+    crate::log::warn(format_args!(
+        "component {component:?} failed: {}",
+        one_line.join(" | ")
+    ));
 }

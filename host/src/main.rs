@@ -13,6 +13,7 @@ mod db;
 mod engine;
 mod headers;
 mod kv;
+mod log;
 mod manifest;
 mod outbound;
 mod router;
@@ -122,7 +123,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("Error: {error:#}");
+            log::warn(format_args!("Error: {error:#}"));
             ExitCode::FAILURE
         }
     }
@@ -190,10 +191,10 @@ async fn up(args: UpArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
-    println!("\nServing http://{address}");
-    println!("Available Routes:");
+    log::info(format_args!("\nServing http://{address}"));
+    log::info("Available Routes:");
     for (component, route) in router.routes() {
-        println!("  {component}: http://{address}{route}");
+        log::info(format_args!("  {component}: http://{address}{route}"));
     }
 
     let running = Arc::new(RunningApp {

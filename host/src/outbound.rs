@@ -309,10 +309,10 @@ impl WasiHttpHooks for OutboundHttp {
         let port = uri.port_u16();
         if !self.allowed.allows(&scheme, &host, port) {
             let shown_port = port.map(|p| format!(":{p}")).unwrap_or_default();
-            eprintln!(
+            crate::log::warn(format_args!(
                 "outbound request denied: component {:?} may not reach {scheme}://{host}{shown_port} (not in allowed_outbound_hosts)",
                 self.component_id
-            );
+            ));
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
         if let Some(target) = chaining_target(&host) {

@@ -21,7 +21,7 @@ pub async fn serve(app: Arc<RunningApp>, listener: TcpListener) -> Result<()> {
             Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and the like: keep serving.
-                eprintln!("cannot accept a connection: {error}");
+                crate::log::warn(format_args!("cannot accept a connection: {error}"));
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }

@@ -32,7 +32,10 @@ fn main() {
     )
     .delayed(delay);
     let _server = FakeServer::start_on(port, move |_| answer.clone());
-    println!("fake DSP on 127.0.0.1:{port}, answering after {delay:?}");
+    #[expect(clippy::print_stdout, reason = "the benchmark reads where it listens")]
+    {
+        println!("fake DSP on 127.0.0.1:{port}, answering after {delay:?}");
+    }
     loop {
         std::thread::park();
     }

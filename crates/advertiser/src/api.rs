@@ -5,6 +5,7 @@
 use http::HeaderValue;
 
 use adspin_core::db::Database;
+use adspin_core::error::{RequestInfo, respond};
 use adspin_core::rate_limit::{self, Limit, Usage};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Request, Response, header};
@@ -30,13 +31,14 @@ pub const CAMPAIGN_CREATES_PER_HOUR: Limit = Limit {
 pub fn handle(
     db: &impl Database,
     request: &Request,
+    info: &RequestInfo,
     now: UnixSeconds,
     files_base_url: &str,
     requests_per_hour: u32,
 ) -> Response {
     let caller = match auth::authenticate(db, header(request, "authorization"), now) {
         Ok(caller) => caller,
-        Err(error) => return error.to_response(),
+        Err(error) => return respond(info, &error),
     };
     let hourly = Limit {
         limit: requests_per_hour,
@@ -44,7 +46,7 @@ pub fn handle(
     };
     let usage = match rate_limit::hit(db, &format!("v1:{}", caller.key_id), hourly, now) {
         Ok(usage) => usage,
-        Err(error) => return ApiError::from(error).to_response(),
+        Err(error) => return respond(info, &ApiError::from(error)),
     };
     let mut response = if usage.exceeded() {
         rate_limited(
@@ -62,7 +64,7 @@ pub fn handle(
             now,
             files_base_url,
         };
-        route(&ctx, request).unwrap_or_else(|error| error.to_response())
+        route(&ctx, request).unwrap_or_else(|error| respond(info, &error))
     };
     set_rate_limit_headers(&mut response, &usage, now);
     response

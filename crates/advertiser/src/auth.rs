@@ -6,7 +6,7 @@
 //! rotation grace, revoked) → `invalid_api_key`.
 
 use adspin_core::api_keys::{self, KeyKind};
-use adspin_core::db::{Database, DbError};
+use adspin_core::db::Database;
 use adspin_core::ids::{ApiKeyId, OrganizationId};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::bearer_token;
@@ -31,17 +31,12 @@ pub fn authenticate(
     };
     let secret = bearer_token(header).ok_or_else(ApiError::invalid_api_key)?;
     let key = api_keys::find_accepted(db, KeyKind::Advertiser, secret, now)
-        .map_err(internal)?
+        .map_err(ApiError::from)?
         .ok_or_else(ApiError::invalid_api_key)?;
     Ok(Caller {
         organization_id: key.organization_id,
         key_id: key.id,
     })
-}
-
-fn internal(error: DbError) -> ApiError {
-    eprintln!("authentication failed on the database: {error}");
-    ApiError::internal()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use adspin_core::api_keys::{self, KeyError, KeyKind, KeyRecord, MintedKey};
 use adspin_core::body::parse_json;
 use adspin_core::db::Database;
+use adspin_core::error::{RequestInfo, SurfaceError, respond};
 use adspin_core::ids::{ApiKeyId, OrganizationId};
 use adspin_core::jwt;
 use adspin_core::time::{UnixSeconds, now_iso8601_micros};
@@ -22,6 +23,8 @@ pub struct DashboardError {
     status: u16,
     code: &'static str,
     message: String,
+    /// The internal failure behind a 500, for the log only.
+    cause: Option<String>,
 }
 
 impl DashboardError {
@@ -30,6 +33,7 @@ impl DashboardError {
             status,
             code,
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -67,8 +71,23 @@ impl From<KeyError> for DashboardError {
 
 impl From<adspin_core::db::DbError> for DashboardError {
     fn from(error: adspin_core::db::DbError) -> Self {
-        eprintln!("dashboard database error: {error}");
-        Self::internal()
+        let mut internal = Self::internal();
+        internal.cause = Some(format!("database: {error}"));
+        internal
+    }
+}
+
+impl SurfaceError for DashboardError {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn render(&self, request: &RequestInfo) -> Response {
+        envelope(self.status, Value::Null, Some(self), &request.id)
+    }
+
+    fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
     }
 }
 
@@ -124,13 +143,13 @@ struct CreateKeyRequest {
 pub fn handle(
     db: &impl Database,
     request: &Request,
+    info: &RequestInfo,
     now: UnixSeconds,
     jwt_secret: &[u8],
 ) -> Response {
-    let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
     match route(db, request, now, jwt_secret) {
-        Ok((status, data)) => envelope(status, data, None, &request_id),
-        Err(error) => envelope(error.status, Value::Null, Some(&error), &request_id),
+        Ok((status, data)) => envelope(status, data, None, &info.id),
+        Err(error) => respond(info, &error),
     }
 }
 

@@ -19,23 +19,26 @@ pub use adspin_core::api_error::{ApiError, ErrorType};
 
 use adspin_core::clock::Clock;
 use adspin_core::env::Env;
+use adspin_core::error::{RequestInfo, respond};
 use adspin_core::settings;
 use adspin_core::web::{Request, Response};
 
 /// Serves one request of the surface.
 pub async fn handle(env: &impl Env, request: Request) -> Response {
+    let info = RequestInfo::new("req_");
     let db = match env.db() {
         Ok(db) => db,
-        Err(error) => return ApiError::from(error).to_response(),
+        Err(error) => return respond(&info, &ApiError::from(error)),
     };
     let now = env.clock().now();
     if request.uri().path().starts_with("/api/organizations/") {
         let secret = env.variable("dashboard_jwt_secret").unwrap_or_default();
-        return dashboard::handle(db, &request, now, secret.as_bytes());
+        return dashboard::handle(db, &request, &info, now, secret.as_bytes());
     }
     api::handle(
         db,
         &request,
+        &info,
         now,
         &settings::public_base_url(env, &request),
         settings::positive_integer(env, "v1_requests_per_hour", api::REQUESTS_PER_HOUR),

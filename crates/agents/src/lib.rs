@@ -5,6 +5,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use adspin_core::body::BodyError;
+use adspin_core::db::DbError;
+use adspin_core::error::{RequestInfo, SurfaceError};
 use adspin_core::web::{Response, json_response};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -14,6 +16,8 @@ pub struct AgentsError {
     code: String,
     message: String,
     details: Option<Value>,
+    /// The internal failure behind a 500, for the log only.
+    cause: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -38,6 +42,15 @@ impl AgentsError {
             code: code.into(),
             message: message.into(),
             details: None,
+            cause: None,
+        }
+    }
+
+    /// 500 `internal_error`; `cause` is logged, never sent.
+    pub fn internal_because(cause: impl std::fmt::Display) -> Self {
+        Self {
+            cause: Some(cause.to_string()),
+            ..Self::new(500, "internal_error", "An internal error occurred.")
         }
     }
 
@@ -69,6 +82,27 @@ impl AgentsError {
                 },
             },
         )
+    }
+}
+
+impl SurfaceError for AgentsError {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn render(&self, request: &RequestInfo) -> Response {
+        self.to_response(&request.id)
+    }
+
+    fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
+}
+
+/// A storage failure is the client's generic 500; the cause is logged.
+impl From<DbError> for AgentsError {
+    fn from(error: DbError) -> Self {
+        Self::internal_because(format_args!("database: {error}"))
     }
 }
 

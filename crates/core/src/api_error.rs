@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::body::BodyError;
 use crate::db::DbError;
+use crate::error::{RequestInfo, SurfaceError};
 use crate::web::{Response, json_response};
 
 /// The `type` of a `/v1` error.
@@ -30,6 +31,8 @@ pub struct ApiError {
     param: Option<String>,
     /// Seconds to send as `Retry-After` (rate limits).
     retry_after: Option<i64>,
+    /// The internal failure behind a 500, for the log only.
+    cause: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -60,6 +63,7 @@ impl ApiError {
             message: message.into(),
             param: None,
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -152,7 +156,7 @@ impl ApiError {
         )
     }
 
-    /// 500 with no internal detail; the cause is logged, never sent.
+    /// 500 with no internal detail.
     pub fn internal() -> Self {
         Self::new(
             500,
@@ -160,6 +164,13 @@ impl ApiError {
             "internal_error",
             "The server had an error while processing the request.",
         )
+    }
+
+    /// 500 with no internal detail; `cause` is logged, never sent.
+    pub fn internal_because(cause: impl std::fmt::Display) -> Self {
+        let mut error = Self::internal();
+        error.cause = Some(cause.to_string());
+        error
     }
 
     pub fn status(&self) -> u16 {
@@ -228,8 +239,21 @@ impl From<BodyError> for ApiError {
 /// A storage failure is the client's generic 500; the cause is logged.
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
-        eprintln!("database error: {error}");
-        Self::internal()
+        Self::internal_because(format_args!("database: {error}"))
+    }
+}
+
+impl SurfaceError for ApiError {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn render(&self, _: &RequestInfo) -> Response {
+        self.to_response()
+    }
+
+    fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
     }
 }
 

@@ -16,6 +16,7 @@ pub mod db;
 pub mod delivery;
 pub mod dsp_protocol;
 pub mod env;
+pub mod error;
 pub mod ids;
 pub mod internal_bid;
 pub mod jwt;

@@ -4,7 +4,8 @@
 
 use std::fmt::Display;
 
-/// Logs an internal cause that the client only sees as a generic error.
+/// Logs an internal cause that the client only sees as a generic error
+/// (called by [`crate::error::respond`], once per error).
 #[expect(clippy::print_stderr, reason = "this module is the application's log")]
 pub fn error(request_id: &str, cause: &dyn Display) {
     eprintln!("error {request_id}: {cause}");

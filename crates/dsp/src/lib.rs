@@ -12,8 +12,10 @@ pub mod store;
 pub use adspin_core::internal_bid::DSP_ID;
 
 use adspin_core::clock::Clock;
+use adspin_core::db::DbError;
 use adspin_core::dsp_protocol::{BidRequestView, RenderRequest, RenderedAd};
 use adspin_core::env::Env;
+use adspin_core::error::{RequestInfo, SurfaceError, respond};
 use adspin_core::internal_bid;
 use adspin_core::settings;
 use adspin_core::web::{Request, Response, header, json_response};
@@ -27,12 +29,52 @@ pub async fn handle(env: &impl Env, request: Request) -> Response {
     let outcome = match (request.method().as_str(), path.as_str()) {
         ("POST", "/bid") => bid_for(env, &request),
         ("POST", "/render-ad") => render(env, &request),
-        _ => Ok(json_response(404, &json!({ "error": "not found" }))),
+        _ => Err(DspError::new(404, "not found")),
     };
-    outcome.unwrap_or_else(|error| {
-        adspin_core::log::error("thrad-dsp", &error);
-        json_response(500, &json!({ "error": "internal error" }))
-    })
+    outcome.unwrap_or_else(|error| respond(&RequestInfo::new("req_"), &error))
+}
+
+/// An error answer of the DSP protocol: `{"error": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DspError {
+    status: u16,
+    message: &'static str,
+    /// The internal failure behind a 500, for the log only.
+    cause: Option<String>,
+}
+
+impl DspError {
+    fn new(status: u16, message: &'static str) -> Self {
+        Self {
+            status,
+            message,
+            cause: None,
+        }
+    }
+}
+
+/// A storage failure is the caller's generic 500; the cause is logged.
+impl From<DbError> for DspError {
+    fn from(error: DbError) -> Self {
+        Self {
+            cause: Some(format!("database: {error}")),
+            ..Self::new(500, "internal error")
+        }
+    }
+}
+
+impl SurfaceError for DspError {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn render(&self, _: &RequestInfo) -> Response {
+        json_response(self.status, &json!({ "error": self.message }))
+    }
+
+    fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
 }
 
 /// Where images are served: the SSP's public address (forwarded on the
@@ -53,18 +95,13 @@ fn no_bid() -> Response {
     response
 }
 
-fn bid_for(env: &impl Env, request: &Request) -> Result<Response, String> {
-    let Ok(view) = serde_json::from_slice::<BidRequestView>(request.body()) else {
-        return Ok(json_response(
-            400,
-            &json!({ "error": "invalid bid request" }),
-        ));
-    };
-    let db = env.db().map_err(|e| e.to_string())?;
+fn bid_for(env: &impl Env, request: &Request) -> Result<Response, DspError> {
+    let view = serde_json::from_slice::<BidRequestView>(request.body())
+        .map_err(|_| DspError::new(400, "invalid bid request"))?;
+    let db = env.db()?;
     let now = env.clock().now();
     let conversation = Conversation::new(&view.messages());
-    let candidates =
-        demand::candidates(db, now, &conversation.words()).map_err(|e| e.to_string())?;
+    let candidates = demand::candidates(db, now, &conversation.words())?;
     let Some(best) = demand::best(&candidates, &conversation, view.country_code.as_deref()) else {
         return Ok(no_bid());
     };
@@ -87,24 +124,15 @@ fn bid_for(env: &impl Env, request: &Request) -> Result<Response, String> {
     ))
 }
 
-fn render(env: &impl Env, request: &Request) -> Result<Response, String> {
-    let not_found = || json_response(404, &json!({ "error": "bid not found or expired" }));
-    let Ok(render) = serde_json::from_slice::<RenderRequest>(request.body()) else {
-        return Ok(json_response(400, &json!({ "error": "bidId is required" })));
-    };
+fn render(env: &impl Env, request: &Request) -> Result<Response, DspError> {
+    let not_found = || DspError::new(404, "bid not found or expired");
+    let render = serde_json::from_slice::<RenderRequest>(request.body())
+        .map_err(|_| DspError::new(400, "bidId is required"))?;
     let now = env.clock().now();
-    let Some(redeemed) = internal_bid::redeem(&render.bid_id, &settings::tracking_secret(env), now)
-    else {
-        return Ok(not_found());
-    };
-    let db = env.db().map_err(|e| e.to_string())?;
-    let Some(ad) = demand::serving_ad(db, redeemed.demand.ad_id, now).map_err(|e| e.to_string())?
-    else {
-        return Ok(not_found());
-    };
-    let rendered: Option<RenderedAd> = bid::rendered(&ad, &files_base_url(env, request), true);
-    Ok(match rendered {
-        Some(ad) => json_response(200, &json!({ "data": ad })),
-        None => not_found(),
-    })
+    let redeemed = internal_bid::redeem(&render.bid_id, &settings::tracking_secret(env), now)
+        .ok_or_else(not_found)?;
+    let ad = demand::serving_ad(env.db()?, redeemed.demand.ad_id, now)?.ok_or_else(not_found)?;
+    let rendered: RenderedAd =
+        bid::rendered(&ad, &files_base_url(env, request), true).ok_or_else(not_found)?;
+    Ok(json_response(200, &json!({ "data": rendered })))
 }

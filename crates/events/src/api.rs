@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{S2sError, auth, collect, conversion, store};
 use adspin_core::db::Database;
+use adspin_core::error::{RequestInfo, respond};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Request, Response, header, json_response};
 
@@ -14,12 +15,13 @@ use adspin_core::web::{Request, Response, header, json_response};
 pub fn handle(
     db: &impl Database,
     request: &Request,
+    info: &RequestInfo,
     now: UnixSeconds,
     window_days: impl FnOnce() -> i64,
 ) -> Response {
     match serve(db, request, now, window_days) {
         Ok(response) => response,
-        Err(error) => error.to_response(),
+        Err(error) => respond(info, &error),
     }
 }
 
@@ -42,10 +44,7 @@ fn serve(
     match endpoint {
         Endpoint::Collect => {
             let event = collect::parse(request, &partner, now)?;
-            store::insert_event(db, &partner, &event, now).map_err(|error| {
-                eprintln!("s2s collect: {error}");
-                S2sError::internal()
-            })?;
+            store::insert_event(db, &partner, &event, now)?;
             let mut response = Response::new(Vec::new());
             *response.status_mut() = http::StatusCode::NO_CONTENT;
             Ok(response)

@@ -31,10 +31,7 @@ pub fn authenticate(
     };
     let secret = bearer_token(header).ok_or_else(S2sError::invalid_api_key)?;
     let key = api_keys::find_accepted(db, KeyKind::Partner, secret, now)
-        .map_err(|error| {
-            eprintln!("s2s authentication failed on the database: {error}");
-            S2sError::internal()
-        })?
+        .map_err(S2sError::from)?
         .ok_or_else(S2sError::invalid_api_key)?;
     Ok(Partner {
         organization_id: key.organization_id,

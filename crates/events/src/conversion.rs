@@ -221,11 +221,6 @@ fn cut_strings(value: Value) -> Value {
     }
 }
 
-fn internal(error: adspin_core::db::DbError) -> S2sError {
-    eprintln!("s2s conversion: {error}");
-    S2sError::internal()
-}
-
 /// Records `conversion` for `partner`: `404 Click not found` for a click
 /// that does not exist or belongs to another organization, `400 Click
 /// missing bid id` for a click on an ad no campaign bid for (a test ad or
@@ -239,7 +234,7 @@ pub fn record(
 ) -> Result<Recorded, S2sError> {
     let not_found = || S2sError::detail(404, "Click not found");
     let click = store::find_click(db, &conversion.click_id)
-        .map_err(internal)?
+        .map_err(S2sError::from)?
         .ok_or_else(not_found)?;
     let Some(demand) = click.demand else {
         return Err(S2sError::detail(400, "Click missing bid id"));
@@ -267,7 +262,7 @@ pub fn record(
         attributed,
         now,
     )
-    .map_err(internal)?;
+    .map_err(S2sError::from)?;
     Ok(if inserted {
         Recorded::Ok
     } else {

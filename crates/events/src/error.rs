@@ -5,6 +5,8 @@
 use serde::Serialize;
 
 use adspin_core::body::BodyError;
+use adspin_core::db::DbError;
+use adspin_core::error::{RequestInfo, SurfaceError};
 use adspin_core::web::{Response, json_response};
 
 /// One validation problem of a 422.
@@ -22,6 +24,9 @@ pub enum S2sError {
     Detail { status: u16, detail: String },
     #[error("422: {} validation issue(s)", .0.len())]
     Validation(Vec<ValidationIssue>),
+    /// `500 Internal server error`; the cause is logged, never sent.
+    #[error("500: {cause}")]
+    Internal { cause: String },
 }
 
 impl S2sError {
@@ -53,10 +58,18 @@ impl S2sError {
         Self::detail(500, "Internal server error")
     }
 
+    /// A 500 whose `cause` goes to the log.
+    pub fn internal_because(cause: impl std::fmt::Display) -> Self {
+        Self::Internal {
+            cause: cause.to_string(),
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Self::Detail { status, .. } => *status,
             Self::Validation(_) => 422,
+            Self::Internal { .. } => 500,
         }
     }
 
@@ -68,6 +81,31 @@ impl S2sError {
             Self::Validation(issues) => {
                 json_response(422, &serde_json::json!({ "detail": issues }))
             }
+            Self::Internal { .. } => Self::internal().to_response(),
+        }
+    }
+}
+
+/// A storage failure is the client's generic 500; the cause is logged.
+impl From<DbError> for S2sError {
+    fn from(error: DbError) -> Self {
+        Self::internal_because(format_args!("database: {error}"))
+    }
+}
+
+impl SurfaceError for S2sError {
+    fn status(&self) -> u16 {
+        S2sError::status(self)
+    }
+
+    fn render(&self, _: &RequestInfo) -> Response {
+        self.to_response()
+    }
+
+    fn cause(&self) -> Option<&str> {
+        match self {
+            Self::Internal { cause } => Some(cause),
+            _ => None,
         }
     }
 }

@@ -16,17 +16,16 @@ pub use error::{S2sError, ValidationIssue};
 
 use adspin_core::clock::Clock;
 use adspin_core::env::Env;
+use adspin_core::error::{RequestInfo, respond};
 use adspin_core::settings;
 use adspin_core::web::{Request, Response};
 
 /// Serves one request of the surface.
 pub async fn handle(env: &impl Env, request: Request) -> Response {
+    let info = RequestInfo::new("req_");
     let db = match env.db() {
         Ok(db) => db,
-        Err(error) => {
-            adspin_core::log::error("events", &error);
-            return S2sError::internal().to_response();
-        }
+        Err(error) => return respond(&info, &S2sError::from(error)),
     };
     // The click-to-conversion window (`conversion_window_days`), read only
     // for conversions.
@@ -37,5 +36,5 @@ pub async fn handle(env: &impl Env, request: Request) -> Response {
             conversion::DEFAULT_WINDOW_DAYS,
         )
     };
-    api::handle(db, &request, env.clock().now(), window_days)
+    api::handle(db, &request, &info, env.clock().now(), window_days)
 }

@@ -12,6 +12,7 @@ use adspin_core::catalog::fields::ReviewStatus;
 use adspin_core::clock::Clock;
 use adspin_core::db::Database;
 use adspin_core::env::Env;
+use adspin_core::error::{RequestInfo, respond};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Request, Response, header, json_response};
 use serde_json::Value;
@@ -29,9 +30,10 @@ pub use review::REVIEW_LIST_LIMIT;
 
 /// Serves one `/admin` request.
 pub async fn handle(env: &impl Env, request: Request) -> Response {
+    let info = RequestInfo::new("req_");
     let db = match env.db() {
         Ok(db) => db,
-        Err(error) => return ApiError::from(error).to_response(),
+        Err(error) => return respond(&info, &ApiError::from(error)),
     };
     let admin_token = env.variable("admin_token").unwrap_or_default();
     let dashboard_jwt_secret = env.variable("dashboard_jwt_secret").unwrap_or_default();
@@ -44,7 +46,7 @@ pub async fn handle(env: &impl Env, request: Request) -> Response {
         authorize(&request, secrets.admin_token).and_then(|()| route(db, &request, now, &secrets));
     match outcome {
         Ok((status, body)) => json_response(status, &body),
-        Err(error) => error.to_response(),
+        Err(error) => respond(&info, &error),
     }
 }
 

@@ -120,10 +120,7 @@ pub(crate) fn revoke_key(db: &impl Database, id: &str, key: &str, now: UnixSecon
         api_keys::revoke(db, organization, kind, key_id, now).map_err(|error| match error {
             KeyError::NotFound => missing(),
             KeyError::Db(error) => error.into(),
-            other => {
-                eprintln!("revoking a key failed: {other}");
-                ApiError::internal()
-            }
+            other => ApiError::internal_because(format_args!("revoking a key: {other}")),
         })?;
     Ok((
         200,
@@ -168,10 +165,7 @@ pub(crate) fn mint_key(db: &impl Database, id: &str, body: &[u8], now: UnixSecon
             "The organization already has an active advertiser key; rotate or revoke it first.",
         ),
         KeyError::Db(error) => error.into(),
-        other => {
-            eprintln!("minting a key failed: {other}");
-            ApiError::internal()
-        }
+        other => ApiError::internal_because(format_args!("minting a key: {other}")),
     })?;
     Ok((
         201,

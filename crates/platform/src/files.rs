@@ -3,6 +3,7 @@
 use adspin_core::api_error::ApiError;
 use adspin_core::catalog::creative::is_file_id;
 use adspin_core::db::Database;
+use adspin_core::error::{RequestInfo, respond};
 
 use crate::store;
 use adspin_core::web::Response;
@@ -15,7 +16,7 @@ pub fn serve(db: &impl Database, file_id: &str) -> Response {
     let (content_type, bytes) = match store::find_upload(db, file_id) {
         Ok(Some(upload)) => upload,
         Ok(None) => return ApiError::not_found("file", file_id).to_response(),
-        Err(error) => return ApiError::from(error).to_response(),
+        Err(error) => return respond(&RequestInfo::new("req_"), &ApiError::from(error)),
     };
     let mut response = http::Response::new(bytes);
     let headers = response.headers_mut();

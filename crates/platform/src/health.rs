@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use adspin_core::db::{Database, DbError};
+use adspin_core::error::{RequestInfo, SurfaceError, respond};
 
 use crate::store::schema_version;
 use adspin_core::web::{Response, json_response};
@@ -13,10 +14,28 @@ use adspin_core::web::{Response, json_response};
 pub fn healthz(db: Result<impl Database, DbError>) -> Response {
     match db.and_then(|db| schema_version(&db)) {
         Ok(version) => json_response(200, &json!({ "status": "ok", "schema_version": version })),
-        Err(error) => {
-            eprintln!("healthz: {error}");
-            json_response(503, &json!({ "status": "unavailable" }))
-        }
+        Err(error) => respond(
+            &RequestInfo::new("req_"),
+            &Unavailable(format!("healthz: {error}")),
+        ),
+    }
+}
+
+/// `503 {"status": "unavailable"}`: the database cannot be read.
+#[derive(Debug)]
+pub struct Unavailable(String);
+
+impl SurfaceError for Unavailable {
+    fn status(&self) -> u16 {
+        503
+    }
+
+    fn render(&self, _: &RequestInfo) -> Response {
+        json_response(503, &json!({ "status": "unavailable" }))
+    }
+
+    fn cause(&self) -> Option<&str> {
+        Some(&self.0)
     }
 }
 

@@ -8,6 +8,7 @@ pub mod store;
 
 use adspin_core::api_error::ApiError;
 use adspin_core::env::Env;
+use adspin_core::error::{RequestInfo, respond};
 use adspin_core::web::{Request, Response, raw_json_response};
 
 /// The Advertiser API's OpenAPI document, kept in the repository.
@@ -23,7 +24,7 @@ pub async fn handle(env: &impl Env, request: Request) -> Response {
         }
         ("GET", _) if path.starts_with("/files/") => match env.db() {
             Ok(db) => files::serve(db, &path["/files/".len()..]),
-            Err(error) => ApiError::from(error).to_response(),
+            Err(error) => respond(&RequestInfo::new("req_"), &ApiError::from(error)),
         },
         (method, "/healthz") => ApiError::method_not_allowed(method, path).to_response(),
         (method, _) => ApiError::unknown_path(method, path).to_response(),

@@ -15,6 +15,7 @@ use adspin_core::dsp_protocol::{
     render_request_body,
 };
 use adspin_core::env::Env;
+use adspin_core::error::{RequestInfo, respond};
 use adspin_core::internal_bid;
 use adspin_core::money::Micros;
 use adspin_core::outbound::{HttpClient, OutboundRequest};
@@ -27,7 +28,7 @@ use serde_json::{Value, json};
 
 use crate::cors;
 use crate::dsp;
-use crate::envelope::new_request_id;
+use crate::envelope::REQUEST_ID_PREFIX;
 use crate::publisher::{self, EffectiveConfig, Publisher};
 use crate::ranking::{Candidate, rank};
 use crate::request::BidRequest;
@@ -44,35 +45,32 @@ const RENDER_TIMEOUT: Duration = Duration::from_millis(1_500);
 pub async fn handle(env: &impl Env, request: &Request) -> Response {
     let clock = env.clock();
     let started = clock.monotonic();
-    let request_id = new_request_id();
-    let context = || RequestContext {
-        request_id: request_id.clone(),
-        total_time: clock
-            .monotonic()
-            .saturating_duration_since(started)
-            .as_secs_f64(),
+    let arrived = RequestInfo::new(REQUEST_ID_PREFIX);
+    let request_id = arrived.id.clone();
+    // The request as it stands now (its elapsed time grows).
+    let info = || RequestInfo {
+        elapsed: clock.monotonic().saturating_duration_since(started),
+        ..arrived.clone()
     };
+    let context = || RequestContext::of(&info());
     let origin = header(request, "origin");
     let db = match env.db() {
         Ok(db) => db,
-        Err(error) => {
-            adspin_core::log::error(&request_id, &error);
-            return SspError::internal("Internal server error").to_response(&context());
-        }
+        Err(error) => return respond(&info(), &SspError::from(error)),
     };
     let now = clock.now();
     let publisher = match publisher::authenticate(db, header(request, "thrad-api-key"), now) {
         Ok(publisher) => publisher,
-        Err(error) => return error.to_response(&context()),
+        Err(error) => return respond(&info(), &error),
     };
     if let Err(error) = publisher::check_origin(&publisher, origin) {
-        return error.to_response(&context());
+        return respond(&info(), &error);
     }
     let (response, usage) = match BidRequest::parse(request.body(), |name| header(request, name)) {
         Err(error) => match publisher::count_request(db, &publisher, now) {
             Ok(usage) if usage.exceeded() => (rate_limited(&usage, &context()), Some(usage)),
-            Ok(usage) => (error.to_response(&context()), Some(usage)),
-            Err(db_error) => (SspError::from(db_error).to_response(&context()), None),
+            Ok(usage) => (respond(&info(), &error), Some(usage)),
+            Err(db_error) => (respond(&info(), &SspError::from(db_error)), None),
         },
         Ok(bid_request) => match publisher::admit(db, &publisher, &bid_request.chat_id, now) {
             Ok((usage, None)) => (rate_limited(&usage, &context()), Some(usage)),
@@ -102,11 +100,11 @@ pub async fn handle(env: &impl Env, request: &Request) -> Response {
                 let response = match outcome {
                     Ok(Served(bid)) => success(&context(), "Bid successful", Some(&bid)),
                     Ok(NoAd(message)) => success(&context(), &message, None),
-                    Err(error) => error.to_response(&context()),
+                    Err(error) => respond(&info(), &error),
                 };
                 (response, Some(usage))
             }
-            Err(error) => (SspError::from(error).to_response(&context()), None),
+            Err(error) => (respond(&info(), &SspError::from(error)), None),
         },
     };
     finish(response, usage.as_ref(), origin)

@@ -6,6 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use adspin_core::body::BodyError;
+use adspin_core::db::DbError;
+use adspin_core::error::{RequestInfo, SurfaceError};
 use adspin_core::web::{Response, json_response};
 
 /// Facts about the request every envelope repeats.
@@ -42,10 +44,8 @@ struct ErrorBody<'a> {
 
 /// A successful auction: 200 with the winning bid, or `bid: null` and a
 /// message saying why nothing was served.
-/// A new request id (`api_req_<32 hex>`), as the envelope's `requestId`.
-pub fn new_request_id() -> String {
-    format!("api_req_{}", uuid::Uuid::new_v4().simple())
-}
+/// The prefix of the envelope's `requestId` (`api_req_<32 hex>`).
+pub const REQUEST_ID_PREFIX: &str = "api_req_";
 
 pub fn success(context: &RequestContext, message: &str, bid: Option<&Value>) -> Response {
     render(context, 200, "success", message, bid, None)
@@ -58,6 +58,8 @@ pub struct SspError {
     status: u16,
     error_type: &'static str,
     message: String,
+    /// The internal failure behind a 500, for the log only.
+    cause: Option<String>,
 }
 
 impl SspError {
@@ -66,6 +68,7 @@ impl SspError {
             status,
             error_type,
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -94,6 +97,13 @@ impl SspError {
         Self::new(500, "HTTPException", message)
     }
 
+    /// 500 `Internal server error`; `cause` is logged, never sent.
+    pub fn internal_because(cause: impl std::fmt::Display) -> Self {
+        let mut error = Self::internal("Internal server error");
+        error.cause = Some(cause.to_string());
+        error
+    }
+
     /// 405: the endpoint takes another method.
     pub fn method_not_allowed(message: impl Into<String>) -> Self {
         Self::new(405, "HTTPException", message)
@@ -120,6 +130,37 @@ impl SspError {
                 code: self.status,
             }),
         )
+    }
+}
+
+/// A storage failure is the client's generic 500; the cause is logged.
+impl From<DbError> for SspError {
+    fn from(error: DbError) -> Self {
+        Self::internal_because(format_args!("database: {error}"))
+    }
+}
+
+impl SurfaceError for SspError {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn render(&self, request: &RequestInfo) -> Response {
+        self.to_response(&RequestContext::of(request))
+    }
+
+    fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
+}
+
+impl RequestContext {
+    /// The envelope's view of a request: its id and the time spent.
+    pub fn of(request: &RequestInfo) -> Self {
+        Self {
+            request_id: request.id.clone(),
+            total_time: request.elapsed.as_secs_f64(),
+        }
     }
 }
 

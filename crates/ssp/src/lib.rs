@@ -19,22 +19,25 @@ pub mod tracking;
 pub use envelope::{RequestContext, SspError, success};
 
 use adspin_core::env::Env;
+use adspin_core::error::{RequestInfo, respond};
 use adspin_core::web::{Request, Response};
 
 /// Serves one request of the surface.
 pub async fn handle(env: &impl Env, request: Request) -> Response {
     let path = request.uri().path().to_string();
     let segments: Vec<&str> = path.split('/').skip(1).collect();
-    match (request.method().as_str(), segments.as_slice()) {
-        ("POST", ["api", "v1", "ssp", "bid-request"]) => auction::handle(env, &request).await,
-        ("OPTIONS", ["api", "v1", "ssp", "bid-request"]) => cors::preflight(&request),
+    let tracked = match (request.method().as_str(), segments.as_slice()) {
+        ("POST", ["api", "v1", "ssp", "bid-request"]) => {
+            return auction::handle(env, &request).await;
+        }
+        ("OPTIONS", ["api", "v1", "ssp", "bid-request"]) => return cors::preflight(&request),
+        (_, ["api", "v1", "ssp", "bid-request"]) => {
+            let info = RequestInfo::new(envelope::REQUEST_ID_PREFIX);
+            return respond(&info, &SspError::method_not_allowed("Use POST"));
+        }
         ("GET", ["api", "v1", "dsp", "redirect", token]) => tracking::click(env, token),
         ("GET", ["api", "v1", "tracking", "view", token]) => tracking::view(env, &request, token),
-        (_, ["api", "v1", "ssp", "bid-request"]) => SspError::method_not_allowed("Use POST")
-            .to_response(&RequestContext {
-                request_id: envelope::new_request_id(),
-                total_time: 0.0,
-            }),
-        _ => tracking::not_found(),
-    }
+        _ => Err(tracking::TrackingError::not_found()),
+    };
+    tracked.unwrap_or_else(|error| respond(&RequestInfo::new("req_"), &error))
 }

@@ -83,23 +83,12 @@ pub fn authenticate(
         return Err(invalid());
     }
     let row = store::find_publisher_key(db, key)
-        .map_err(internal)?
+        .map_err(SspError::from)?
         .ok_or_else(invalid)?;
     if !KeyStatus::of(row.revoked_at, row.expires_at, now).accepts() {
         return Err(invalid());
     }
     Ok(row.publisher)
-}
-
-fn internal(error: DbError) -> SspError {
-    eprintln!("ssp database error: {error}");
-    SspError::internal("Internal server error")
-}
-
-impl From<DbError> for SspError {
-    fn from(error: DbError) -> Self {
-        internal(error)
-    }
 }
 
 /// Whether a browser origin may call with this key. Requests without an

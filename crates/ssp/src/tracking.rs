@@ -6,8 +6,10 @@
 //! it did not sign.
 
 use adspin_core::clock::Clock;
+use adspin_core::db::DbError;
 use adspin_core::delivery;
 use adspin_core::env::Env;
+use adspin_core::error::{RequestInfo, SurfaceError};
 use adspin_core::settings;
 use adspin_core::web::{Request, Response, header, json_response};
 use serde::{Deserialize, Serialize};
@@ -43,81 +45,94 @@ pub fn landing_url(target: &str, click_id: &str) -> String {
     }
 }
 
-/// The JSON 404 of an unknown, expired or tampered link.
-pub fn not_found() -> Response {
-    json_response(404, &json!({ "detail": "Link expired or not found" }))
+/// An error of the tracking links: `{"detail": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingError {
+    status: u16,
+    detail: &'static str,
+    /// The internal failure behind a 500, for the log only.
+    cause: Option<String>,
 }
 
-fn internal() -> Response {
-    json_response(500, &json!({ "detail": "Internal server error" }))
+impl TrackingError {
+    /// 404 for an unknown, expired or tampered link (they read the same).
+    pub fn not_found() -> Self {
+        Self {
+            status: 404,
+            detail: "Link expired or not found",
+            cause: None,
+        }
+    }
+
+    fn bad_request(detail: &'static str) -> Self {
+        Self {
+            status: 400,
+            detail,
+            cause: None,
+        }
+    }
+}
+
+/// A storage failure is the client's generic 500; the cause is logged.
+impl From<DbError> for TrackingError {
+    fn from(error: DbError) -> Self {
+        Self {
+            status: 500,
+            detail: "Internal server error",
+            cause: Some(format!("database: {error}")),
+        }
+    }
+}
+
+impl SurfaceError for TrackingError {
+    fn status(&self) -> u16 {
+        self.status
+    }
+
+    fn render(&self, _: &RequestInfo) -> Response {
+        json_response(self.status, &json!({ "detail": self.detail }))
+    }
+
+    fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
 }
 
 /// `GET /api/v1/dsp/redirect/{token}`: counts the click and sends the
 /// browser to the landing page with `thrad_click_id`.
-pub fn click(env: &impl Env, token: &str) -> Response {
-    let Some(token) = verify::<ClickToken>(token, &settings::tracking_secret(env)) else {
-        return not_found();
-    };
-    let db = match env.db() {
-        Ok(db) => db,
-        Err(error) => {
-            adspin_core::log::error("ssp click", &error);
-            return internal();
-        }
-    };
-    match delivery::record_click(db, &token.i, env.clock().now()) {
-        Ok(Some((click_id, landing))) => {
-            let location = landing_url(&landing, &click_id);
-            let mut response = http::Response::new(Vec::new());
-            *response.status_mut() = http::StatusCode::FOUND;
-            if let Ok(value) = http::HeaderValue::from_str(&location) {
-                response.headers_mut().insert(http::header::LOCATION, value);
-            }
-            response.headers_mut().insert(
-                http::header::CACHE_CONTROL,
-                http::HeaderValue::from_static("no-store"),
-            );
-            response
-        }
-        Ok(None) => not_found(),
-        Err(error) => {
-            adspin_core::log::error("ssp click", &error);
-            internal()
-        }
+pub fn click(env: &impl Env, token: &str) -> Result<Response, TrackingError> {
+    let token = verify::<ClickToken>(token, &settings::tracking_secret(env))
+        .ok_or_else(TrackingError::not_found)?;
+    let (click_id, landing) = delivery::record_click(env.db()?, &token.i, env.clock().now())?
+        .ok_or_else(TrackingError::not_found)?;
+    let location = landing_url(&landing, &click_id);
+    let mut response = http::Response::new(Vec::new());
+    *response.status_mut() = http::StatusCode::FOUND;
+    if let Ok(value) = http::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(http::header::LOCATION, value);
     }
+    response.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }
 
 /// `GET /api/v1/tracking/view/{token}`: the ad became viewable. Pings
 /// must carry the end user's `User-Agent`.
-pub fn view(env: &impl Env, request: &Request, token: &str) -> Response {
-    let Some(token) = verify::<ViewToken>(token, &settings::tracking_secret(env)) else {
-        return not_found();
-    };
+pub fn view(env: &impl Env, request: &Request, token: &str) -> Result<Response, TrackingError> {
+    let token = verify::<ViewToken>(token, &settings::tracking_secret(env))
+        .ok_or_else(TrackingError::not_found)?;
     if header(request, "user-agent").is_none_or(str::is_empty) {
-        return json_response(
-            400,
-            &json!({ "detail": "View pings must carry the end user's User-Agent" }),
-        );
+        return Err(TrackingError::bad_request(
+            "View pings must carry the end user's User-Agent",
+        ));
     }
-    let db = match env.db() {
-        Ok(db) => db,
-        Err(error) => {
-            adspin_core::log::error("ssp view", &error);
-            return internal();
-        }
-    };
-    match delivery::record_view(db, &token.v, env.clock().now()) {
-        Ok(Some(_)) => {
-            let mut response = http::Response::new(Vec::new());
-            *response.status_mut() = http::StatusCode::NO_CONTENT;
-            response
-        }
-        Ok(None) => not_found(),
-        Err(error) => {
-            adspin_core::log::error("ssp view", &error);
-            internal()
-        }
-    }
+    delivery::record_view(env.db()?, &token.v, env.clock().now())?
+        .ok_or_else(TrackingError::not_found)?;
+    let mut response = http::Response::new(Vec::new());
+    *response.status_mut() = http::StatusCode::NO_CONTENT;
+    Ok(response)
 }
 
 #[cfg(test)]
