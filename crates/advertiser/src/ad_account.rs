@@ -8,7 +8,7 @@ use adspin_core::web::Response;
 
 use super::ApiError;
 use super::context::{Ctx, respond};
-use crate::store;
+use adspin_core::organizations::find_organization;
 
 /// The `/v1` ad account object.
 #[derive(Debug, Serialize)]
@@ -21,7 +21,7 @@ struct AdAccountResource {
 }
 
 pub fn find_ad_account<D: Database>(ctx: &Ctx<'_, D>) -> Result<Response, ApiError> {
-    let account = store::find_ad_account(ctx.db, ctx.caller.organization_id)?
+    let account = find_organization(ctx.db, ctx.caller.organization_id)?
         .ok_or_else(ApiError::invalid_api_key)?;
     respond(
         200,

@@ -16,7 +16,7 @@ use super::ApiError;
 use super::ads::{self, AdInput};
 use super::context::{Ctx, list_error, respond};
 use adspin_core::catalog::fields::{self, ReviewStatus, Status, at, nullable};
-use adspin_core::catalog::store::{self, Ad, AdGroup};
+use adspin_core::catalog::store::{self, Ad, AdGroup, Campaign};
 
 pub const NAME_MIN: usize = 3;
 pub const NAME_MAX: usize = 100;
@@ -217,7 +217,7 @@ fn not_found(id: &str) -> ApiError {
 
 fn load<D: Database>(ctx: &Ctx<'_, D>, id: &str) -> Result<AdGroup, ApiError> {
     let parsed = AdGroupId::parse(id).ok_or_else(|| not_found(id))?;
-    store::find_ad_group(ctx.db, ctx.caller.organization_id, parsed)?.ok_or_else(|| not_found(id))
+    store::find::<AdGroup>(ctx.db, ctx.caller.organization_id, parsed)?.ok_or_else(|| not_found(id))
 }
 
 /// `GET /v1/ad_groups?campaign_id=`
@@ -232,8 +232,8 @@ pub fn list_ad_groups<D: Database>(ctx: &Ctx<'_, D>, query: &Query) -> Result<Re
     let page = PageRequest::from_query(query, RESOURCE_MAX_LIMIT)?;
     let missing = || ApiError::not_found("campaign", campaign_id).with_param("campaign_id");
     let id = CampaignId::parse(campaign_id).ok_or_else(missing)?;
-    store::find_campaign(ctx.db, ctx.caller.organization_id, id)?.ok_or_else(missing)?;
-    let groups = store::list_ad_groups(ctx.db, id, &page).map_err(|e| list_error(&page, e))?;
+    store::find::<Campaign>(ctx.db, ctx.caller.organization_id, id)?.ok_or_else(missing)?;
+    let groups = store::list::<AdGroup>(ctx.db, id, &page).map_err(|e| list_error(&page, e))?;
     let list = page.into_list(groups, |g| g.id.to_string());
     respond(200, &list.render(AdGroup::resource))
 }
@@ -257,7 +257,7 @@ pub fn create_ad_group<D: Database>(ctx: &Ctx<'_, D>, body: &[u8]) -> Result<Res
     let missing = || ApiError::not_found("campaign", campaign_id).with_param("campaign_id");
     let id = CampaignId::parse(campaign_id).ok_or_else(missing)?;
     let campaign =
-        store::find_campaign(ctx.db, ctx.caller.organization_id, id)?.ok_or_else(missing)?;
+        store::find::<Campaign>(ctx.db, ctx.caller.organization_id, id)?.ok_or_else(missing)?;
     let new = build(&input, campaign.id, campaign.review_status, "", ctx.now)?;
     for (index, ad) in new.ads.iter().enumerate() {
         ads::check_upload(ctx, ad, &format!("ads[{index}]"))?;

@@ -14,7 +14,7 @@ use super::ApiError;
 use super::context::{Ctx, list_error, respond};
 use adspin_core::catalog::creative::{self, CreativeInput};
 use adspin_core::catalog::fields::{self, ReviewStatus, Status, at};
-use adspin_core::catalog::store::{self, Ad};
+use adspin_core::catalog::store::{self, Ad, AdGroup, Campaign};
 
 pub const NAME_MIN: usize = 3;
 pub const NAME_MAX: usize = 100;
@@ -99,7 +99,7 @@ fn not_found(id: &str) -> ApiError {
 
 fn load<D: Database>(ctx: &Ctx<'_, D>, id: &str) -> Result<Ad, ApiError> {
     let parsed = AdId::parse(id).ok_or_else(|| not_found(id))?;
-    store::find_ad(ctx.db, ctx.caller.organization_id, parsed)?.ok_or_else(|| not_found(id))
+    store::find::<Ad>(ctx.db, ctx.caller.organization_id, parsed)?.ok_or_else(|| not_found(id))
 }
 
 /// `GET /v1/ads?ad_group_id=`
@@ -114,8 +114,8 @@ pub fn list_ads<D: Database>(ctx: &Ctx<'_, D>, query: &Query) -> Result<Response
     let page = PageRequest::from_query(query, RESOURCE_MAX_LIMIT)?;
     let missing = || ApiError::not_found("ad group", ad_group_id).with_param("ad_group_id");
     let group_id = AdGroupId::parse(ad_group_id).ok_or_else(missing)?;
-    store::find_ad_group(ctx.db, ctx.caller.organization_id, group_id)?.ok_or_else(missing)?;
-    let ads = store::list_ads(ctx.db, group_id, &page).map_err(|e| list_error(&page, e))?;
+    store::find::<AdGroup>(ctx.db, ctx.caller.organization_id, group_id)?.ok_or_else(missing)?;
+    let ads = store::list::<Ad>(ctx.db, group_id, &page).map_err(|e| list_error(&page, e))?;
     let list = page.into_list(ads, |ad| ad.id.to_string());
     respond(200, &list.render(|ad| ad.resource(ctx.files_base_url)))
 }
@@ -138,9 +138,9 @@ pub fn create_ad<D: Database>(ctx: &Ctx<'_, D>, body: &[u8]) -> Result<Response,
     };
     let missing = || ApiError::not_found("ad group", ad_group_id).with_param("ad_group_id");
     let group_id = AdGroupId::parse(ad_group_id).ok_or_else(missing)?;
-    let group =
-        store::find_ad_group(ctx.db, ctx.caller.organization_id, group_id)?.ok_or_else(missing)?;
-    let campaign = store::find_campaign(ctx.db, ctx.caller.organization_id, group.campaign_id)?
+    let group = store::find::<AdGroup>(ctx.db, ctx.caller.organization_id, group_id)?
+        .ok_or_else(missing)?;
+    let campaign = store::find::<Campaign>(ctx.db, ctx.caller.organization_id, group.campaign_id)?
         .ok_or_else(missing)?;
     let ad = build(
         &input,

@@ -14,6 +14,7 @@ use adspin_core::body::parse_json;
 use adspin_core::db::{Database, transaction};
 use adspin_core::ids::CampaignId;
 use adspin_core::money::Micros;
+use adspin_core::organizations::find_organization;
 use adspin_core::pagination::{PageRequest, RESOURCE_MAX_LIMIT};
 use adspin_core::rate_limit;
 use adspin_core::time::UnixSeconds;
@@ -162,13 +163,14 @@ fn not_found(id: &str) -> ApiError {
 
 fn load<D: Database>(ctx: &Ctx<'_, D>, id: &str) -> Result<Campaign, ApiError> {
     let parsed = CampaignId::parse(id).ok_or_else(|| not_found(id))?;
-    store::find_campaign(ctx.db, ctx.caller.organization_id, parsed)?.ok_or_else(|| not_found(id))
+    store::find::<Campaign>(ctx.db, ctx.caller.organization_id, parsed)?
+        .ok_or_else(|| not_found(id))
 }
 
 /// `GET /v1/campaigns`
 pub fn list_campaigns<D: Database>(ctx: &Ctx<'_, D>, query: &Query) -> Result<Response, ApiError> {
     let page = PageRequest::from_query(query, RESOURCE_MAX_LIMIT)?;
-    let campaigns = store::list_campaigns(ctx.db, ctx.caller.organization_id, &page)
+    let campaigns = store::list::<Campaign>(ctx.db, ctx.caller.organization_id, &page)
         .map_err(|e| list_error(&page, e))?;
     let list = page.into_list(campaigns, |c| c.id.to_string());
     respond(200, &list.render(Campaign::resource))
@@ -345,7 +347,8 @@ pub fn create_campaign<D: Database>(
             return Ok(stored);
         }
         let organization = ctx.caller.organization_id;
-        let payment_method = crate::store::find_payment_method(ctx.db, organization)?
+        let payment_method = find_organization(ctx.db, organization)?
+            .and_then(|organization| organization.payment_method)
             .ok_or_else(|| {
                 ApiError::invalid_request(
                     "billing_not_configured",

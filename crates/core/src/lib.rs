@@ -23,6 +23,7 @@ pub mod jwt;
 pub mod keys;
 pub mod log;
 pub mod money;
+pub mod organizations;
 pub mod outbound;
 pub mod pagination;
 pub mod rate_limit;

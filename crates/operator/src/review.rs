@@ -3,7 +3,7 @@
 
 use adspin_core::api_error::ApiError;
 use adspin_core::catalog::fields::ReviewStatus;
-use adspin_core::catalog::store as catalog;
+use adspin_core::catalog::store::{self as catalog, Campaign};
 use adspin_core::db::Database;
 use adspin_core::ids::CampaignId;
 use adspin_core::time::UnixSeconds;
@@ -43,7 +43,7 @@ pub(crate) fn review(
     let campaign_id = CampaignId::parse(id).ok_or_else(missing)?;
     let organization = store::find_campaign_owner(db, campaign_id)?.ok_or_else(missing)?;
     store::set_review_status(db, campaign_id, decision, now)?;
-    let campaign = catalog::find_campaign(db, organization, campaign_id)?.ok_or_else(missing)?;
+    let campaign = catalog::find::<Campaign>(db, organization, campaign_id)?.ok_or_else(missing)?;
     let mut view = serde_json::to_value(campaign.resource()).unwrap_or(Value::Null);
     view["organization_id"] = Value::String(organization.to_string());
     Ok((200, view))

@@ -6,45 +6,9 @@ use adspin_core::api_keys::KeyKind;
 use adspin_core::catalog::fields::{ReviewStatus, Status};
 use adspin_core::db::{Database, DbError, FromRow, Json, Row};
 use adspin_core::ids::{AdGroupId, AdId, ApiKeyId, CampaignId, OrganizationId};
+pub use adspin_core::organizations::{Organization, find_organization};
 use adspin_core::time::UnixSeconds;
 use serde::Serialize;
-
-/// An organization with its payment method on file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Organization {
-    pub id: OrganizationId,
-    pub name: String,
-    pub url: Option<String>,
-    pub timezone: Option<String>,
-    pub currency_code: Option<String>,
-    pub payment_method: Option<String>,
-    pub created_at: UnixSeconds,
-}
-
-impl FromRow for Organization {
-    fn from_row(row: &Row) -> Result<Self, DbError> {
-        Ok(Self {
-            id: row.get(0)?,
-            name: row.get(1)?,
-            url: row.get(2)?,
-            timezone: row.get(3)?,
-            currency_code: row.get(4)?,
-            payment_method: row.get(5)?,
-            created_at: row.get(6)?,
-        })
-    }
-}
-
-pub fn find_organization(
-    db: &impl Database,
-    id: OrganizationId,
-) -> Result<Option<Organization>, DbError> {
-    db.find(
-        "SELECT o.id, o.name, o.url, o.timezone, o.currency_code, b.payment_method, o.created_at
-         FROM organizations o LEFT JOIN billing_profiles b ON b.organization_id = o.id WHERE o.id = ?1",
-        &[id.into()],
-    )
-}
 
 /// An organization about to be created.
 pub struct NewOrganization {

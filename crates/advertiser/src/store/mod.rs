@@ -10,38 +10,6 @@ use adspin_core::ids::{CampaignId, LedgerEntryId, OrganizationId};
 use adspin_core::money::Micros;
 use adspin_core::time::UnixSeconds;
 
-/// An organization as its ad account.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AdAccount {
-    pub id: OrganizationId,
-    pub name: String,
-    pub url: Option<String>,
-    pub timezone: Option<String>,
-    pub currency_code: Option<String>,
-}
-
-impl FromRow for AdAccount {
-    fn from_row(row: &Row) -> Result<Self, DbError> {
-        Ok(Self {
-            id: row.get(0)?,
-            name: row.get(1)?,
-            url: row.get(2)?,
-            timezone: row.get(3)?,
-            currency_code: row.get(4)?,
-        })
-    }
-}
-
-pub fn find_ad_account(
-    db: &impl Database,
-    organization: OrganizationId,
-) -> Result<Option<AdAccount>, DbError> {
-    db.find(
-        "SELECT id, name, url, timezone, currency_code FROM organizations WHERE id = ?1",
-        &[organization.into()],
-    )
-}
-
 /// The response stored for an idempotency key, and the hash of the
 /// request that produced it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,19 +63,6 @@ pub fn insert_stored_response(
         ],
     )?;
     Ok(())
-}
-
-/// The organization's default payment method, when one is on file.
-pub fn find_payment_method(
-    db: &impl Database,
-    organization: OrganizationId,
-) -> Result<Option<String>, DbError> {
-    db.query_row(
-        "SELECT payment_method FROM billing_profiles WHERE organization_id = ?1",
-        &[organization.into()],
-    )?
-    .map(|row| row.get(0))
-    .transpose()
 }
 
 /// Records a campaign's deposit, charged to `payment_method`.

@@ -79,12 +79,8 @@ impl Campaign {
     }
 }
 
-const CAMPAIGN_COLUMNS: &str = "id, name, description, status, review_status, start_time, end_time, \
-    lifetime_spend_limit_micros, spent_micros, recurring_frequency, pricing_model, target_countries, \
-    created_at, updated_at";
-
 impl FromRow for Campaign {
-    /// Reads [`CAMPAIGN_COLUMNS`].
+    /// Reads the columns of [`TreeEntity::SELECT`].
     fn from_row(row: &Row) -> Result<Self, DbError> {
         Ok(Self {
             id: row.get(0)?,
@@ -159,11 +155,8 @@ impl AdGroup {
     }
 }
 
-const AD_GROUP_COLUMNS: &str = "id, campaign_id, name, description, context_hints, status, \
-    max_bid_micros, creative_type, created_at, updated_at";
-
 impl FromRow for AdGroup {
-    /// Reads [`AD_GROUP_COLUMNS`].
+    /// Reads the columns of [`TreeEntity::SELECT`].
     fn from_row(row: &Row) -> Result<Self, DbError> {
         Ok(Self {
             id: row.get(0)?,
@@ -210,12 +203,8 @@ impl Ad {
     }
 }
 
-/// Ad columns over `ads t JOIN campaigns c`.
-const AD_COLUMNS: &str = "t.id, t.ad_group_id, t.campaign_id, t.name, t.status, c.review_status, \
-    t.creative, t.created_at, t.updated_at";
-
 impl FromRow for Ad {
-    /// Reads [`AD_COLUMNS`].
+    /// Reads the columns of [`TreeEntity::SELECT`].
     fn from_row(row: &Row) -> Result<Self, DbError> {
         Ok(Self {
             id: row.get(0)?,
@@ -233,60 +222,63 @@ impl FromRow for Ad {
 
 // ---- reads ----
 
-/// The organization's campaign `id` (another organization's reads as none).
-pub fn find_campaign(
-    db: &impl Database,
-    organization: OrganizationId,
-    id: CampaignId,
-) -> Result<Option<Campaign>, DbError> {
-    db.find(
-        &format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?1 AND organization_id = ?2"),
-        &[id.into(), organization.into()],
-    )
+/// An entity of the campaign tree: a row of its own table (aliased `t`),
+/// owned by an organization and listed under its parent.
+pub trait TreeEntity: FromRow {
+    type Id: Into<SqlValue>;
+    /// What lists of this entity are scoped by.
+    type Parent: Into<SqlValue>;
+    /// `SELECT <columns> FROM <table> t ...`, reading [`FromRow`]'s columns.
+    const SELECT: &'static str;
+    const TABLE: &'static str;
+    /// The column naming the parent.
+    const PARENT_COLUMN: &'static str;
 }
 
-/// The organization's ad group `id`.
-pub fn find_ad_group(
-    db: &impl Database,
-    organization: OrganizationId,
-    id: AdGroupId,
-) -> Result<Option<AdGroup>, DbError> {
-    db.find(
-        &format!("SELECT {AD_GROUP_COLUMNS} FROM ad_groups WHERE id = ?1 AND organization_id = ?2"),
-        &[id.into(), organization.into()],
-    )
+impl TreeEntity for Campaign {
+    type Id = CampaignId;
+    type Parent = OrganizationId;
+    const SELECT: &'static str = concat!(
+        "SELECT id, name, description, status, review_status, start_time, end_time, ",
+        "lifetime_spend_limit_micros, spent_micros, recurring_frequency, pricing_model, ",
+        "target_countries, created_at, updated_at FROM campaigns t"
+    );
+    const TABLE: &'static str = "campaigns";
+    const PARENT_COLUMN: &'static str = "organization_id";
 }
 
-/// The organization's ad `id`.
-pub fn find_ad(
-    db: &impl Database,
-    organization: OrganizationId,
-    id: AdId,
-) -> Result<Option<Ad>, DbError> {
-    db.find(
-        &format!(
-            "SELECT {AD_COLUMNS} FROM ads t JOIN campaigns c ON c.id = t.campaign_id
-             WHERE t.id = ?1 AND t.organization_id = ?2"
-        ),
-        &[id.into(), organization.into()],
-    )
+impl TreeEntity for AdGroup {
+    type Id = AdGroupId;
+    type Parent = CampaignId;
+    const SELECT: &'static str = concat!(
+        "SELECT id, campaign_id, name, description, context_hints, status, max_bid_micros, ",
+        "creative_type, created_at, updated_at FROM ad_groups t"
+    );
+    const TABLE: &'static str = "ad_groups";
+    const PARENT_COLUMN: &'static str = "campaign_id";
 }
 
-/// Where a list page starts: `Ok(None)` when the cursor names no row of
-/// the listed scope.
-fn cursor_seq(
+impl TreeEntity for Ad {
+    type Id = AdId;
+    type Parent = AdGroupId;
+    const SELECT: &'static str = concat!(
+        "SELECT t.id, t.ad_group_id, t.campaign_id, t.name, t.status, c.review_status, ",
+        "t.creative, t.created_at, t.updated_at FROM ads t JOIN campaigns c ON c.id = t.campaign_id"
+    );
+    const TABLE: &'static str = "ads";
+    const PARENT_COLUMN: &'static str = "ad_group_id";
+}
+
+/// The organization's entity `id` (another organization's reads as none).
+pub fn find<T: TreeEntity>(
     db: &impl Database,
-    table: &str,
-    scope_column: &str,
-    scope: &str,
-    cursor: &str,
-) -> Result<Option<i64>, DbError> {
-    Ok(db
-        .query_row(
-            &format!("SELECT seq FROM {table} WHERE id = ?1 AND {scope_column} = ?2"),
-            &[cursor.into(), scope.into()],
-        )?
-        .and_then(|row| row.integer(0)))
+    organization: OrganizationId,
+    id: T::Id,
+) -> Result<Option<T>, DbError> {
+    db.find(
+        &format!("{} WHERE t.id = ?1 AND t.organization_id = ?2", T::SELECT),
+        &[id.into(), organization.into()],
+    )
 }
 
 /// Why a page could not be listed.
@@ -302,90 +294,45 @@ impl From<DbError> for ListError {
     }
 }
 
-/// Rows of `table` (aliased `t`) within `scope_column = scope`, one page.
-fn list_rows(
+/// One page of the entities under `parent` (the caller checks that the
+/// organization owns the parent).
+pub fn list<T: TreeEntity>(
     db: &impl Database,
-    select: &str,
-    table: &str,
-    scope_column: &str,
-    scope: &str,
+    parent: T::Parent,
     page: &PageRequest,
-) -> Result<Vec<Row>, ListError> {
+) -> Result<Vec<T>, ListError> {
+    let parent: SqlValue = parent.into();
     let scan = page.scan();
-    let mut params: Vec<SqlValue> = vec![scope.into()];
+    let mut params: Vec<SqlValue> = vec![parent.clone()];
     let mut bound = String::new();
     if let (Some(cursor), Some(operator)) = (page.cursor_id(), scan.bound) {
-        let seq =
-            cursor_seq(db, table, scope_column, scope, cursor)?.ok_or(ListError::UnknownCursor)?;
+        // Where the page starts: a cursor that names no row of this scope
+        // is the client's error.
+        let seq: i64 = db
+            .query_row(
+                &format!(
+                    "SELECT seq FROM {} WHERE id = ?1 AND {} = ?2",
+                    T::TABLE,
+                    T::PARENT_COLUMN
+                ),
+                &[cursor.into(), parent],
+            )?
+            .ok_or(ListError::UnknownCursor)?
+            .get(0)?;
         params.push(seq.into());
         bound = format!(" AND t.seq {operator} ?2");
     }
     params.push(i64::from(scan.fetch).into());
     let direction = if scan.ascending { "ASC" } else { "DESC" };
-    let limit_param = params.len();
-    Ok(db.execute(
-        &format!("{select} WHERE t.{scope_column} = ?1{bound} ORDER BY t.seq {direction} LIMIT ?{limit_param}"),
+    Ok(db.list(
+        &format!(
+            "{} WHERE t.{} = ?1{bound} ORDER BY t.seq {direction} LIMIT ?{}",
+            T::SELECT,
+            T::PARENT_COLUMN,
+            params.len()
+        ),
         &params,
     )?)
-}
-
-pub fn list_campaigns(
-    db: &impl Database,
-    organization: OrganizationId,
-    page: &PageRequest,
-) -> Result<Vec<Campaign>, ListError> {
-    let select = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns t");
-    list_rows(
-        db,
-        &select,
-        "campaigns",
-        "organization_id",
-        &organization.to_string(),
-        page,
-    )?
-    .iter()
-    .map(|row| Campaign::from_row(row).map_err(ListError::Db))
-    .collect()
-}
-
-/// Ad groups of a campaign the caller owns (the caller checks ownership).
-pub fn list_ad_groups(
-    db: &impl Database,
-    campaign: CampaignId,
-    page: &PageRequest,
-) -> Result<Vec<AdGroup>, ListError> {
-    let select = format!("SELECT {AD_GROUP_COLUMNS} FROM ad_groups t");
-    list_rows(
-        db,
-        &select,
-        "ad_groups",
-        "campaign_id",
-        &campaign.to_string(),
-        page,
-    )?
-    .iter()
-    .map(|row| AdGroup::from_row(row).map_err(ListError::Db))
-    .collect()
-}
-
-/// Ads of an ad group the caller owns (the caller checks ownership).
-pub fn list_ads(
-    db: &impl Database,
-    ad_group: AdGroupId,
-    page: &PageRequest,
-) -> Result<Vec<Ad>, ListError> {
-    let select = format!("SELECT {AD_COLUMNS} FROM ads t JOIN campaigns c ON c.id = t.campaign_id");
-    list_rows(
-        db,
-        &select,
-        "ads",
-        "ad_group_id",
-        &ad_group.to_string(),
-        page,
-    )?
-    .iter()
-    .map(|row| Ad::from_row(row).map_err(ListError::Db))
-    .collect()
 }
 
 /// Whether the organization owns the uploaded file.
