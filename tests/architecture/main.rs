@@ -150,8 +150,12 @@ fn the_workspace_keeps_its_dependency_directions() {
     assert_eq!(violations(&metadata), Vec::<String>::new());
 }
 
-/// A workspace of `(name, path, [(dependency, kind)])`.
-fn fake(packages: &[(&str, &str, &[(&str, Option<&str>)])]) -> Value {
+/// A package of a fake workspace: its name, its folder, and its
+/// dependencies with their kind.
+type FakePackage<'a> = (&'a str, &'a str, &'a [(&'a str, Option<&'a str>)]);
+
+/// The metadata of a fake workspace.
+fn fake(packages: &[FakePackage<'_>]) -> Value {
     json!({ "packages": packages.iter().map(|(name, path, dependencies)| json!({
         "name": name,
         "manifest_path": format!("/repo/{path}/Cargo.toml"),
