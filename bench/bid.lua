@@ -13,3 +13,8 @@ request = function()
     math.random(1, 1000000000), counter, topic)
   return wrk.format(nil, "/api/v1/ssp/bid-request", nil, body)
 end
+
+-- p95 is not in wrk's own report.
+done = function(summary, latency, requests)
+  io.write(string.format("p95_ms %.2f\n", latency:percentile(95) / 1000))
+end

@@ -19,7 +19,7 @@ STOPWORDS = {"a", "an", "and", "are", "for", "i", "in", "is", "it", "my", "of", 
 
 
 def singular(word):
-    # Mirrors shared::thrad_dsp::relevance::words.
+    # Mirrors adspin_core::catalog::hints::words.
     if len(word) > 3 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):

@@ -99,6 +99,10 @@ pub fn new_engine(options: EngineOptions) -> Result<Engine> {
 pub struct SharedState {
     pub key_value: Arc<KeyValue>,
     pub default_db: Arc<Database>,
+    /// Per-statement latency added to SQLite (`--sqlite-latency`).
+    pub sqlite_latency: Option<std::time::Duration>,
+    /// Log each request's storage calls (`--storage-trace`).
+    pub storage_trace: bool,
 }
 
 /// One component, compiled and pre-instantiated.
@@ -221,7 +225,11 @@ impl LoadedComponent {
                 chaining,
             },
             key_value: KeyValueAccess::new(shared.key_value.clone(), self.key_value_stores.clone()),
-            sqlite: SqliteAccess::new(shared.default_db.clone(), self.sqlite_databases.clone()),
+            sqlite: SqliteAccess::new(
+                shared.default_db.clone(),
+                self.sqlite_databases.clone(),
+                shared.sqlite_latency,
+            ),
             variables: self.variables.clone(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(MAX_MEMORY_BYTES)
@@ -258,6 +266,7 @@ impl LoadedComponent {
         let outparam = store.data_mut().http().new_response_outparam(sender)?;
         let pre = self.pre.clone();
         let id = self.id.clone();
+        let trace = shared.storage_trace;
         let task = tokio::spawn(async move {
             let outcome = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
@@ -267,6 +276,13 @@ impl LoadedComponent {
                     .await
             }
             .await;
+            if trace {
+                let state = store.data();
+                crate::log::warn(format_args!(
+                    "storage {id}: {} SQLite connection(s) opened, {} statement(s), {} key-value call(s)",
+                    state.sqlite.opened, state.sqlite.statements, state.key_value.calls
+                ));
+            }
             match outcome {
                 Ok(()) => true,
                 Err(error) => {

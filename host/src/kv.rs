@@ -65,6 +65,8 @@ pub struct KeyValueAccess {
     pub backend: Arc<KeyValue>,
     pub allowed: Arc<HashSet<String>>,
     open_stores: usize,
+    /// Calls made on stores (for `--storage-trace`).
+    pub calls: u32,
 }
 
 impl KeyValueAccess {
@@ -73,6 +75,7 @@ impl KeyValueAccess {
             backend,
             allowed,
             open_stores: 0,
+            calls: 0,
         }
     }
 }
@@ -136,6 +139,7 @@ impl HostStore for KeyValueView<'_> {
         store: Resource<OpenStore>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+        self.access.calls += 1;
         let label = self.label(&store)?;
         Ok(self
             .run(move |conn| {
@@ -154,6 +158,7 @@ impl HostStore for KeyValueView<'_> {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
+        self.access.calls += 1;
         let label = self.label(&store)?;
         Ok(self
             .run(move |conn| {
@@ -172,6 +177,7 @@ impl HostStore for KeyValueView<'_> {
         store: Resource<OpenStore>,
         key: String,
     ) -> wasmtime::Result<Result<(), Error>> {
+        self.access.calls += 1;
         let label = self.label(&store)?;
         Ok(self
             .run(move |conn| {
@@ -187,6 +193,7 @@ impl HostStore for KeyValueView<'_> {
         store: Resource<OpenStore>,
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
+        self.access.calls += 1;
         let label = self.label(&store)?;
         Ok(self
             .run(move |conn| {
@@ -200,6 +207,7 @@ impl HostStore for KeyValueView<'_> {
         &mut self,
         store: Resource<OpenStore>,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
+        self.access.calls += 1;
         let label = self.label(&store)?;
         Ok(self
             .run(move |conn| {

@@ -99,6 +99,14 @@ struct UpArgs {
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     disable_pooling: bool,
+    /// Wait this long before every SQLite statement (`1ms`, `5ms`), as if
+    /// the database were remote. A benchmarking knob.
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    sqlite_latency: Option<std::time::Duration>,
+    /// Log, per request, the SQLite connections and statements and the
+    /// key-value calls each component made.
+    #[arg(long)]
+    storage_trace: bool,
 }
 
 fn parse_pair(text: &str) -> Result<(String, String), String> {
@@ -206,6 +214,8 @@ async fn up(args: UpArgs) -> Result<()> {
         shared: SharedState {
             key_value,
             default_db,
+            sqlite_latency: args.sqlite_latency,
+            storage_trace: args.storage_trace,
         },
     });
     tokio::select! {

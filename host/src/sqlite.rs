@@ -13,6 +13,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -43,14 +44,27 @@ pub struct SqliteAccess {
     pub default_db: Arc<Database>,
     pub allowed: Arc<HashSet<String>>,
     open_connections: usize,
+    /// Added before every statement (`--sqlite-latency`), as if the
+    /// database were a network round trip away.
+    latency: Option<Duration>,
+    /// Connections opened and statements run (for `--storage-trace`).
+    pub opened: u32,
+    pub statements: u32,
 }
 
 impl SqliteAccess {
-    pub fn new(default_db: Arc<Database>, allowed: Arc<HashSet<String>>) -> Self {
+    pub fn new(
+        default_db: Arc<Database>,
+        allowed: Arc<HashSet<String>>,
+        latency: Option<Duration>,
+    ) -> Self {
         Self {
             default_db,
             allowed,
             open_connections: 0,
+            latency,
+            opened: 0,
+            statements: 0,
         }
     }
 }
@@ -88,6 +102,7 @@ impl HostConnection for SqliteView<'_> {
             in_transaction: None,
         })?;
         self.access.open_connections += 1;
+        self.access.opened += 1;
         Ok(Ok(resource))
     }
 
@@ -97,6 +112,12 @@ impl HostConnection for SqliteView<'_> {
         statement: String,
         parameters: Vec<Value>,
     ) -> wasmtime::Result<Result<QueryResult, Error>> {
+        self.access.statements += 1;
+        if let Some(latency) = self.access.latency {
+            // Inside a transaction the connection stays held meanwhile, as
+            // a remote database holds its locks across round trips.
+            tokio::time::sleep(latency).await;
+        }
         let guest = self.table.get_mut(&connection)?;
         Ok(tokio::task::block_in_place(|| {
             let mut conn = match guest.in_transaction.take() {

@@ -60,3 +60,13 @@ fn migrations_and_the_seed_can_be_applied_again_on_restart() {
         latest_schema_version()
     );
 }
+
+#[test]
+fn the_database_runs_in_wal_mode_after_the_migrations() {
+    let app = HostLaunch::app().start();
+    let mode: String = app
+        .database()
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .expect("journal mode");
+    assert_eq!(mode, "wal", "readers never wait for the writer");
+}

@@ -15,29 +15,57 @@ use crate::client::Client;
 /// How long a host may take to compile its components and bind.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// How to start a host: manifest, flags and environment.
+/// What runs the application under test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runtime {
+    /// `adspin-host`, built from this repository.
+    Host,
+    /// A Spin CLI (`spin up`), at this path.
+    Spin(PathBuf),
+}
+
+impl Runtime {
+    /// The runtime of the application tests: the Spin CLI named by the
+    /// `SPIN` environment variable when set, the local host otherwise.
+    pub fn for_app() -> Self {
+        match std::env::var_os("SPIN").filter(|path| !path.is_empty()) {
+            Some(path) => Self::Spin(PathBuf::from(path)),
+            None => Self::Host,
+        }
+    }
+}
+
+/// How to start a host: runtime, manifest, flags, variables and
+/// environment.
 #[derive(Debug, Clone)]
 pub struct HostLaunch {
+    runtime: Runtime,
     manifest: PathBuf,
     args: Vec<String>,
+    variables: Vec<(String, String)>,
     env: Vec<(String, String)>,
 }
 
 impl HostLaunch {
+    /// The local host running `manifest` (a fixture of the host's own
+    /// tests, or the application).
     pub fn new(manifest: impl AsRef<Path>) -> Self {
         Self {
+            runtime: Runtime::Host,
             manifest: manifest.as_ref().to_path_buf(),
             args: Vec::new(),
+            variables: Vec::new(),
             env: Vec::new(),
         }
     }
 
     /// The application of this repository with its migrations and dev seed,
     /// as the README's run command starts it (without the demo traffic:
-    /// see [`HostLaunch::demo_traffic`]).
+    /// see [`HostLaunch::demo_traffic`]), on [`Runtime::for_app`].
     pub fn app() -> Self {
         let artifacts = artifacts();
         let mut launch = Self::new(artifacts.app_manifest());
+        launch.runtime = Runtime::for_app();
         let mut migrations: Vec<PathBuf> = std::fs::read_dir(artifacts.path("migrations"))
             .expect("migrations directory")
             .map(|entry| entry.expect("entry").path())
@@ -52,17 +80,22 @@ impl HostLaunch {
         launch
             .arg("--sqlite")
             .arg(format!("@{}", artifacts.path("seed/dev.sql").display()))
-            .arg("--variable")
-            .arg(format!("admin_token={}", crate::demo::ADMIN_TOKEN))
-            .arg("--variable")
-            .arg(format!(
-                "dashboard_jwt_secret={}",
-                crate::demo::DASHBOARD_JWT_SECRET
-            ))
-            .arg("--variable")
-            .arg(format!("tracking_secret={}", crate::demo::TRACKING_SECRET))
-            .arg("--variable")
-            .arg("dsp_allowed_hosts=http://127.0.0.1:*")
+            .variable("admin_token", crate::demo::ADMIN_TOKEN)
+            .variable("dashboard_jwt_secret", crate::demo::DASHBOARD_JWT_SECRET)
+            .variable("tracking_secret", crate::demo::TRACKING_SECRET)
+            .variable("dsp_allowed_hosts", "http://127.0.0.1:*")
+    }
+
+    /// The runtime this launch starts.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Sets an application variable (`--variable` on the host,
+    /// `SPIN_VARIABLE_<NAME>` for Spin); a later value wins.
+    pub fn variable(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.variables.push((name.into(), value.into()));
+        self
     }
 
     /// Also loads `seed/demo-traffic.sql` (the demo click of the S2S
@@ -83,7 +116,10 @@ impl HostLaunch {
     }
 
     fn command(&self, state_dir: &Path, listen: &str) -> Command {
-        let mut command = Command::new(&artifacts().host);
+        let mut command = match &self.runtime {
+            Runtime::Host => Command::new(&artifacts().host),
+            Runtime::Spin(spin) => Command::new(spin),
+        };
         command
             .arg("up")
             .arg("--from")
@@ -92,7 +128,18 @@ impl HostLaunch {
             .arg(listen)
             .arg("--state-dir")
             .arg(state_dir)
-            .args(&self.args)
+            .args(&self.args);
+        for (name, value) in &self.variables {
+            match self.runtime {
+                Runtime::Host => {
+                    command.arg("--variable").arg(format!("{name}={value}"));
+                }
+                Runtime::Spin(_) => {
+                    command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
+                }
+            }
+        }
+        command
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -215,9 +262,21 @@ impl TestApp {
             .expect("the app's database")
     }
 
-    /// Everything the host wrote to stderr so far, one entry per line.
+    /// Everything the host and the components wrote to stderr so far, one
+    /// entry per line (Spin keeps components' output in
+    /// `<state-dir>/logs/<component>_stderr.txt`).
     pub fn stderr_lines(&self) -> Vec<String> {
-        self.stderr.lock().expect("stderr lock").clone()
+        let mut lines = self.stderr.lock().expect("stderr lock").clone();
+        if let Ok(logs) = std::fs::read_dir(self.state_path.join("logs")) {
+            for entry in logs.flatten() {
+                let path = entry.path();
+                if path.to_string_lossy().ends_with("_stderr.txt") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    lines.extend(text.lines().map(String::from));
+                }
+            }
+        }
+        lines
     }
 
     /// Whether the host process is still running.

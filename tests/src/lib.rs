@@ -11,4 +11,4 @@ mod host;
 pub use artifacts::{Artifacts, artifacts};
 pub use client::{Client, TestResponse};
 pub use fake::{FakeRequest, FakeResponse, FakeServer};
-pub use host::{Exited, HostLaunch, TestApp};
+pub use host::{Exited, HostLaunch, Runtime, TestApp};

@@ -141,8 +141,7 @@ fn campaign_creation_is_limited_to_sixty_an_hour_across_instances() {
 #[test]
 fn a_deployment_may_set_its_own_hourly_limit() {
     let app = adspin_e2e::HostLaunch::app()
-        .arg("--variable")
-        .arg("v1_requests_per_hour=4")
+        .variable("v1_requests_per_hour", "4")
         .start();
     fresh_window(&app); // the first of the four
     let responses: Vec<_> = (0..4)

@@ -128,8 +128,7 @@ fn the_click_to_conversion_window_decides_what_counts() {
 
     let wider = HostLaunch::app()
         .demo_traffic()
-        .arg("--variable")
-        .arg("conversion_window_days=60")
+        .variable("conversion_window_days", "60")
         .start();
     assert_eq!(late(&wider).json(), json!({"status": "ok"}));
     assert_eq!(counts(&wider), (1, 1, 49_990_000));
