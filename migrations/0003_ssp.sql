@@ -97,7 +97,7 @@ CREATE TABLE IF NOT EXISTS rollups_hourly (
 -- one INSERT is one atomic write: a billable impression of platform demand
 -- charges its campaign (the campaigns CHECK refuses a charge past the
 -- budget, which aborts the INSERT), moves the chat's pacing, and every
--- event is counted in the hourly rollups.
+-- event is counted in the rollups (migration 7).
 CREATE TRIGGER IF NOT EXISTS impression_charges_campaign AFTER INSERT ON impressions
 WHEN NEW.campaign_id IS NOT NULL AND NEW.cost_micros > 0
 BEGIN
@@ -108,33 +108,6 @@ CREATE TRIGGER IF NOT EXISTS impression_paces_chat AFTER INSERT ON impressions
 BEGIN
     UPDATE chat_pacing SET last_ad_request = NEW.chat_request, ads_served = ads_served + 1, updated_at = NEW.created_at
     WHERE publisher_id = NEW.publisher_id AND chat_id = NEW.chat_id;
-END;
-
-CREATE TRIGGER IF NOT EXISTS impression_counts AFTER INSERT ON impressions
-WHEN NEW.billable = 1 AND NEW.campaign_id IS NOT NULL
-BEGIN
-    INSERT INTO rollups_hourly (organization_id, hour, campaign_id, ad_group_id, ad_id, supply, impressions, spend_micros)
-    VALUES (NEW.organization_id, NEW.created_at - NEW.created_at % 3600, NEW.campaign_id, NEW.ad_group_id, NEW.ad_id,
-            'thrad', 1, NEW.cost_micros)
-    ON CONFLICT (organization_id, hour, campaign_id, ad_group_id, ad_id, supply)
-    DO UPDATE SET impressions = impressions + 1, spend_micros = spend_micros + excluded.spend_micros;
-END;
-
-CREATE TRIGGER IF NOT EXISTS view_counts AFTER UPDATE OF viewed_at ON impressions
-WHEN OLD.viewed_at IS NULL AND NEW.viewed_at IS NOT NULL AND NEW.billable = 1 AND NEW.campaign_id IS NOT NULL
-BEGIN
-    INSERT INTO rollups_hourly (organization_id, hour, campaign_id, ad_group_id, ad_id, supply, views)
-    VALUES (NEW.organization_id, NEW.viewed_at - NEW.viewed_at % 3600, NEW.campaign_id, NEW.ad_group_id, NEW.ad_id,
-            'thrad', 1)
-    ON CONFLICT (organization_id, hour, campaign_id, ad_group_id, ad_id, supply) DO UPDATE SET views = views + 1;
-END;
-
-CREATE TRIGGER IF NOT EXISTS click_counts AFTER INSERT ON clicks
-BEGIN
-    INSERT INTO rollups_hourly (organization_id, hour, campaign_id, ad_group_id, ad_id, supply, clicks)
-    SELECT i.organization_id, NEW.created_at - NEW.created_at % 3600, i.campaign_id, i.ad_group_id, i.ad_id, 'thrad', 1
-    FROM impressions i WHERE i.id = NEW.impression_id AND i.billable = 1 AND i.campaign_id IS NOT NULL
-    ON CONFLICT (organization_id, hour, campaign_id, ad_group_id, ad_id, supply) DO UPDATE SET clicks = clicks + 1;
 END;
 
 INSERT OR IGNORE INTO schema_migrations (version, name, applied_at)

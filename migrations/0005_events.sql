@@ -67,57 +67,10 @@ INSERT OR IGNORE INTO rollups_daily (organization_id, day, campaign_id, ad_group
 SELECT organization_id, hour - hour % 86400, campaign_id, ad_group_id, ad_id, supply, SUM(impressions), SUM(views),
        SUM(clicks), SUM(conversions), SUM(conversion_value_micros), SUM(spend_micros)
 FROM rollups_hourly
--- Once only: from then on the triggers below keep both tables in step.
+-- Once only: from then on the rollup triggers (migration 7) keep both tables
+-- in step.
 WHERE NOT EXISTS (SELECT 1 FROM schema_migrations WHERE version = 5)
 GROUP BY organization_id, hour - hour % 86400, campaign_id, ad_group_id, ad_id, supply;
-
-CREATE TRIGGER IF NOT EXISTS impression_counts_daily AFTER INSERT ON impressions
-WHEN NEW.billable = 1 AND NEW.campaign_id IS NOT NULL
-BEGIN
-    INSERT INTO rollups_daily (organization_id, day, campaign_id, ad_group_id, ad_id, supply, impressions, spend_micros)
-    VALUES (NEW.organization_id, NEW.created_at - NEW.created_at % 86400, NEW.campaign_id, NEW.ad_group_id, NEW.ad_id,
-            'thrad', 1, NEW.cost_micros)
-    ON CONFLICT (organization_id, day, campaign_id, ad_group_id, ad_id, supply)
-    DO UPDATE SET impressions = impressions + 1, spend_micros = spend_micros + excluded.spend_micros;
-END;
-
-CREATE TRIGGER IF NOT EXISTS view_counts_daily AFTER UPDATE OF viewed_at ON impressions
-WHEN OLD.viewed_at IS NULL AND NEW.viewed_at IS NOT NULL AND NEW.billable = 1 AND NEW.campaign_id IS NOT NULL
-BEGIN
-    INSERT INTO rollups_daily (organization_id, day, campaign_id, ad_group_id, ad_id, supply, views)
-    VALUES (NEW.organization_id, NEW.viewed_at - NEW.viewed_at % 86400, NEW.campaign_id, NEW.ad_group_id, NEW.ad_id,
-            'thrad', 1)
-    ON CONFLICT (organization_id, day, campaign_id, ad_group_id, ad_id, supply) DO UPDATE SET views = views + 1;
-END;
-
-CREATE TRIGGER IF NOT EXISTS click_counts_daily AFTER INSERT ON clicks
-BEGIN
-    INSERT INTO rollups_daily (organization_id, day, campaign_id, ad_group_id, ad_id, supply, clicks)
-    SELECT i.organization_id, NEW.created_at - NEW.created_at % 86400, i.campaign_id, i.ad_group_id, i.ad_id, 'thrad', 1
-    FROM impressions i WHERE i.id = NEW.impression_id AND i.billable = 1 AND i.campaign_id IS NOT NULL
-    ON CONFLICT (organization_id, day, campaign_id, ad_group_id, ad_id, supply) DO UPDATE SET clicks = clicks + 1;
-END;
-
--- A conversion inside its click's window counts in the hour (and day) it
--- happened, on the click's supply.
-CREATE TRIGGER IF NOT EXISTS conversion_counts AFTER INSERT ON conversions
-WHEN NEW.attributed = 1
-BEGIN
-    INSERT INTO rollups_hourly (organization_id, hour, campaign_id, ad_group_id, ad_id, supply, conversions,
-                                conversion_value_micros)
-    VALUES (NEW.organization_id, NEW.conversion_time - NEW.conversion_time % 3600, NEW.campaign_id, NEW.ad_group_id,
-            NEW.ad_id, 'thrad', 1, NEW.counted_value_micros)
-    ON CONFLICT (organization_id, hour, campaign_id, ad_group_id, ad_id, supply)
-    DO UPDATE SET conversions = conversions + 1,
-                  conversion_value_micros = conversion_value_micros + excluded.conversion_value_micros;
-    INSERT INTO rollups_daily (organization_id, day, campaign_id, ad_group_id, ad_id, supply, conversions,
-                               conversion_value_micros)
-    VALUES (NEW.organization_id, NEW.conversion_time - NEW.conversion_time % 86400, NEW.campaign_id, NEW.ad_group_id,
-            NEW.ad_id, 'thrad', 1, NEW.counted_value_micros)
-    ON CONFLICT (organization_id, day, campaign_id, ad_group_id, ad_id, supply)
-    DO UPDATE SET conversions = conversions + 1,
-                  conversion_value_micros = conversion_value_micros + excluded.conversion_value_micros;
-END;
 
 -- Delivery of the platform's ads on other supplies (ChatGPT, through the
 -- OpenAI Ads API), imported hour by hour by the operator. A report states
@@ -139,51 +92,6 @@ CREATE TABLE IF NOT EXISTS supply_reports (
     updated_at              INTEGER NOT NULL,
     PRIMARY KEY (organization_id, hour, campaign_id, ad_group_id, ad_id, supply)
 ) WITHOUT ROWID;
-
-CREATE TRIGGER IF NOT EXISTS supply_report_counts AFTER INSERT ON supply_reports
-BEGIN
-    INSERT INTO rollups_hourly (organization_id, hour, campaign_id, ad_group_id, ad_id, supply, impressions, views,
-                                clicks, conversions, conversion_value_micros, spend_micros)
-    VALUES (NEW.organization_id, NEW.hour, NEW.campaign_id, NEW.ad_group_id, NEW.ad_id, NEW.supply, NEW.impressions,
-            NEW.views, NEW.clicks, NEW.conversions, NEW.conversion_value_micros, NEW.spend_micros)
-    ON CONFLICT (organization_id, hour, campaign_id, ad_group_id, ad_id, supply)
-    DO UPDATE SET impressions = impressions + excluded.impressions, views = views + excluded.views,
-                  clicks = clicks + excluded.clicks, conversions = conversions + excluded.conversions,
-                  conversion_value_micros = conversion_value_micros + excluded.conversion_value_micros,
-                  spend_micros = spend_micros + excluded.spend_micros;
-    INSERT INTO rollups_daily (organization_id, day, campaign_id, ad_group_id, ad_id, supply, impressions, views,
-                               clicks, conversions, conversion_value_micros, spend_micros)
-    VALUES (NEW.organization_id, NEW.hour - NEW.hour % 86400, NEW.campaign_id, NEW.ad_group_id, NEW.ad_id, NEW.supply,
-            NEW.impressions, NEW.views, NEW.clicks, NEW.conversions, NEW.conversion_value_micros, NEW.spend_micros)
-    ON CONFLICT (organization_id, day, campaign_id, ad_group_id, ad_id, supply)
-    DO UPDATE SET impressions = impressions + excluded.impressions, views = views + excluded.views,
-                  clicks = clicks + excluded.clicks, conversions = conversions + excluded.conversions,
-                  conversion_value_micros = conversion_value_micros + excluded.conversion_value_micros,
-                  spend_micros = spend_micros + excluded.spend_micros;
-END;
-
-CREATE TRIGGER IF NOT EXISTS supply_report_restated AFTER UPDATE ON supply_reports
-BEGIN
-    UPDATE rollups_hourly SET impressions = impressions + NEW.impressions - OLD.impressions,
-                              views = views + NEW.views - OLD.views,
-                              clicks = clicks + NEW.clicks - OLD.clicks,
-                              conversions = conversions + NEW.conversions - OLD.conversions,
-                              conversion_value_micros = conversion_value_micros + NEW.conversion_value_micros
-                                                        - OLD.conversion_value_micros,
-                              spend_micros = spend_micros + NEW.spend_micros - OLD.spend_micros
-    WHERE organization_id = NEW.organization_id AND hour = NEW.hour AND campaign_id = NEW.campaign_id
-      AND ad_group_id = NEW.ad_group_id AND ad_id = NEW.ad_id AND supply = NEW.supply;
-    UPDATE rollups_daily SET impressions = impressions + NEW.impressions - OLD.impressions,
-                             views = views + NEW.views - OLD.views,
-                             clicks = clicks + NEW.clicks - OLD.clicks,
-                             conversions = conversions + NEW.conversions - OLD.conversions,
-                             conversion_value_micros = conversion_value_micros + NEW.conversion_value_micros
-                                                       - OLD.conversion_value_micros,
-                             spend_micros = spend_micros + NEW.spend_micros - OLD.spend_micros
-    WHERE organization_id = NEW.organization_id AND day = NEW.hour - NEW.hour % 86400
-      AND campaign_id = NEW.campaign_id AND ad_group_id = NEW.ad_group_id AND ad_id = NEW.ad_id
-      AND supply = NEW.supply;
-END;
 
 INSERT OR IGNORE INTO schema_migrations (version, name, applied_at)
 VALUES (5, '0005_events', unixepoch());

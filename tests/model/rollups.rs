@@ -296,3 +296,31 @@ fn migration_5_backfills_daily_rollups_once() {
         .expect("migration 5 again, as at every start");
     assert_eq!(daily(&db), Some((Some(0), None)), "not backfilled again");
 }
+
+#[test]
+fn migration_7_replaces_the_counting_triggers_of_an_older_database() {
+    let db = testing::database();
+    // The triggers a database migrated before 7 still has (one of them).
+    db.apply(
+        "CREATE TRIGGER impression_counts AFTER INSERT ON impressions
+         WHEN NEW.billable = 1 AND NEW.campaign_id IS NOT NULL
+         BEGIN
+             INSERT INTO rollups_hourly (organization_id, hour, campaign_id, ad_group_id, ad_id, supply, impressions)
+             VALUES (NEW.organization_id, NEW.created_at - NEW.created_at % 3600, NEW.campaign_id,
+                     NEW.ad_group_id, NEW.ad_id, 'thrad', 1)
+             ON CONFLICT DO UPDATE SET impressions = impressions + 1;
+         END;",
+    )
+    .expect("an old trigger");
+    db.apply(testing::MIGRATIONS[6]).expect("migration 7 at the next start");
+    let organization = testing::organization(&db);
+    let demand = testing::live_ad(&db, organization);
+    testing::impression(&db, Some(demand), true, Micros::new(2_000_000), UnixSeconds::new(END));
+    let impressions = |table: &str| {
+        db.query_row(&format!("SELECT SUM(impressions) FROM {table}"), &[])
+            .expect("sum")
+            .and_then(|row| row.integer(0))
+    };
+    assert_eq!(impressions("rollups_hourly"), Some(1), "counted once");
+    assert_eq!(impressions("rollups_daily"), Some(1));
+}

@@ -32,7 +32,7 @@ use crate::envelope::REQUEST_ID_PREFIX;
 use crate::publisher::{self, EffectiveConfig, Publisher};
 use crate::ranking::{Candidate, rank};
 use crate::request::BidRequest;
-use crate::store::{self, Dsp};
+use crate::store::Dsp;
 use crate::tracking::{self, ClickToken, ViewToken};
 use crate::{RequestContext, SspError, brand_safety, success};
 
@@ -182,8 +182,7 @@ impl<E: Env> Auction<'_, E> {
                 category.label()
             )));
         }
-        let dsps = store::enabled_dsps(self.db)?;
-        let offers = self.collect_bids(dsps).await;
+        let offers = self.collect_bids(self.publisher.dsps.clone()).await;
         let bids: Vec<Candidate> = offers
             .iter()
             .map(|o| Candidate {

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use adspin_core::api_keys::{Environment, KeyStatus};
-use adspin_core::db::{Database, DbError, transaction};
+use adspin_core::db::{Database, DbError};
 use adspin_core::ids::{ApiKeyId, OrganizationId};
 use adspin_core::keys;
 use adspin_core::rate_limit::{self, Limit, Usage};
@@ -15,7 +15,7 @@ use adspin_core::time::UnixSeconds;
 
 use super::SspError;
 use super::request::RequestConfig;
-use crate::store;
+use crate::store::{self, Dsp};
 
 /// Requests per second per key when the publisher sets no limit.
 pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 100;
@@ -35,6 +35,9 @@ pub struct Publisher {
     pub max_frequency: i64,
     pub max_headline_chars: Option<i64>,
     pub image_enabled: bool,
+    /// The enabled DSPs its auctions call (the registry, read in the same
+    /// statement as the key: one round trip fewer per auction).
+    pub dsps: Vec<Dsp>,
 }
 
 /// The settings that apply to one request: the request's `config`
@@ -146,23 +149,23 @@ pub fn count_request(
     rate_limit::hit(db, &publisher.bucket(), publisher.limit(), now)
 }
 
-/// Counts a valid request against the key's rate limit and the chat's
-/// pacing, in one write transaction. The chat is only counted when the
-/// request is within the rate limit.
+/// Counts a valid request against the key's rate limit, then (only when
+/// it is within the limit) against the chat's pacing. Each count is one
+/// atomic statement of its own: no transaction holds the write lock across
+/// the two (on Spin every statement is a host call, on a remote database a
+/// round trip), and nothing needs them to commit together.
 pub fn admit(
     db: &impl Database,
     publisher: &Publisher,
     chat_id: &str,
     now: UnixSeconds,
 ) -> Result<(Usage, Option<ChatPacing>), DbError> {
-    transaction(db, || {
-        let usage = rate_limit::hit(db, &publisher.bucket(), publisher.limit(), now)?;
-        if usage.exceeded() {
-            return Ok((usage, None));
-        }
-        let pacing = store::count_chat_request(db, publisher.organization_id, chat_id, now)?;
-        Ok((usage, pacing))
-    })
+    let usage = rate_limit::hit(db, &publisher.bucket(), publisher.limit(), now)?;
+    if usage.exceeded() {
+        return Ok((usage, None));
+    }
+    let pacing = store::count_chat_request(db, publisher.organization_id, chat_id, now)?;
+    Ok((usage, pacing))
 }
 
 /// Why pacing holds the ad back, if it does.
@@ -228,6 +231,7 @@ mod tests {
             max_frequency: 0,
             max_headline_chars: None,
             image_enabled: true,
+            dsps: Vec::new(),
         }
     }
 

@@ -41,6 +41,12 @@ impl FromRow for PublisherKey {
                 max_frequency: max_frequency.unwrap_or(0),
                 max_headline_chars: row.get(10)?,
                 image_enabled: image_enabled.unwrap_or(true),
+                dsps: row
+                    .get::<Json<Vec<DspColumns>>>(12)?
+                    .0
+                    .into_iter()
+                    .map(Dsp::from)
+                    .collect(),
             },
             revoked_at: row.get(3)?,
             expires_at: row.get(4)?,
@@ -48,13 +54,16 @@ impl FromRow for PublisherKey {
     }
 }
 
-/// The publisher key whose secret is `key`, revoked and expired ones
-/// included (the caller decides).
+/// The publisher key whose secret is `key` (revoked and expired ones
+/// included: the caller decides), its publisher's settings, and the
+/// enabled DSPs, in one statement.
 pub fn find_publisher_key(db: &impl Database, key: &str) -> Result<Option<PublisherKey>, DbError> {
     db.find(
         "SELECT k.id, k.organization_id, k.environment, k.revoked_at, k.expires_at,
                 p.allowed_origins, p.rate_limit_per_second, p.floor_cpm_micros, p.ad_offset,
-                p.max_frequency, p.max_headline_chars, p.image_enabled
+                p.max_frequency, p.max_headline_chars, p.image_enabled,
+                (SELECT json_group_array(json_array(id, bid_url, render_url, auth_token, timeout_ms))
+                 FROM (SELECT * FROM dsps WHERE enabled = 1 ORDER BY id))
          FROM api_keys k LEFT JOIN publishers p ON p.organization_id = k.organization_id
          WHERE k.key_hash = ?1 AND k.kind = 'publisher'",
         &[keys::hash_key(key).into()],
@@ -87,7 +96,7 @@ pub fn count_chat_request(
 }
 
 /// A DSP the auction calls.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dsp {
     pub id: String,
     pub bid_url: String,
@@ -96,22 +105,18 @@ pub struct Dsp {
     pub timeout_ms: u64,
 }
 
-impl FromRow for Dsp {
-    fn from_row(row: &Row) -> Result<Self, DbError> {
-        Ok(Self {
-            id: row.get(0)?,
-            bid_url: row.get(1)?,
-            render_url: row.get(2)?,
-            auth_token: row.get(3)?,
-            timeout_ms: row.get(4)?,
-        })
-    }
-}
+/// A DSP as [`find_publisher_key`] reads it: `[id, bid_url, render_url,
+/// auth_token, timeout_ms]`.
+type DspColumns = (String, String, Option<String>, Option<String>, u64);
 
-/// The enabled DSPs.
-pub fn enabled_dsps(db: &impl Database) -> Result<Vec<Dsp>, DbError> {
-    db.list(
-        "SELECT id, bid_url, render_url, auth_token, timeout_ms FROM dsps WHERE enabled = 1 ORDER BY id",
-        &[],
-    )
+impl From<DspColumns> for Dsp {
+    fn from((id, bid_url, render_url, auth_token, timeout_ms): DspColumns) -> Self {
+        Self {
+            id,
+            bid_url,
+            render_url,
+            auth_token,
+            timeout_ms,
+        }
+    }
 }
