@@ -4,6 +4,7 @@
 mod advertiser;
 mod app;
 mod host;
+mod instances;
 mod journey;
 mod s2s;
 mod ssp;

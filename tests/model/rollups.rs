@@ -312,10 +312,17 @@ fn migration_7_replaces_the_counting_triggers_of_an_older_database() {
          END;",
     )
     .expect("an old trigger");
-    db.apply(testing::MIGRATIONS[6]).expect("migration 7 at the next start");
+    db.apply(testing::MIGRATIONS[6])
+        .expect("migration 7 at the next start");
     let organization = testing::organization(&db);
     let demand = testing::live_ad(&db, organization);
-    testing::impression(&db, Some(demand), true, Micros::new(2_000_000), UnixSeconds::new(END));
+    testing::impression(
+        &db,
+        Some(demand),
+        true,
+        Micros::new(2_000_000),
+        UnixSeconds::new(END),
+    );
     let impressions = |table: &str| {
         db.query_row(&format!("SELECT SUM(impressions) FROM {table}"), &[])
             .expect("sum")
