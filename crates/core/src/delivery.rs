@@ -7,7 +7,7 @@
 //! written), moves the chat's pacing, and every event is counted in the
 //! hourly rollups insights read.
 
-use crate::db::{Database, DbError, Row, transaction};
+use crate::db::{Database, DbError, Row};
 use crate::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
 use crate::money::Micros;
 use crate::time::UnixSeconds;
@@ -102,36 +102,45 @@ pub fn record(
     }
 }
 
-/// The landing page of an impression and the click to report, after
-/// counting a click. Clicks on one impression within an hour of a counted
-/// click are the same click (same `click_id`, counted once).
+/// How long after a counted click another click on the same impression is
+/// the same click (same `click_id`, counted once).
+pub const CLICK_DEDUPLICATION_SECONDS: i64 = 3600;
+
+/// Counts a click on impression `impression_id` and returns the click id
+/// to report; `None` when there is no such impression. A click within
+/// [`CLICK_DEDUPLICATION_SECONDS`] of a counted one is that click. The
+/// common case is one statement: the insert checks both conditions itself,
+/// atomically, so concurrent clicks count once.
 pub fn record_click(
     db: &impl Database,
     impression_id: &str,
     now: UnixSeconds,
-) -> Result<Option<(String, String)>, DbError> {
-    transaction(db, || {
-        let Some(row) = db.query_row(
-            "SELECT landing_url FROM impressions WHERE id = ?1",
-            &[impression_id.into()],
-        )?
-        else {
-            return Ok(None);
-        };
-        let landing = row.text(0).unwrap_or_default().to_string();
-        if let Some(existing) = db.query_row(
-            "SELECT id FROM clicks WHERE impression_id = ?1 AND created_at > ?2 ORDER BY seq DESC LIMIT 1",
-            &[impression_id.into(), (now.get() - 3600).into()],
-        )? {
-            return Ok(Some((existing.text(0).unwrap_or_default().to_string(), landing)));
-        }
-        let click_id = uuid::Uuid::new_v4().to_string();
-        db.execute(
-            "INSERT INTO clicks (id, impression_id, created_at) VALUES (?1, ?2, ?3)",
-            &[click_id.as_str().into(), impression_id.into(), now.into()],
-        )?;
-        Ok(Some((click_id, landing)))
-    })
+) -> Result<Option<String>, DbError> {
+    let since = now.plus_seconds(-CLICK_DEDUPLICATION_SECONDS);
+    let click_id = uuid::Uuid::new_v4().to_string();
+    let inserted = db.query_row(
+        "INSERT INTO clicks (id, impression_id, created_at)
+         SELECT ?1, id, ?3 FROM impressions
+         WHERE id = ?2
+           AND NOT EXISTS (SELECT 1 FROM clicks WHERE impression_id = ?2 AND created_at > ?4)
+         RETURNING id",
+        &[
+            click_id.as_str().into(),
+            impression_id.into(),
+            now.into(),
+            since.into(),
+        ],
+    )?;
+    if inserted.is_some() {
+        return Ok(Some(click_id));
+    }
+    // Already clicked (or no such impression): the recent click, if any.
+    db.query_row(
+        "SELECT id FROM clicks WHERE impression_id = ?1 AND created_at > ?2 ORDER BY seq DESC LIMIT 1",
+        &[impression_id.into(), since.into()],
+    )?
+    .map(|row| row.get(0))
+    .transpose()
 }
 
 /// Marks an impression viewed (once). `None` when there is no such
@@ -166,4 +175,37 @@ pub fn demand_of(row: &Row, first: usize) -> Option<Demand> {
         ad_group_id: row.text(first + 2).and_then(AdGroupId::parse)?,
         ad_id: row.text(first + 3).and_then(AdId::parse)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    #[test]
+    fn a_click_within_the_hour_is_the_same_click_and_counts_once() {
+        let db = testing::database();
+        let demand = testing::live_ad(&db, testing::organization(&db));
+        let at = UnixSeconds::new(1_800_000_000);
+        let impression = testing::impression(&db, Some(demand), true, Micros::new(2_000_000), at);
+        let first = record_click(&db, &impression, at.plus_seconds(5))
+            .expect("click")
+            .expect("impression exists");
+        let again = record_click(&db, &impression, at.plus_seconds(3_000)).expect("click");
+        assert_eq!(again.as_deref(), Some(first.as_str()));
+        let later = record_click(&db, &impression, at.plus_seconds(3_606)).expect("click");
+        assert!(
+            later.is_some_and(|id| id != first),
+            "a new click after an hour"
+        );
+        let clicks = db
+            .query_row("SELECT SUM(clicks) FROM rollups_hourly", &[])
+            .expect("rollups")
+            .and_then(|row| row.integer(0));
+        assert_eq!(clicks, Some(2));
+        assert_eq!(
+            record_click(&db, "no-such-impression", at).expect("no click"),
+            None
+        );
+    }
 }

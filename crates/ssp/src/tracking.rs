@@ -103,9 +103,10 @@ impl SurfaceError for TrackingError {
 pub fn click(env: &impl Env, token: &str) -> Result<Response, TrackingError> {
     let token = verify::<ClickToken>(token, &settings::tracking_secret(env))
         .ok_or_else(TrackingError::not_found)?;
-    let (click_id, landing) = delivery::record_click(env.db()?, &token.i, env.clock().now())?
+    let click_id = delivery::record_click(env.db()?, &token.i, env.clock().now())?
         .ok_or_else(TrackingError::not_found)?;
-    let location = landing_url(&landing, &click_id);
+    // The landing page is the one the token signed (the impression's).
+    let location = landing_url(&token.u, &click_id);
     let mut response = http::Response::new(Vec::new());
     *response.status_mut() = http::StatusCode::FOUND;
     if let Ok(value) = http::HeaderValue::from_str(&location) {

@@ -122,5 +122,4 @@ pub fn click(db: &NativeDb, impression: &str, at: UnixSeconds) -> String {
     serve::record_click(db, impression, at)
         .expect("click")
         .expect("impression exists")
-        .0
 }
