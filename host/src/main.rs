@@ -214,7 +214,7 @@ async fn up(args: UpArgs) -> Result<()> {
         shared: SharedState {
             key_value,
             default_db,
-            sqlite_latency: args.sqlite_latency,
+            sqlite_latency: args.sqlite_latency.filter(|latency| !latency.is_zero()),
             storage_trace: args.storage_trace,
         },
     });
