@@ -1,24 +1,20 @@
 #!/usr/bin/env bash
-# Host benchmark (BENCHMARKS.md, "Local host"):
-#   (a) the `hello` component on adspin-host and on `wasmtime serve`, same .wasm
-#   (b) a component doing one key-value write and one SQLite insert per request
-# Each load is bounded (wrk, CONNECTIONS connections, DURATION) on 127.0.0.1;
-# the runs alternate ROUNDS times and the median of each is reported.
-#
-# Needs: wrk (apt-get install wrk) and wasmtime 48 (cargo install wasmtime-cli@48.0.8 --locked),
-# or WASMTIME=/path/to/wasmtime.
+# Runtime benchmark (BENCHMARKS.md, "Local host and Spin") on the runtimes of
+# RUNTIMES (bench/lib.sh: the local host, and real Spin when SPIN is set),
+# with tests/manifests/bench.toml:
+#   (a) the `hello` component (no host calls);
+#   (b) the probe's /probe/write: one key-value set and one SQLite insert
+#       per request (the database in WAL mode, as the app's migrations set).
+# When WASMTIME names a wasmtime 48 CLI (cargo install wasmtime-cli@48.0.8
+# --locked), `wasmtime serve` runs (a) too.
+# Bounded loads (wrk -t1 -c$CONNECTIONS -d$DURATION), median of ROUNDS
+# alternating rounds, on 127.0.0.1.
+#   SPIN=../shared/tools/spin ./bench/host.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
+source bench/lib.sh
 CONNECTIONS=${CONNECTIONS:-8}
-DURATION=${DURATION:-10s}
-ROUNDS=${ROUNDS:-3}
-WASMTIME=${WASMTIME:-wasmtime}
-HOST_PORT=3101
-SERVE_PORT=3102
-
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-command -v "$WASMTIME" >/dev/null || { echo "wasmtime is required: cargo install wasmtime-cli@48.0.8 --locked" >&2; exit 1; }
+WASMTIME=${WASMTIME:-}
 
 rustup toolchain install >/dev/null
 cargo build --quiet --release -p adspin-host
@@ -28,61 +24,35 @@ work=$(mktemp -d)
 cleanup() { kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-target/release/adspin-host up --from tests/manifests/bench.toml --listen 127.0.0.1:$HOST_PORT \
-    --state-dir "$work/state" --sqlite "CREATE TABLE IF NOT EXISTS hits (at INTEGER)" \
-    >"$work/host.out" 2>"$work/host.log" &
-"$WASMTIME" serve -S cli --addr 127.0.0.1:$SERVE_PORT target/wasm32-wasip2/release/hello.wasm \
-    >"$work/serve.out" 2>"$work/serve.log" &
-
-wait_for() {
-    for _ in $(seq 1 300); do
-        curl -fs "$1" >/dev/null 2>&1 && return 0
-        sleep 0.2
-    done
-    echo "not serving: $1" >&2
-    exit 1
-}
-wait_for "http://127.0.0.1:$HOST_PORT/hello"
-wait_for "http://127.0.0.1:$SERVE_PORT/"
-
-# Prints "requests_per_second p50_ms p99_ms" for one bounded wrk run.
-measure() {
-    wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$1" | awk '
-        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-        /^ +50%/ { p50 = ms($2) }
-        /^ +99%/ { p99 = ms($2) }
-        /^Requests\/sec/ { rps = $2 }
-        /Non-2xx/ { bad = $NF }
-        END { if (bad > 0) { print "errors " bad > "/dev/stderr"; exit 1 } printf "%.0f %.3f %.3f\n", rps, p50, p99 }'
-}
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-# Warm both servers (compilation caches, connection pools, page cache).
-wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$HOST_PORT/hello" >/dev/null
-wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$SERVE_PORT/" >/dev/null
-
-: >"$work/a-host"; : >"$work/a-serve"; : >"$work/b-host"
-for round in $(seq 1 "$ROUNDS"); do
-    measure "http://127.0.0.1:$HOST_PORT/hello" >>"$work/a-host"
-    measure "http://127.0.0.1:$SERVE_PORT/" >>"$work/a-serve"
-    measure "http://127.0.0.1:$HOST_PORT/probe/write" >>"$work/b-host"
-    echo "round $round done" >&2
+APP_VARIABLES=()
+HEALTH_PATH=/hello
+port=3101
+for runtime in $RUNTIMES; do
+    start_app "$runtime" $port "$work/$runtime" "$work/$runtime.log" --from tests/manifests/bench.toml \
+        --sqlite "PRAGMA journal_mode = WAL" --sqlite "CREATE TABLE IF NOT EXISTS hits (at INTEGER)"
+    port=$((port + 1))
 done
+if [ -n "$WASMTIME" ]; then
+    "$WASMTIME" serve -S cli --addr 127.0.0.1:3199 target/wasm32-wasip2/release/hello.wasm \
+        >"$work/serve.log" 2>&1 &
+    for _ in $(seq 1 100); do curl -fs http://127.0.0.1:3199/ >/dev/null 2>&1 && break; sleep 0.2; done
+    BASE[wasmtime]=http://127.0.0.1:3199
+fi
 
-column_median() { awk -v c="$2" '{ print $c }' "$1" | median; }
-report() {
-    printf '| %s | %s | %s | %s |\n' "$1" "$(column_median "$2" 1)" "$(column_median "$2" 2)" "$(column_median "$2" 3)"
-}
-echo
-echo "wrk -t1 -c$CONNECTIONS -d$DURATION, median of $ROUNDS alternating rounds"
-echo
-echo "| run | requests/s | p50 ms | p99 ms |"
-echo "|---|---|---|---|"
-report "(a) hello, adspin-host" "$work/a-host"
-report "(a) hello, wasmtime serve" "$work/a-serve"
-report "(b) key-value + SQLite write, adspin-host" "$work/b-host"
-host_rps=$(column_median "$work/a-host" 1)
-serve_rps=$(column_median "$work/a-serve" 1)
-echo
-awk -v h="$host_rps" -v s="$serve_rps" 'BEGIN { printf "throughput ratio adspin-host / wasmtime serve on (a): %.2f\n", h / s }'
+cat > "$work/p95.lua" <<'LUA'
+done = function(summary, latency, requests)
+  io.write(string.format("p95_ms %.2f\n", latency:percentile(95) / 1000))
+end
+LUA
+
+# The hello component answers at /hello (and `wasmtime serve` at /).
+if [ -n "$WASMTIME" ]; then
+    declare -A hello_runs
+    for round in $(seq 1 "$ROUNDS"); do
+        hello_runs[wasmtime]+="$(measure "${BASE[wasmtime]}/" "$CONNECTIONS" "$work/p95.lua")"$'\n'
+    done
+    read -r rps p50 p95 p99 < <(printf '%s' "${hello_runs[wasmtime]}" | median)
+    echo "(a) hello [wasmtime serve]: $rps requests/s, p50 $p50 ms, p95 $p95 ms, p99 $p99 ms"
+fi
+compare "(a) hello" "$CONNECTIONS" "$work/p95.lua" /hello
+compare "(b) key-value + SQLite write" "$CONNECTIONS" "$work/p95.lua" /probe/write

@@ -33,7 +33,7 @@ build_app() {
 
 # start_app RUNTIME PORT STATE_DIR LOG_FILE [--sqlite @file ...]: starts
 # the app in the background on 127.0.0.1:PORT with the variables of the
-# APP_VARIABLES array (name=value) and waits for /healthz.
+# APP_VARIABLES array (name=value) and waits for HEALTH_PATH (/healthz).
 start_app() {
     local runtime=$1 port=$2 state=$3 log=$4
     shift 4
@@ -57,7 +57,10 @@ start_app() {
         *) echo "unknown runtime $runtime" >&2; exit 1 ;;
     esac
     BASE[$runtime]=http://127.0.0.1:$port
-    for _ in $(seq 1 3000); do curl -fs "${BASE[$runtime]}/healthz" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    for _ in $(seq 1 3000); do
+        curl -fs "${BASE[$runtime]}${HEALTH_PATH:-/healthz}" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
     echo "$runtime did not start:" >&2
     tail "$log" >&2
     exit 1
