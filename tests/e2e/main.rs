@@ -3,6 +3,7 @@
 
 mod advertiser;
 mod app;
+mod hardening;
 mod host;
 mod instances;
 mod journey;

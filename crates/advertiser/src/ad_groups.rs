@@ -258,11 +258,23 @@ pub fn create_ad_group<D: Database>(ctx: &Ctx<'_, D>, body: &[u8]) -> Result<Res
     let id = CampaignId::parse(campaign_id).ok_or_else(missing)?;
     let campaign =
         store::find::<Campaign>(ctx.db, ctx.caller.organization_id, id)?.ok_or_else(missing)?;
-    let new = build(&input, campaign.id, campaign.review_status, "", ctx.now)?;
+    // New ads are reviewed with their campaign (see `ads::create_ad`).
+    let review_status = if input.ads.is_empty() {
+        campaign.review_status
+    } else {
+        ReviewStatus::InReview
+    };
+    let new = build(&input, campaign.id, review_status, "", ctx.now)?;
     for (index, ad) in new.ads.iter().enumerate() {
         ads::check_upload(ctx, ad, &format!("ads[{index}]"))?;
     }
-    transaction(ctx.db, || insert(ctx, &new))?;
+    transaction(ctx.db, || {
+        insert(ctx, &new)?;
+        if !new.ads.is_empty() {
+            store::request_review(ctx.db, ctx.caller.organization_id, campaign.id, ctx.now)?;
+        }
+        Ok::<_, ApiError>(())
+    })?;
     respond(201, &new.group.resource())
 }
 

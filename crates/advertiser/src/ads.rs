@@ -142,11 +142,13 @@ pub fn create_ad<D: Database>(ctx: &Ctx<'_, D>, body: &[u8]) -> Result<Response,
         .ok_or_else(missing)?;
     let campaign = store::find::<Campaign>(ctx.db, ctx.caller.organization_id, group.campaign_id)?
         .ok_or_else(missing)?;
+    // A new ad is reviewed with its campaign: an approved campaign goes
+    // back to review rather than serve an ad nobody looked at.
     let ad = build(
         &input,
         campaign.id,
         group.id,
-        campaign.review_status,
+        ReviewStatus::InReview,
         "",
         ctx.now,
     )?;
@@ -159,6 +161,7 @@ pub fn create_ad<D: Database>(ctx: &Ctx<'_, D>, body: &[u8]) -> Result<Response,
             ));
         }
         store::insert_ad(ctx.db, ctx.caller.organization_id, &ad)?;
+        store::request_review(ctx.db, ctx.caller.organization_id, campaign.id, ctx.now)?;
         Ok(())
     })?;
     respond(201, &ad.resource(ctx.files_base_url))
@@ -200,8 +203,15 @@ pub fn update_ad<D: Database>(
                     Some(ad.creative.kind().as_str()),
                 ));
             }
-            ad.creative = creative;
-            check_upload(ctx, &ad, "")?;
+            if creative != ad.creative {
+                // What was reviewed is no longer what the ad shows (its
+                // landing page, image or text): review it again before it
+                // serves.
+                ad.creative = creative;
+                check_upload(ctx, &ad, "")?;
+                store::request_review(ctx.db, ctx.caller.organization_id, ad.campaign_id, ctx.now)?;
+                ad.review_status = ReviewStatus::InReview;
+            }
         }
         ad.updated_at = ctx.now;
         store::update_ad(ctx.db, ctx.caller.organization_id, &ad)?;

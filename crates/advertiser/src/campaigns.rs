@@ -37,6 +37,9 @@ pub const NAME_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 1000;
 /// Smallest lifetime budget: $0.99.
 pub const MIN_LIFETIME_BUDGET: Micros = Micros::new(990_000);
+/// Largest lifetime budget: $10,000,000 (far from where spend arithmetic
+/// could overflow).
+pub const MAX_LIFETIME_BUDGET: Micros = Micros::from_dollars(10_000_000);
 /// Charged to the organization's payment method for every new campaign.
 pub const DEPOSIT: Micros = Micros::from_dollars(10);
 /// A campaign created without `start_time` starts two days later, the
@@ -128,6 +131,15 @@ fn check_budget(limit: Micros, spent: Micros) -> Result<(), ApiError> {
             format!(
                 "lifetime_spend_limit_micros must be at least {} ($0.99).",
                 MIN_LIFETIME_BUDGET.get()
+            ),
+        ));
+    }
+    if limit > MAX_LIFETIME_BUDGET {
+        return Err(ApiError::invalid_value(
+            param,
+            format!(
+                "lifetime_spend_limit_micros must be at most {} ($10,000,000).",
+                MAX_LIFETIME_BUDGET.get()
             ),
         ));
     }

@@ -55,10 +55,13 @@ pub fn hit(
     )?;
     let used = row.and_then(|r| r.integer(0)).unwrap_or(1);
     if used == 1 {
-        // First hit of a window: forget the bucket's earlier windows.
+        // First hit of a window: forget the bucket's windows before the
+        // previous one. The previous window stays: requests that read the
+        // clock just before the boundary may still be counting in it, and
+        // deleting it under them would restart its count.
         db.execute(
             "DELETE FROM rate_limit_windows WHERE bucket = ?1 AND window_start < ?2",
-            &[bucket.into(), window_start.into()],
+            &[bucket.into(), (window_start - limit.window_seconds).into()],
         )?;
     }
     Ok(Usage {
@@ -107,13 +110,42 @@ mod tests {
         assert_eq!(hit(&db, "b", HOURLY, now).expect("hit").used, 1);
         let next_window = UnixSeconds::new(3_700);
         assert_eq!(hit(&db, "a", HOURLY, next_window).expect("hit").used, 1);
+        assert_eq!(
+            hit(&db, "a", HOURLY, UnixSeconds::new(7_300))
+                .expect("hit")
+                .used,
+            1
+        );
         let rows = db
             .query_row(
-                "SELECT COUNT(*) FROM rate_limit_windows WHERE bucket = 'a'",
+                "SELECT MIN(window_start), COUNT(*) FROM rate_limit_windows WHERE bucket = 'a'",
                 &[],
             )
             .expect("count")
             .expect("row");
-        assert_eq!(rows.integer(0), Some(1), "the old window was cleaned up");
+        assert_eq!(
+            (rows.integer(0), rows.integer(1)),
+            (Some(3_600), Some(2)),
+            "windows before the previous one are cleaned up"
+        );
+    }
+
+    #[test]
+    fn a_window_keeps_counting_after_the_next_one_starts() {
+        // Under load, a request that read the clock just before a window
+        // ended can count after another request opened the next window.
+        let db = NativeDb::with_schema(&[SCHEMA]).expect("db");
+        let second = Limit {
+            limit: 2,
+            window_seconds: 1,
+        };
+        let early = UnixSeconds::new(1_000);
+        assert_eq!(hit(&db, "k", second, early).expect("hit").used, 1);
+        assert_eq!(hit(&db, "k", second, early).expect("hit").used, 2);
+        let next = UnixSeconds::new(1_001);
+        assert_eq!(hit(&db, "k", second, next).expect("hit").used, 1);
+        let late = hit(&db, "k", second, early).expect("a straggler of the first window");
+        assert_eq!(late.used, 3, "the first window's count goes on");
+        assert!(late.exceeded());
     }
 }

@@ -237,6 +237,12 @@ pub fn record(
         .map_err(S2sError::from)?
         .ok_or_else(not_found)?;
     let Some(demand) = click.demand else {
+        // A click on an ad no campaign bid for (a test ad, another DSP's):
+        // only the organization that showed it learns that much; to anyone
+        // else the click does not exist.
+        if click.publisher_id != partner.organization_id {
+            return Err(not_found());
+        }
         return Err(S2sError::detail(400, "Click missing bid id"));
     };
     if demand.organization_id != partner.organization_id {
@@ -592,11 +598,28 @@ mod tests {
                 Micros::new(1_000_000),
                 UnixSeconds::new(CLICKED),
             );
+            // Shown by the partner's own organization as a publisher.
+            s.db.execute(
+                "UPDATE impressions SET publisher_id = ?1 WHERE id = ?2",
+                &[s.partner.organization_id.into(), other_dsp.as_str().into()],
+            )
+            .expect("publisher");
             let mut unattributable = conversion(&s, CLICKED, "USD", None);
             unattributable.click_id = testing::click(&s.db, &other_dsp, UnixSeconds::new(CLICKED));
             assert_eq!(
                 status(record_at(&s, &unattributable)),
                 "400 Click missing bid id"
+            );
+            assert_eq!(
+                status(record(
+                    &s.db,
+                    &stranger,
+                    &unattributable,
+                    30,
+                    UnixSeconds::new(CLICKED)
+                )),
+                "404 Click not found",
+                "another organization learns nothing about the click"
             );
             assert_eq!(counted(&s.db), [(0, 0); 2]);
         }

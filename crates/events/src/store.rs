@@ -51,6 +51,8 @@ pub struct Click {
     pub account_currency: Option<String>,
     /// A click on a billed impression (not a staging or test one).
     pub billable: bool,
+    /// The publisher that showed the ad.
+    pub publisher_id: OrganizationId,
 }
 
 impl FromRow for Click {
@@ -75,6 +77,7 @@ impl FromRow for Click {
             demand,
             account_currency: row.get(5)?,
             billable: row.get(6)?,
+            publisher_id: row.get(7)?,
         })
     }
 }
@@ -82,7 +85,7 @@ impl FromRow for Click {
 pub fn find_click(db: &impl Database, click_id: &str) -> Result<Option<Click>, DbError> {
     db.find(
         "SELECT c.created_at, i.organization_id, i.campaign_id, i.ad_group_id, i.ad_id, o.currency_code,
-                i.billable
+                i.billable, i.publisher_id
          FROM clicks c JOIN impressions i ON i.id = c.impression_id
          LEFT JOIN organizations o ON o.id = i.organization_id
          WHERE c.id = ?1",

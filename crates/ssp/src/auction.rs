@@ -74,36 +74,42 @@ pub async fn handle(env: &impl Env, request: &Request) -> Response {
         },
         Ok(bid_request) => match publisher::admit(db, &publisher, &bid_request.chat_id, now) {
             Ok((usage, None)) => (rate_limited(&usage, &context()), Some(usage)),
-            Ok((usage, Some(pacing))) => {
-                let auction = Auction {
-                    env,
-                    db,
-                    request,
-                    bid_request: &bid_request,
-                    publisher: &publisher,
-                    config: publisher.effective(&bid_request.config),
-                    started,
-                    request_id: &request_id,
-                    chat_requests: pacing.requests,
-                    ads_before: pacing.ads_served,
-                    secret: settings::tracking_secret(env),
-                    base_url: settings::public_base_url(env, request),
-                };
-                let outcome = match publisher::pacing_block(
-                    &auction.config,
-                    bid_request.turn_number,
-                    &pacing,
-                ) {
-                    Some(reason) => Ok(NoAd(reason)),
-                    None => auction.run().await,
-                };
-                let response = match outcome {
-                    Ok(Served(bid)) => success(&context(), "Bid successful", Some(&bid)),
-                    Ok(NoAd(message)) => success(&context(), &message, None),
-                    Err(error) => respond(&info(), &error),
-                };
-                (response, Some(usage))
-            }
+            Ok((usage, Some(pacing))) => match settings::trusted_base_url(env, request) {
+                Err(untrusted) => (
+                    respond(&info(), &SspError::internal_because(untrusted)),
+                    Some(usage),
+                ),
+                Ok(base_url) => {
+                    let auction = Auction {
+                        env,
+                        db,
+                        request,
+                        bid_request: &bid_request,
+                        publisher: &publisher,
+                        config: publisher.effective(&bid_request.config),
+                        started,
+                        request_id: &request_id,
+                        chat_requests: pacing.requests,
+                        ads_before: pacing.ads_served,
+                        secret: settings::tracking_secret(env),
+                        base_url,
+                    };
+                    let outcome = match publisher::pacing_block(
+                        &auction.config,
+                        bid_request.turn_number,
+                        &pacing,
+                    ) {
+                        Some(reason) => Ok(NoAd(reason)),
+                        None => auction.run().await,
+                    };
+                    let response = match outcome {
+                        Ok(Served(bid)) => success(&context(), "Bid successful", Some(&bid)),
+                        Ok(NoAd(message)) => success(&context(), &message, None),
+                        Err(error) => respond(&info(), &error),
+                    };
+                    (response, Some(usage))
+                }
+            },
             Err(error) => (respond(&info(), &SspError::from(error)), None),
         },
     };
@@ -396,16 +402,19 @@ impl<E: Env> Auction<'_, E> {
 
     fn bid_json(&self, offer: &Offer, creative: &RenderedAd, impression_id: &str) -> Value {
         let base = &self.base_url;
+        let expires = self.env.clock().now().get() + tracking::TOKEN_TTL_SECONDS;
         let click = tracking::sign(
             &ClickToken {
                 i: impression_id.into(),
                 u: creative.url.clone(),
+                e: expires,
             },
             &self.secret,
         );
         let view = tracking::sign(
             &ViewToken {
                 v: impression_id.into(),
+                e: expires,
             },
             &self.secret,
         );

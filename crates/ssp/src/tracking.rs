@@ -1,9 +1,10 @@
 //! The click redirect and the view beacon, and their signed tokens.
 //!
 //! Tokens are [`adspin_core::signed`] with the `tracking_secret` variable as
-//! key. A token that does not verify is
-//! treated exactly like an unknown one: the redirect never follows a URL
-//! it did not sign.
+//! key. A token that does not verify is treated exactly like an unknown
+//! one: the redirect never follows a URL it did not sign. Tokens expire
+//! ([`TOKEN_TTL_SECONDS`]): an expired click still takes the user to the
+//! landing page it signed, but counts nothing; an expired view is a 404.
 
 use adspin_core::clock::Clock;
 use adspin_core::db::DbError;
@@ -17,6 +18,9 @@ use serde_json::json;
 
 pub use adspin_core::signed::{sign, verify};
 
+/// How long a served ad's click and view links count: a day.
+pub const TOKEN_TTL_SECONDS: i64 = 86_400;
+
 /// What a click token carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClickToken {
@@ -24,6 +28,10 @@ pub struct ClickToken {
     pub i: String,
     /// Where the click goes.
     pub u: String,
+    /// Until when the click counts (Unix seconds; tokens without it never
+    /// count).
+    #[serde(default)]
+    pub e: i64,
 }
 
 /// What a view token carries.
@@ -31,6 +39,9 @@ pub struct ClickToken {
 pub struct ViewToken {
     /// The impression viewed.
     pub v: String,
+    /// Until when the view counts (Unix seconds).
+    #[serde(default)]
+    pub e: i64,
 }
 
 /// The landing page with the click id appended (`thrad_click_id`).
@@ -103,10 +114,15 @@ impl SurfaceError for TrackingError {
 pub fn click(env: &impl Env, token: &str) -> Result<Response, TrackingError> {
     let token = verify::<ClickToken>(token, &settings::tracking_secret(env))
         .ok_or_else(TrackingError::not_found)?;
-    let click_id = delivery::record_click(env.db()?, &token.i, env.clock().now())?
-        .ok_or_else(TrackingError::not_found)?;
+    let now = env.clock().now();
     // The landing page is the one the token signed (the impression's).
-    let location = landing_url(&token.u, &click_id);
+    let location = if now.get() > token.e {
+        token.u.clone()
+    } else {
+        let click_id = delivery::record_click(env.db()?, &token.i, now)?
+            .ok_or_else(TrackingError::not_found)?;
+        landing_url(&token.u, &click_id)
+    };
     let mut response = http::Response::new(Vec::new());
     *response.status_mut() = http::StatusCode::FOUND;
     if let Ok(value) = http::HeaderValue::from_str(&location) {
@@ -122,15 +138,16 @@ pub fn click(env: &impl Env, token: &str) -> Result<Response, TrackingError> {
 /// `GET /api/v1/tracking/view/{token}`: the ad became viewable. Pings
 /// must carry the end user's `User-Agent`.
 pub fn view(env: &impl Env, request: &Request, token: &str) -> Result<Response, TrackingError> {
+    let now = env.clock().now();
     let token = verify::<ViewToken>(token, &settings::tracking_secret(env))
+        .filter(|token| now.get() <= token.e)
         .ok_or_else(TrackingError::not_found)?;
     if header(request, "user-agent").is_none_or(str::is_empty) {
         return Err(TrackingError::bad_request(
             "View pings must carry the end user's User-Agent",
         ));
     }
-    delivery::record_view(env.db()?, &token.v, env.clock().now())?
-        .ok_or_else(TrackingError::not_found)?;
+    delivery::record_view(env.db()?, &token.v, now)?.ok_or_else(TrackingError::not_found)?;
     let mut response = http::Response::new(Vec::new());
     *response.status_mut() = http::StatusCode::NO_CONTENT;
     Ok(response)
@@ -148,6 +165,7 @@ mod tests {
             &ClickToken {
                 i: "imp".into(),
                 u: "https://e.com/x".into(),
+                e: 0,
             },
             b"secret",
         );
@@ -165,7 +183,13 @@ mod tests {
 
     #[test]
     fn a_view_token_is_not_a_click_token() {
-        let view = sign(&ViewToken { v: "imp".into() }, b"secret");
+        let view = sign(
+            &ViewToken {
+                v: "imp".into(),
+                e: 0,
+            },
+            b"secret",
+        );
         assert!(verify::<ClickToken>(&view, b"secret").is_none());
     }
 
@@ -179,5 +203,82 @@ mod tests {
             landing_url("https://e.com/p?a=1", "c1"),
             "https://e.com/p?a=1&thrad_click_id=c1"
         );
+    }
+
+    mod links {
+        use super::super::*;
+        use adspin_core::db::Database;
+        use adspin_core::money::Micros;
+        use adspin_core::testing::{self, TestEnv};
+        use adspin_core::time::UnixSeconds;
+
+        const SERVED: UnixSeconds = UnixSeconds::new(1_800_000_000);
+
+        /// An env at `now` with one billable impression served at SERVED.
+        fn served(now: UnixSeconds) -> (TestEnv, String) {
+            let env = TestEnv::new(now).with_variable("tracking_secret", "s");
+            let demand = testing::live_ad(&env.db, testing::organization(&env.db));
+            let impression =
+                testing::impression(&env.db, Some(demand), true, Micros::new(1_000_000), SERVED);
+            (env, impression)
+        }
+
+        fn clicks(env: &TestEnv) -> i64 {
+            env.db
+                .query_row("SELECT COUNT(*) FROM clicks", &[])
+                .expect("count")
+                .and_then(|row| row.integer(0))
+                .expect("row")
+        }
+
+        fn click_token(impression: &str) -> String {
+            sign(
+                &ClickToken {
+                    i: impression.into(),
+                    u: "https://shop.example.com/p".into(),
+                    e: SERVED.get() + TOKEN_TTL_SECONDS,
+                },
+                b"s",
+            )
+        }
+
+        #[test]
+        fn a_click_within_a_day_counts_and_carries_its_click_id() {
+            let (env, impression) = served(SERVED.plus_seconds(3_600));
+            let response = click(&env, &click_token(&impression)).expect("redirect");
+            assert_eq!(response.status(), 302);
+            let location = response.headers()["location"].to_str().expect("text");
+            assert!(location.contains("thrad_click_id="), "{location}");
+            assert_eq!(clicks(&env), 1);
+        }
+
+        #[test]
+        fn an_expired_click_goes_to_the_landing_page_and_counts_nothing() {
+            let (env, impression) = served(SERVED.plus_seconds(TOKEN_TTL_SECONDS + 1));
+            let response = click(&env, &click_token(&impression)).expect("redirect");
+            assert_eq!(response.status(), 302);
+            assert_eq!(response.headers()["location"], "https://shop.example.com/p");
+            assert_eq!(clicks(&env), 0, "a replay days later is not a click");
+        }
+
+        #[test]
+        fn an_expired_view_is_not_found() {
+            let (env, impression) = served(SERVED.plus_seconds(TOKEN_TTL_SECONDS + 1));
+            let token = sign(
+                &ViewToken {
+                    v: impression,
+                    e: SERVED.get() + TOKEN_TTL_SECONDS,
+                },
+                b"s",
+            );
+            let request = http::Request::builder()
+                .header("user-agent", "Mozilla/5.0")
+                .body(Vec::new())
+                .expect("request");
+            assert_eq!(
+                view(&env, &request, &token).expect_err("expired"),
+                TrackingError::not_found()
+            );
+        }
     }
 }

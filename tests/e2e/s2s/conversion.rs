@@ -184,6 +184,17 @@ fn unknown_foreign_and_unattributable_clicks_are_refused() {
         400,
         "Click missing bid id",
     );
+    detail(
+        &partner_post(
+            &app,
+            "/v1/api/conversion",
+            &their_token,
+            &[],
+            &quickstart(click_id),
+        ),
+        404,
+        "Click not found",
+    );
     assert_eq!(counts(&app), (0, 0, 0));
     assert!(ORGANIZATION_ID != stranger);
 }

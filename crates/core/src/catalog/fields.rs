@@ -26,9 +26,12 @@ pub fn text(param: &str, value: &str, min: usize, max: usize) -> Result<(), ApiE
     Ok(())
 }
 
-/// Checks an absolute `http`/`https` URL.
+/// Checks an absolute `http`/`https` URL. Whitespace and control
+/// characters are refused as sent (the URL parser would silently drop tabs
+/// and line breaks, and the URL is stored and served as sent).
 pub fn url(param: &str, value: &str) -> Result<(), ApiError> {
-    let valid = value.len() <= MAX_URL_LENGTH
+    let valid = value.chars().count() <= MAX_URL_LENGTH
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
         && url::Url::parse(value).is_ok_and(|u| {
             matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
         });
@@ -200,6 +203,20 @@ crate::sql_text_enum!(Status, ReviewStatus, RecurringFrequency, PricingModel);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_with_line_breaks_tabs_or_spaces_are_refused() {
+        for bad in [
+            "https://shop.example.com/a\r\nSet-Cookie: x=1",
+            "https://shop.example.com/a\nb",
+            "https://shop.example.com/\tb",
+            "https://shop.example.com/a b",
+            "https://shop.example.com/\u{7f}",
+        ] {
+            assert!(url("target_url", bad).is_err(), "{bad:?}");
+        }
+        assert!(url("target_url", "https://shop.example.com/a?b=c%20d").is_ok());
+    }
 
     #[test]
     fn text_lengths_count_characters_and_need_visible_ones() {

@@ -497,6 +497,23 @@ pub fn update_ad(db: &impl Database, organization: OrganizationId, a: &Ad) -> Re
     Ok(())
 }
 
+/// Sends a campaign back to review: what its ads show changed, so what was
+/// approved (or rejected) no longer describes it. It stops serving until an
+/// operator approves it again. `false` when it was already in review.
+pub fn request_review(
+    db: &impl Database,
+    organization: OrganizationId,
+    campaign: CampaignId,
+    now: UnixSeconds,
+) -> Result<bool, DbError> {
+    let rows = db.execute(
+        "UPDATE campaigns SET review_status = 'in_review', updated_at = ?1
+         WHERE id = ?2 AND organization_id = ?3 AND review_status <> 'in_review' RETURNING id",
+        &[now.into(), campaign.into(), organization.into()],
+    )?;
+    Ok(!rows.is_empty())
+}
+
 /// Fixes an ad group's creative type on its first ad; the statement only
 /// matches while the type is unset or already equal.
 pub fn claim_creative_type(
