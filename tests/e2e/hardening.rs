@@ -141,7 +141,10 @@ fn editing_an_approved_ad_sends_its_campaign_back_to_review() {
         &[("authorization", &auth)],
         None,
     );
-    let group = groups.json()["data"][0]["id"].as_str().expect("group").to_string();
+    let group = groups.json()["data"][0]["id"]
+        .as_str()
+        .expect("group")
+        .to_string();
     let ads = app.request(
         "GET",
         &format!("/v1/ads?ad_group_id={group}"),
@@ -218,4 +221,43 @@ fn a_new_ad_in_an_approved_campaign_is_reviewed_before_it_serves() {
     assert_eq!(created.status, 201, "{}", created.text());
     assert_eq!(created.json()["review_status"], "in_review");
     assert_eq!(auction(&app, "new ad", "trail shoes"), Value::Null);
+}
+
+#[test]
+fn a_known_path_with_another_method_is_405_with_allow_on_every_surface() {
+    let app = start();
+    let advertiser = format!("Bearer {ADVERTISER_KEY}");
+    let operator = format!("Bearer {}", adspin_e2e::demo::ADMIN_TOKEN);
+    let partner = "Bearer pt_demo_3a5c7e9b1d2f4a6c8e0b2d4f6a8c1e3b";
+    for (method, path, auth, allow) in [
+        ("DELETE", "/v1/campaigns", advertiser.as_str(), "GET, POST"),
+        ("GET", "/v1/campaigns/x/pause", advertiser.as_str(), "POST"),
+        ("GET", "/v1/api/collect", partner, "POST"),
+        ("GET", "/api/v1/ssp/bid-request", "", "POST, OPTIONS"),
+        ("POST", "/api/v1/dsp/redirect/token", "", "GET"),
+        ("DELETE", "/api/v1/tracking/view/token", "", "GET"),
+        ("GET", "/admin/organizations", operator.as_str(), "POST"),
+        ("POST", "/admin/dsps", operator.as_str(), "GET"),
+        ("POST", "/healthz", "", "GET"),
+    ] {
+        let response = app.request(method, path, &[("authorization", auth)], None);
+        assert_eq!(response.status, 405, "{method} {path}: {}", response.text());
+        assert_eq!(response.header("allow"), Some(allow), "{method} {path}");
+        assert!(
+            response.json().is_object(),
+            "{method} {path}: a JSON body in the surface's shape"
+        );
+    }
+}
+
+#[test]
+fn the_app_serves_its_openapi_documents() {
+    let app = start();
+    for document in ["advertiser-v1.json", "ssp-v1.json", "operator.json"] {
+        let response = app.get(&format!("/openapi/{document}"));
+        assert_eq!(response.status, 200, "{document}");
+        assert_eq!(response.header("content-type"), Some("application/json"));
+        assert_eq!(response.json()["openapi"], "3.1.0", "{document}");
+    }
+    assert_eq!(app.get("/openapi/nope.json").status, 404);
 }

@@ -7,6 +7,7 @@ use http::HeaderValue;
 use adspin_core::db::Database;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::rate_limit::{self, Limit, Usage};
+use adspin_core::routes::{self, Matched, Route};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Request, Response, header};
 
@@ -70,87 +71,130 @@ pub fn handle(
     response
 }
 
+/// The `/v1` endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    FindAdAccount,
+    Insights(Level),
+    CreateUpload,
+    ListCampaigns,
+    CreateCampaign,
+    FindCampaign,
+    UpdateCampaign,
+    SetCampaignStatus(Status),
+    ListAdGroups,
+    CreateAdGroup,
+    FindAdGroup,
+    UpdateAdGroup,
+    SetAdGroupStatus(Status),
+    ListAds,
+    CreateAd,
+    FindAd,
+    UpdateAd,
+    SetAdStatus(Status),
+}
+
+use Endpoint::*;
+
+/// Every `/v1` endpoint, once: what a request calls, and the `Allow` of a
+/// `405` for a known path.
+const ROUTES: &[Route<Endpoint>] = &[
+    Route::new("GET", "/v1/ad_account", FindAdAccount),
+    Route::new("GET", "/v1/ad_account/insights", Insights(Level::AdAccount)),
+    Route::new("POST", "/v1/upload", CreateUpload),
+    Route::new("GET", "/v1/campaigns", ListCampaigns),
+    Route::new("POST", "/v1/campaigns", CreateCampaign),
+    Route::new("GET", "/v1/campaigns/:id", FindCampaign),
+    Route::new("POST", "/v1/campaigns/:id", UpdateCampaign),
+    Route::new(
+        "GET",
+        "/v1/campaigns/:id/insights",
+        Insights(Level::Campaign),
+    ),
+    Route::new(
+        "POST",
+        "/v1/campaigns/:id/activate",
+        SetCampaignStatus(Status::Active),
+    ),
+    Route::new(
+        "POST",
+        "/v1/campaigns/:id/pause",
+        SetCampaignStatus(Status::Paused),
+    ),
+    Route::new(
+        "POST",
+        "/v1/campaigns/:id/archive",
+        SetCampaignStatus(Status::Archived),
+    ),
+    Route::new("GET", "/v1/ad_groups", ListAdGroups),
+    Route::new("POST", "/v1/ad_groups", CreateAdGroup),
+    Route::new("GET", "/v1/ad_groups/:id", FindAdGroup),
+    Route::new("POST", "/v1/ad_groups/:id", UpdateAdGroup),
+    Route::new(
+        "GET",
+        "/v1/ad_groups/:id/insights",
+        Insights(Level::AdGroup),
+    ),
+    Route::new(
+        "POST",
+        "/v1/ad_groups/:id/activate",
+        SetAdGroupStatus(Status::Active),
+    ),
+    Route::new(
+        "POST",
+        "/v1/ad_groups/:id/pause",
+        SetAdGroupStatus(Status::Paused),
+    ),
+    Route::new(
+        "POST",
+        "/v1/ad_groups/:id/archive",
+        SetAdGroupStatus(Status::Archived),
+    ),
+    Route::new("GET", "/v1/ads", ListAds),
+    Route::new("POST", "/v1/ads", CreateAd),
+    Route::new("GET", "/v1/ads/:id", FindAd),
+    Route::new("POST", "/v1/ads/:id", UpdateAd),
+    Route::new("GET", "/v1/ads/:id/insights", Insights(Level::Ad)),
+    Route::new("POST", "/v1/ads/:id/activate", SetAdStatus(Status::Active)),
+    Route::new("POST", "/v1/ads/:id/pause", SetAdStatus(Status::Paused)),
+    Route::new("POST", "/v1/ads/:id/archive", SetAdStatus(Status::Archived)),
+];
+
 fn route<D: Database>(ctx: &Ctx<'_, D>, request: &Request) -> Result<Response, ApiError> {
     let method = request.method().as_str();
     let path = request.uri().path();
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    if segments.iter().any(|segment| segment.is_empty()) {
-        // `/v1/campaigns/` and `//v1` name no endpoint (no trailing slashes).
-        return Err(ApiError::unknown_path(method, path));
-    }
+    let (endpoint, captures) = match routes::find(ROUTES, method, path) {
+        Matched::Found(endpoint, captures) => (endpoint, captures),
+        Matched::MethodNotAllowed(allow) => {
+            return Err(ApiError::method_not_allowed(method, path, &allow));
+        }
+        Matched::NotFound => return Err(ApiError::unknown_path(method, path)),
+    };
+    let id = captures.first().copied().unwrap_or_default();
     let query = || Query::from_request(request);
     let body = request.body().as_slice();
-    match (method, segments.as_slice()) {
-        ("GET", ["v1", "ad_account"]) => ad_account::find_ad_account(ctx),
-        ("GET", ["v1", "ad_account", "insights"]) => {
-            insights::insights(ctx, Level::AdAccount, None, &query())
+    match endpoint {
+        FindAdAccount => ad_account::find_ad_account(ctx),
+        Insights(level) => {
+            let id = (level != Level::AdAccount).then_some(id);
+            insights::insights(ctx, level, id, &query())
         }
-        ("GET", ["v1", "campaigns", id, "insights"]) => {
-            insights::insights(ctx, Level::Campaign, Some(id), &query())
-        }
-        ("GET", ["v1", "ad_groups", id, "insights"]) => {
-            insights::insights(ctx, Level::AdGroup, Some(id), &query())
-        }
-        ("GET", ["v1", "ads", id, "insights"]) => {
-            insights::insights(ctx, Level::Ad, Some(id), &query())
-        }
-        ("POST", ["v1", "upload"]) => upload::create_upload(ctx, request),
-
-        ("GET", ["v1", "campaigns"]) => campaigns::list_campaigns(ctx, &query()),
-        ("POST", ["v1", "campaigns"]) => {
-            campaigns::create_campaign(ctx, body, header(request, "idempotency-key"))
-        }
-        ("GET", ["v1", "campaigns", id]) => campaigns::find_campaign(ctx, id),
-        ("POST", ["v1", "campaigns", id]) => campaigns::update_campaign(ctx, id, body),
-        ("POST", ["v1", "campaigns", id, action]) if lifecycle(action).is_some() => {
-            campaigns::set_campaign_status(ctx, id, lifecycle(action).unwrap_or(Status::Paused))
-        }
-
-        ("GET", ["v1", "ad_groups"]) => ad_groups::list_ad_groups(ctx, &query()),
-        ("POST", ["v1", "ad_groups"]) => ad_groups::create_ad_group(ctx, body),
-        ("GET", ["v1", "ad_groups", id]) => ad_groups::find_ad_group(ctx, id),
-        ("POST", ["v1", "ad_groups", id]) => ad_groups::update_ad_group(ctx, id, body),
-        ("POST", ["v1", "ad_groups", id, action]) if lifecycle(action).is_some() => {
-            ad_groups::set_ad_group_status(ctx, id, lifecycle(action).unwrap_or(Status::Paused))
-        }
-
-        ("GET", ["v1", "ads"]) => ads::list_ads(ctx, &query()),
-        ("POST", ["v1", "ads"]) => ads::create_ad(ctx, body),
-        ("GET", ["v1", "ads", id]) => ads::find_ad(ctx, id),
-        ("POST", ["v1", "ads", id]) => ads::update_ad(ctx, id, body),
-        ("POST", ["v1", "ads", id, action]) if lifecycle(action).is_some() => {
-            ads::set_ad_status(ctx, id, lifecycle(action).unwrap_or(Status::Paused))
-        }
-
-        (_, path_segments) if is_known_path(path_segments) => {
-            Err(ApiError::method_not_allowed(method, path))
-        }
-        _ => Err(ApiError::unknown_path(method, path)),
-    }
-}
-
-/// The status a lifecycle action sets.
-fn lifecycle(action: &str) -> Option<Status> {
-    match action {
-        "activate" => Some(Status::Active),
-        "pause" => Some(Status::Paused),
-        "archive" => Some(Status::Archived),
-        _ => None,
-    }
-}
-
-/// Paths that exist with some other method (for `405` rather than `404`).
-fn is_known_path(segments: &[&str]) -> bool {
-    match segments {
-        [
-            "v1",
-            "ad_account" | "upload" | "campaigns" | "ad_groups" | "ads",
-        ] => true,
-        ["v1", "ad_account", "insights"] => true,
-        ["v1", "campaigns" | "ad_groups" | "ads", _] => true,
-        ["v1", "campaigns" | "ad_groups" | "ads", _, "insights"] => true,
-        ["v1", "campaigns" | "ad_groups" | "ads", _, action] => lifecycle(action).is_some(),
-        _ => false,
+        CreateUpload => upload::create_upload(ctx, request),
+        ListCampaigns => campaigns::list_campaigns(ctx, &query()),
+        CreateCampaign => campaigns::create_campaign(ctx, body, header(request, "idempotency-key")),
+        FindCampaign => campaigns::find_campaign(ctx, id),
+        UpdateCampaign => campaigns::update_campaign(ctx, id, body),
+        SetCampaignStatus(status) => campaigns::set_campaign_status(ctx, id, status),
+        ListAdGroups => ad_groups::list_ad_groups(ctx, &query()),
+        CreateAdGroup => ad_groups::create_ad_group(ctx, body),
+        FindAdGroup => ad_groups::find_ad_group(ctx, id),
+        UpdateAdGroup => ad_groups::update_ad_group(ctx, id, body),
+        SetAdGroupStatus(status) => ad_groups::set_ad_group_status(ctx, id, status),
+        ListAds => ads::list_ads(ctx, &query()),
+        CreateAd => ads::create_ad(ctx, body),
+        FindAd => ads::find_ad(ctx, id),
+        UpdateAd => ads::update_ad(ctx, id, body),
+        SetAdStatus(status) => ads::set_ad_status(ctx, id, status),
     }
 }
 
@@ -194,10 +238,19 @@ mod tests {
     }
 
     #[test]
-    fn known_paths_get_405_not_404() {
-        assert!(is_known_path(&["v1", "campaigns"]));
-        assert!(is_known_path(&["v1", "ads", "x", "pause"]));
-        assert!(!is_known_path(&["v1", "ads", "x", "explode"]));
-        assert!(!is_known_path(&["v1", "nope"]));
+    fn known_paths_get_405_with_their_methods_not_404() {
+        assert_eq!(
+            routes::find(ROUTES, "DELETE", "/v1/campaigns"),
+            Matched::MethodNotAllowed("GET, POST".into())
+        );
+        assert_eq!(
+            routes::find(ROUTES, "GET", "/v1/ads/x/pause"),
+            Matched::MethodNotAllowed("POST".into())
+        );
+        assert_eq!(
+            routes::find(ROUTES, "POST", "/v1/ads/x/explode"),
+            Matched::NotFound
+        );
+        assert_eq!(routes::find(ROUTES, "GET", "/v1/nope"), Matched::NotFound);
     }
 }

@@ -25,6 +25,8 @@ pub struct DashboardError {
     message: String,
     /// The internal failure behind a 500, for the log only.
     cause: Option<String>,
+    /// The methods a 405's path takes (the `Allow` header).
+    allow: Option<&'static str>,
 }
 
 impl DashboardError {
@@ -34,6 +36,7 @@ impl DashboardError {
             code,
             message: message.into(),
             cause: None,
+            allow: None,
         }
     }
 
@@ -83,7 +86,13 @@ impl SurfaceError for DashboardError {
     }
 
     fn render(&self, request: &RequestInfo) -> Response {
-        envelope(self.status, Value::Null, Some(self), &request.id)
+        let mut response = envelope(self.status, Value::Null, Some(self), &request.id);
+        if let Some(allow) = self.allow {
+            response
+                .headers_mut()
+                .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+        }
+        response
     }
 
     fn cause(&self) -> Option<&str> {
@@ -206,11 +215,22 @@ fn route(
                 .ok_or_else(|| DashboardError::not_found("API key"))?;
             Ok((200, key_view(&record, now)))
         }
-        _ => Err(DashboardError::new(
-            405,
-            "method_not_allowed",
-            "This method is not supported here.",
-        )),
+        (_, rest) => {
+            let allow = match rest {
+                [] => "GET, POST",
+                [_] => "GET, DELETE",
+                [_, "rotate" | "revoke"] => "POST",
+                _ => return Err(DashboardError::not_found("Endpoint")),
+            };
+            Err(DashboardError {
+                allow: Some(allow),
+                ..DashboardError::new(
+                    405,
+                    "method_not_allowed",
+                    "This method is not supported here.",
+                )
+            })
+        }
     }
 }
 

@@ -29,10 +29,19 @@ pub struct ApiError {
     code: Cow<'static, str>,
     message: String,
     param: Option<String>,
+    /// What only some errors carry (boxed: errors travel in `Result`s).
+    extra: Option<Box<Extra>>,
+}
+
+/// The rarer parts of an [`ApiError`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Extra {
     /// Seconds to send as `Retry-After` (rate limits).
     retry_after: Option<i64>,
     /// The internal failure behind a 500, for the log only.
     cause: Option<String>,
+    /// The methods a 405's path takes (the `Allow` header).
+    allow: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -62,14 +71,17 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             param: None,
-            retry_after: None,
-            cause: None,
+            extra: None,
         }
+    }
+
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
     }
 
     /// Adds a `Retry-After` header to the response.
     pub fn with_retry_after(mut self, seconds: i64) -> Self {
-        self.retry_after = Some(seconds);
+        self.extra().retry_after = Some(seconds);
         self
     }
 
@@ -110,14 +122,17 @@ impl ApiError {
         )
     }
 
-    /// 405 for a known path called with the wrong method.
-    pub fn method_not_allowed(method: &str, path: &str) -> Self {
-        Self::new(
+    /// 405 for a known path called with the wrong method; `allow` lists
+    /// the methods it takes (sent as `Allow`).
+    pub fn method_not_allowed(method: &str, path: &str, allow: &str) -> Self {
+        let mut error = Self::new(
             405,
             ErrorType::InvalidRequestError,
             "method_not_allowed",
             format!("{method} is not supported for {path}."),
-        )
+        );
+        error.extra().allow = Some(allow.to_string());
+        error
     }
 
     /// 401 when no `Authorization` header was sent.
@@ -169,7 +184,7 @@ impl ApiError {
     /// 500 with no internal detail; `cause` is logged, never sent.
     pub fn internal_because(cause: impl std::fmt::Display) -> Self {
         let mut error = Self::internal();
-        error.cause = Some(cause.to_string());
+        error.extra().cause = Some(cause.to_string());
         error
     }
 
@@ -202,10 +217,17 @@ impl ApiError {
                 },
             },
         );
-        if let Some(seconds) = self.retry_after {
+        let extra = self.extra.as_deref();
+        if let Some(seconds) = extra.and_then(|extra| extra.retry_after) {
             response
                 .headers_mut()
                 .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
+        if let Some(allow) = extra
+            .and_then(|extra| extra.allow.as_deref())
+            .and_then(|allow| http::HeaderValue::from_str(allow).ok())
+        {
+            response.headers_mut().insert(http::header::ALLOW, allow);
         }
         response
     }
@@ -253,7 +275,7 @@ impl SurfaceError for ApiError {
     }
 
     fn cause(&self) -> Option<&str> {
-        self.cause.as_deref()
+        self.extra.as_ref().and_then(|extra| extra.cause.as_deref())
     }
 }
 

@@ -27,6 +27,7 @@ pub mod organizations;
 pub mod outbound;
 pub mod pagination;
 pub mod rate_limit;
+pub mod routes;
 pub mod settings;
 pub mod signed;
 pub mod time;

@@ -38,7 +38,7 @@ fn serve(
         _ => return Err(S2sError::detail(404, "Not Found")),
     };
     if request.method() != http::Method::POST {
-        return Err(S2sError::detail(405, "Method Not Allowed"));
+        return Err(S2sError::MethodNotAllowed { allow: "POST" });
     }
     let partner = auth::authenticate(db, header(request, "authorization"), now)?;
     match endpoint {

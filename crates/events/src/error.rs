@@ -27,6 +27,9 @@ pub enum S2sError {
     /// `500 Internal server error`; the cause is logged, never sent.
     #[error("500: {cause}")]
     Internal { cause: String },
+    /// `405 Method Not Allowed`, with the methods the path takes.
+    #[error("405: allowed {allow}")]
+    MethodNotAllowed { allow: &'static str },
 }
 
 impl S2sError {
@@ -70,6 +73,7 @@ impl S2sError {
             Self::Detail { status, .. } => *status,
             Self::Validation(_) => 422,
             Self::Internal { .. } => 500,
+            Self::MethodNotAllowed { .. } => 405,
         }
     }
 
@@ -82,6 +86,14 @@ impl S2sError {
                 json_response(422, &serde_json::json!({ "detail": issues }))
             }
             Self::Internal { .. } => Self::internal().to_response(),
+            Self::MethodNotAllowed { allow } => {
+                let mut response =
+                    json_response(405, &serde_json::json!({ "detail": "Method Not Allowed" }));
+                response
+                    .headers_mut()
+                    .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+                response
+            }
         }
     }
 }

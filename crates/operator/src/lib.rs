@@ -13,6 +13,7 @@ use adspin_core::clock::Clock;
 use adspin_core::db::Database;
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
+use adspin_core::routes::{self, Matched, Route};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Request, Response, header, json_response};
 use serde_json::Value;
@@ -71,6 +72,68 @@ fn authorize(request: &Request, admin_token: &str) -> Result<(), ApiError> {
 /// A handler's answer: the status and JSON body, or the error.
 type Outcome = Result<(u16, Value), ApiError>;
 
+/// The operator endpoints.
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    CreateOrganization,
+    FindOrganization,
+    SetBilling,
+    RemoveBilling,
+    MintKey,
+    RevokeKey,
+    ImportSupplyReports,
+    MintDashboardToken,
+    ListCampaignsForReview,
+    Review(ReviewStatus),
+    FindPublisher,
+    SetPublisher,
+    ListDsps,
+    SetDsp,
+    DeleteDsp,
+}
+
+use Endpoint::*;
+
+/// Every `/admin` endpoint, once (the `Allow` of a `405` comes from here).
+const ROUTES: &[Route<Endpoint>] = &[
+    Route::new("POST", "/admin/organizations", CreateOrganization),
+    Route::new("GET", "/admin/organizations/:id", FindOrganization),
+    Route::new("PUT", "/admin/organizations/:id/billing", SetBilling),
+    Route::new("DELETE", "/admin/organizations/:id/billing", RemoveBilling),
+    Route::new("POST", "/admin/organizations/:id/api-keys", MintKey),
+    Route::new(
+        "POST",
+        "/admin/organizations/:id/api-keys/:key/revoke",
+        RevokeKey,
+    ),
+    Route::new(
+        "PUT",
+        "/admin/organizations/:id/supply-reports",
+        ImportSupplyReports,
+    ),
+    Route::new(
+        "POST",
+        "/admin/organizations/:id/dashboard-tokens",
+        MintDashboardToken,
+    ),
+    Route::new("GET", "/admin/campaigns", ListCampaignsForReview),
+    Route::new(
+        "POST",
+        "/admin/campaigns/:id/approve",
+        Review(ReviewStatus::Approved),
+    ),
+    Route::new(
+        "POST",
+        "/admin/campaigns/:id/reject",
+        Review(ReviewStatus::Rejected),
+    ),
+    Route::new("GET", "/admin/publishers/:id", FindPublisher),
+    Route::new("PUT", "/admin/publishers/:id", SetPublisher),
+    Route::new("GET", "/admin/dsps", ListDsps),
+    Route::new("PUT", "/admin/dsps/:id", SetDsp),
+    Route::new("DELETE", "/admin/dsps/:id", DeleteDsp),
+];
+
 fn route(
     db: &impl Database,
     request: &Request,
@@ -79,43 +142,32 @@ fn route(
 ) -> Outcome {
     let method = request.method().as_str();
     let path = request.uri().path();
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let (endpoint, captures) = match routes::find(ROUTES, method, path) {
+        Matched::Found(endpoint, captures) => (endpoint, captures),
+        Matched::MethodNotAllowed(allow) => {
+            return Err(ApiError::method_not_allowed(method, path, &allow));
+        }
+        Matched::NotFound => return Err(ApiError::unknown_path(method, path)),
+    };
+    let id = captures.first().copied().unwrap_or_default();
     let body = request.body().as_slice();
-    match (method, segments.as_slice()) {
-        ("POST", ["admin", "organizations"]) => organizations::create_organization(db, body, now),
-        ("GET", ["admin", "organizations", id]) => organizations::find_organization(db, id),
-        ("PUT", ["admin", "organizations", id, "billing"]) => {
-            organizations::set_billing(db, id, body, now)
-        }
-        ("DELETE", ["admin", "organizations", id, "billing"]) => {
-            organizations::remove_billing(db, id)
-        }
-        ("POST", ["admin", "organizations", id, "api-keys"]) => {
-            organizations::mint_key(db, id, body, now)
-        }
-        ("POST", ["admin", "organizations", id, "api-keys", key, "revoke"]) => {
-            organizations::revoke_key(db, id, key, now)
-        }
-        ("PUT", ["admin", "organizations", id, "supply-reports"]) => {
-            supply::import(db, id, body, now)
-        }
-        ("POST", ["admin", "organizations", id, "dashboard-tokens"]) => {
-            organizations::mint_dashboard_token(db, id, body, now, secrets)
-        }
-        ("GET", ["admin", "campaigns"]) => {
+    match endpoint {
+        CreateOrganization => organizations::create_organization(db, body, now),
+        FindOrganization => organizations::find_organization(db, id),
+        SetBilling => organizations::set_billing(db, id, body, now),
+        RemoveBilling => organizations::remove_billing(db, id),
+        MintKey => organizations::mint_key(db, id, body, now),
+        RevokeKey => organizations::revoke_key(db, id, captures[1], now),
+        ImportSupplyReports => supply::import(db, id, body, now),
+        MintDashboardToken => organizations::mint_dashboard_token(db, id, body, now, secrets),
+        ListCampaignsForReview => {
             review::list_campaigns_for_review(db, &Query::from_request(request))
         }
-        ("GET", ["admin", "publishers", id]) => publishers::find_publisher(db, id, now),
-        ("PUT", ["admin", "publishers", id]) => publishers::set_publisher(db, id, body, now),
-        ("GET", ["admin", "dsps"]) => dsps::list_dsps(db),
-        ("PUT", ["admin", "dsps", id]) => dsps::set_dsp(db, id, body, now),
-        ("DELETE", ["admin", "dsps", id]) => dsps::delete_dsp(db, id),
-        ("POST", ["admin", "campaigns", id, "approve"]) => {
-            review::review(db, id, ReviewStatus::Approved, now)
-        }
-        ("POST", ["admin", "campaigns", id, "reject"]) => {
-            review::review(db, id, ReviewStatus::Rejected, now)
-        }
-        _ => Err(ApiError::unknown_path(method, path)),
+        Review(decision) => review::review(db, id, decision, now),
+        FindPublisher => publishers::find_publisher(db, id, now),
+        SetPublisher => publishers::set_publisher(db, id, body, now),
+        ListDsps => dsps::list_dsps(db),
+        SetDsp => dsps::set_dsp(db, id, body, now),
+        DeleteDsp => dsps::delete_dsp(db, id),
     }
 }

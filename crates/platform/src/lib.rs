@@ -9,24 +9,58 @@ pub mod store;
 use adspin_core::api_error::ApiError;
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
+use adspin_core::routes::{self, Matched, Route};
 use adspin_core::web::{Request, Response, raw_json_response};
 
-/// The Advertiser API's OpenAPI document, kept in the repository.
-const ADVERTISER_OPENAPI: &str = include_str!("../../../openapi/advertiser-v1.json");
+/// The OpenAPI documents, kept in the repository (`openapi/`), by file name.
+const OPENAPI: &[(&str, &str)] = &[
+    (
+        "advertiser-v1.json",
+        include_str!("../../../openapi/advertiser-v1.json"),
+    ),
+    ("ssp-v1.json", include_str!("../../../openapi/ssp-v1.json")),
+    (
+        "operator.json",
+        include_str!("../../../openapi/operator.json"),
+    ),
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Health,
+    OpenApi,
+    File,
+}
+
+const ROUTES: &[Route<Endpoint>] = &[
+    Route::new("GET", "/healthz", Endpoint::Health),
+    Route::new("GET", "/openapi/:document", Endpoint::OpenApi),
+    Route::new("GET", "/files/uploads/:year/:month/:name", Endpoint::File),
+];
 
 /// Serves one request of the platform routes.
 pub async fn handle(env: &impl Env, request: Request) -> Response {
+    let method = request.method().as_str();
     let path = request.uri().path();
-    match (request.method().as_str(), path) {
-        ("GET", "/healthz") => health::healthz(env.db()),
-        ("GET", "/openapi/advertiser-v1.json") => {
-            raw_json_response(200, ADVERTISER_OPENAPI.to_string())
+    let (endpoint, captures) = match routes::find(ROUTES, method, path) {
+        Matched::Found(endpoint, captures) => (endpoint, captures),
+        Matched::MethodNotAllowed(allow) => {
+            return ApiError::method_not_allowed(method, path, &allow).to_response();
         }
-        ("GET", _) if path.starts_with("/files/") => match env.db() {
+        Matched::NotFound => return ApiError::unknown_path(method, path).to_response(),
+    };
+    match endpoint {
+        Endpoint::Health => health::healthz(env.db()),
+        Endpoint::OpenApi => {
+            let name = captures.first().copied().unwrap_or_default();
+            match OPENAPI.iter().find(|(file, _)| *file == name) {
+                Some((_, document)) => raw_json_response(200, (*document).to_string()),
+                None => ApiError::unknown_path(method, path).to_response(),
+            }
+        }
+        Endpoint::File => match env.db() {
             Ok(db) => files::serve(db, &path["/files/".len()..]),
             Err(error) => respond(&RequestInfo::new("req_"), &ApiError::from(error)),
         },
-        (method, "/healthz") => ApiError::method_not_allowed(method, path).to_response(),
-        (method, _) => ApiError::unknown_path(method, path).to_response(),
     }
 }

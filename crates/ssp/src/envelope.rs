@@ -60,6 +60,8 @@ pub struct SspError {
     message: String,
     /// The internal failure behind a 500, for the log only.
     cause: Option<String>,
+    /// The methods a 405's path takes (the `Allow` header).
+    allow: Option<String>,
 }
 
 impl SspError {
@@ -69,6 +71,7 @@ impl SspError {
             error_type,
             message: message.into(),
             cause: None,
+            allow: None,
         }
     }
 
@@ -104,9 +107,12 @@ impl SspError {
         error
     }
 
-    /// 405: the endpoint takes another method.
-    pub fn method_not_allowed(message: impl Into<String>) -> Self {
-        Self::new(405, "HTTPException", message)
+    /// 405: the endpoint takes another method; `allow` lists the ones it
+    /// takes (sent as `Allow`).
+    pub fn method_not_allowed(message: impl Into<String>, allow: &str) -> Self {
+        let mut error = Self::new(405, "HTTPException", message);
+        error.allow = Some(allow.to_string());
+        error
     }
 
     /// 501: a feature that is not available.
@@ -119,7 +125,7 @@ impl SspError {
     }
 
     pub fn to_response(&self, context: &RequestContext) -> Response {
-        render(
+        let mut response = render(
             context,
             self.status,
             "error",
@@ -129,7 +135,15 @@ impl SspError {
                 error_type: self.error_type,
                 code: self.status,
             }),
-        )
+        );
+        if let Some(allow) = self
+            .allow
+            .as_deref()
+            .and_then(|allow| http::HeaderValue::from_str(allow).ok())
+        {
+            response.headers_mut().insert(http::header::ALLOW, allow);
+        }
+        response
     }
 }
 

@@ -20,24 +20,41 @@ pub use envelope::{RequestContext, SspError, success};
 
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
+use adspin_core::routes::{self, Matched, Route};
 use adspin_core::web::{Request, Response};
+
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    BidRequest,
+    Preflight,
+    Click,
+    View,
+}
+
+const ROUTES: &[Route<Endpoint>] = &[
+    Route::new("POST", "/api/v1/ssp/bid-request", Endpoint::BidRequest),
+    Route::new("OPTIONS", "/api/v1/ssp/bid-request", Endpoint::Preflight),
+    Route::new("GET", "/api/v1/dsp/redirect/:token", Endpoint::Click),
+    Route::new("GET", "/api/v1/tracking/view/:token", Endpoint::View),
+];
 
 /// Serves one request of the surface.
 pub async fn handle(env: &impl Env, request: Request) -> Response {
+    let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    let tracked = match (request.method().as_str(), segments.as_slice()) {
-        ("POST", ["api", "v1", "ssp", "bid-request"]) => {
-            return auction::handle(env, &request).await;
-        }
-        ("OPTIONS", ["api", "v1", "ssp", "bid-request"]) => return cors::preflight(&request),
-        (_, ["api", "v1", "ssp", "bid-request"]) => {
+    let tracked = match routes::find(ROUTES, &method, &path) {
+        Matched::Found(Endpoint::BidRequest, _) => return auction::handle(env, &request).await,
+        Matched::Found(Endpoint::Preflight, _) => return cors::preflight(&request),
+        Matched::Found(Endpoint::Click, captures) => tracking::click(env, captures[0]),
+        Matched::Found(Endpoint::View, captures) => tracking::view(env, &request, captures[0]),
+        Matched::MethodNotAllowed(allow) if path == "/api/v1/ssp/bid-request" => {
             let info = RequestInfo::new(envelope::REQUEST_ID_PREFIX);
-            return respond(&info, &SspError::method_not_allowed("Use POST"));
+            return respond(&info, &SspError::method_not_allowed("Use POST", &allow));
         }
-        ("GET", ["api", "v1", "dsp", "redirect", token]) => tracking::click(env, token),
-        ("GET", ["api", "v1", "tracking", "view", token]) => tracking::view(env, &request, token),
-        _ => Err(tracking::TrackingError::not_found()),
+        Matched::MethodNotAllowed(allow) => {
+            Err(tracking::TrackingError::method_not_allowed(&allow))
+        }
+        Matched::NotFound => Err(tracking::TrackingError::not_found()),
     };
     tracked.unwrap_or_else(|error| respond(&RequestInfo::new("req_"), &error))
 }

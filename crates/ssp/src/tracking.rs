@@ -63,23 +63,34 @@ pub struct TrackingError {
     detail: &'static str,
     /// The internal failure behind a 500, for the log only.
     cause: Option<String>,
+    /// The methods a 405's path takes (the `Allow` header).
+    allow: Option<String>,
 }
 
 impl TrackingError {
     /// 404 for an unknown, expired or tampered link (they read the same).
     pub fn not_found() -> Self {
+        Self::new(404, "Link expired or not found")
+    }
+
+    /// 405 for a link called with another method than `allow`.
+    pub fn method_not_allowed(allow: &str) -> Self {
         Self {
-            status: 404,
-            detail: "Link expired or not found",
-            cause: None,
+            allow: Some(allow.to_string()),
+            ..Self::new(405, "Method Not Allowed")
         }
     }
 
     fn bad_request(detail: &'static str) -> Self {
+        Self::new(400, detail)
+    }
+
+    fn new(status: u16, detail: &'static str) -> Self {
         Self {
-            status: 400,
+            status,
             detail,
             cause: None,
+            allow: None,
         }
     }
 }
@@ -88,9 +99,8 @@ impl TrackingError {
 impl From<DbError> for TrackingError {
     fn from(error: DbError) -> Self {
         Self {
-            status: 500,
-            detail: "Internal server error",
             cause: Some(format!("database: {error}")),
+            ..Self::new(500, "Internal server error")
         }
     }
 }
@@ -101,7 +111,15 @@ impl SurfaceError for TrackingError {
     }
 
     fn render(&self, _: &RequestInfo) -> Response {
-        json_response(self.status, &json!({ "detail": self.detail }))
+        let mut response = json_response(self.status, &json!({ "detail": self.detail }));
+        if let Some(allow) = self
+            .allow
+            .as_deref()
+            .and_then(|allow| http::HeaderValue::from_str(allow).ok())
+        {
+            response.headers_mut().insert(http::header::ALLOW, allow);
+        }
+        response
     }
 
     fn cause(&self) -> Option<&str> {
