@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use adspin_e2e::demo::{ADVERTISER_KEY, PUBLISHER_STAGING_KEY};
+use adspin_e2e::demo::{ADMIN_TOKEN, ADVERTISER_KEY, PARTNER_TOKEN, PUBLISHER_STAGING_KEY};
 use adspin_e2e::{TestApp, TestResponse};
 use serde_json::{Value, json};
 
@@ -260,4 +260,180 @@ fn the_app_serves_its_openapi_documents() {
         assert_eq!(response.json()["openapi"], "3.1.0", "{document}");
     }
     assert_eq!(app.get("/openapi/nope.json").status, 404);
+}
+
+/// Sends a request's head declaring `content-length` bytes of body, sends
+/// none of them, and reads the answer: a surface that waited for the body
+/// would never answer (the read times out and the test fails).
+fn declare_body(app: &TestApp, method: &str, path: &str, headers: &str, length: u64) -> String {
+    let address = app.base_url().trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{headers}content-type: application/json\r\n\
+         content-length: {length}\r\n\r\n"
+    )
+    .expect("write");
+    read_response(&mut stream)
+}
+
+/// Sends `body` with chunked transfer encoding (no declared length).
+fn chunked_body(app: &TestApp, path: &str, headers: &str, body: &[u8]) -> String {
+    let address = app.base_url().trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\n{headers}content-type: application/json\r\n\
+         transfer-encoding: chunked\r\n\r\n"
+    )
+    .expect("write");
+    for chunk in body.chunks(16 * 1024) {
+        // The server may answer and close before the last chunk.
+        if write!(stream, "{:x}\r\n", chunk.len()).is_err()
+            || stream.write_all(chunk).is_err()
+            || stream.write_all(b"\r\n").is_err()
+        {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    read_response(&mut stream)
+}
+
+/// Reads one response: its head and its `content-length` or chunked body.
+fn read_response(stream: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    let mut byte = [0_u8; 4096];
+    loop {
+        let read = stream
+            .read(&mut byte)
+            .expect("an answer before the timeout");
+        if read == 0 {
+            break;
+        }
+        answer.extend_from_slice(&byte[..read]);
+        let text = String::from_utf8_lossy(&answer);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let chunked = text[..end]
+                .to_ascii_lowercase()
+                .contains("transfer-encoding: chunked");
+            if chunked && text.ends_with("0\r\n\r\n") {
+                break;
+            }
+            let length = text[..end]
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if !chunked && answer.len() >= end + 4 + length {
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn status_of(answer: &str) -> u16 {
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {answer:?}"))
+}
+
+fn body_of(answer: &str) -> Value {
+    let (head, mut rest) = answer.split_once("\r\n\r\n").unwrap_or((answer, ""));
+    let mut body = String::new();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        while let Some((size, after)) = rest.split_once("\r\n") {
+            let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if size == 0 || after.len() < size {
+                break;
+            }
+            body.push_str(&after[..size]);
+            rest = after[size..].trim_start_matches("\r\n");
+        }
+    } else {
+        body.push_str(rest);
+    }
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {answer}"))
+}
+
+const HUNDRED_MB: u64 = 100 * 1024 * 1024;
+
+#[test]
+fn a_body_past_the_limit_is_a_413_in_each_surface_shape_without_being_read() {
+    let app = start();
+    let v1_auth = format!("authorization: Bearer {ADVERTISER_KEY}\r\n");
+    let answer = declare_body(&app, "POST", "/v1/campaigns", &v1_auth, HUNDRED_MB);
+    assert_eq!(status_of(&answer), 413, "{answer}");
+    assert_eq!(body_of(&answer)["error"]["code"], "request_too_large");
+
+    let ssp_auth = format!("thrad-api-key: {PUBLISHER_STAGING_KEY}\r\n");
+    let answer = declare_body(
+        &app,
+        "POST",
+        "/api/v1/ssp/bid-request",
+        &ssp_auth,
+        HUNDRED_MB,
+    );
+    assert_eq!(status_of(&answer), 413, "{answer}");
+    let envelope = body_of(&answer);
+    assert_eq!(envelope["status"], "error", "{envelope}");
+
+    let s2s_auth = format!("authorization: Bearer {PARTNER_TOKEN}\r\n");
+    let answer = declare_body(&app, "POST", "/v1/api/conversion", &s2s_auth, HUNDRED_MB);
+    assert_eq!(status_of(&answer), 413, "{answer}");
+    assert_eq!(body_of(&answer)["detail"], "Request body too large");
+
+    let admin_auth = format!("authorization: Bearer {ADMIN_TOKEN}\r\n");
+    let answer = declare_body(
+        &app,
+        "POST",
+        "/admin/organizations",
+        &admin_auth,
+        HUNDRED_MB,
+    );
+    assert_eq!(status_of(&answer), 413, "{answer}");
+    assert_eq!(body_of(&answer)["error"]["code"], "request_too_large");
+}
+
+#[test]
+fn a_streamed_body_is_cut_off_at_the_limit() {
+    let app = start();
+    let s2s_auth = format!("authorization: Bearer {PARTNER_TOKEN}\r\n");
+    let answer = chunked_body(&app, "/v1/api/collect", &s2s_auth, &vec![b' '; 65 * 1024]);
+    assert_eq!(status_of(&answer), 413, "{answer}");
+    // Just under the limit is read and judged on its content.
+    let answer = chunked_body(&app, "/v1/api/collect", &s2s_auth, &vec![b' '; 60 * 1024]);
+    assert_ne!(status_of(&answer), 413, "{answer}");
+}
+
+#[test]
+fn nobody_unauthenticated_gets_a_body_read() {
+    let app = start();
+    for (method, path, status) in [
+        ("POST", "/v1/campaigns", 401),
+        ("POST", "/api/v1/ssp/bid-request", 401),
+        ("POST", "/v1/api/collect", 401),
+        ("POST", "/admin/organizations", 401),
+        ("POST", "/api/organizations/x/api-keys", 401),
+        ("POST", "/healthz", 405),
+        ("PUT", "/files/uploads/2026/11/a.png", 405),
+    ] {
+        let answer = declare_body(&app, method, path, "", HUNDRED_MB);
+        assert_eq!(status_of(&answer), status, "{method} {path}: {answer}");
+    }
 }

@@ -9,7 +9,7 @@ use adspin_core::error::{RequestInfo, respond};
 use adspin_core::rate_limit::{self, Limit, Usage};
 use adspin_core::routes::{self, Matched, Route};
 use adspin_core::time::UnixSeconds;
-use adspin_core::web::{Query, Request, Response, header};
+use adspin_core::web::{Body, Query, Request, Response, header, read_body};
 
 use super::ApiError;
 use super::auth;
@@ -28,16 +28,25 @@ pub const CAMPAIGN_CREATES_PER_HOUR: Limit = Limit {
     window_seconds: 3600,
 };
 
-/// Serves one `/v1` request; a key may make `requests_per_hour`.
-pub fn handle(
+/// The largest JSON body a `/v1` endpoint reads.
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+/// The largest `POST /v1/upload` body: the file's 5 MB and the multipart
+/// framing around it.
+pub const UPLOAD_BODY_LIMIT: usize = upload::MAX_UPLOAD_BYTES + 1024 * 1024;
+
+/// Serves one `/v1` request; a key may make `requests_per_hour`. The body
+/// is read only for an authenticated key within its limits, and only up
+/// to the endpoint's limit.
+pub async fn handle(
     db: &impl Database,
-    request: &Request,
+    mut request: Request,
+    body: Body,
     info: &RequestInfo,
     now: UnixSeconds,
     files_base_url: &str,
     requests_per_hour: u32,
 ) -> Response {
-    let caller = match auth::authenticate(db, header(request, "authorization"), now) {
+    let caller = match auth::authenticate(db, header(&request, "authorization"), now) {
         Ok(caller) => caller,
         Err(error) => return respond(info, &error),
     };
@@ -59,13 +68,21 @@ pub fn handle(
             ),
         )
     } else {
+        let limit = if request.uri().path() == "/v1/upload" {
+            UPLOAD_BODY_LIMIT
+        } else {
+            JSON_BODY_LIMIT
+        };
         let ctx = Ctx {
             db,
             caller,
             now,
             files_base_url,
         };
-        route(&ctx, request).unwrap_or_else(|error| respond(info, &error))
+        match read_body(&mut request, body, limit).await {
+            Ok(()) => route(&ctx, &request).unwrap_or_else(|error| respond(info, &error)),
+            Err(error) => respond(info, &ApiError::from(error)),
+        }
     };
     set_rate_limit_headers(&mut response, &usage, now);
     response

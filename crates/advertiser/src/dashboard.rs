@@ -15,7 +15,7 @@ use adspin_core::error::{RequestInfo, SurfaceError, respond};
 use adspin_core::ids::{ApiKeyId, OrganizationId};
 use adspin_core::jwt;
 use adspin_core::time::{UnixSeconds, now_iso8601_micros};
-use adspin_core::web::{Request, Response, header, json_response};
+use adspin_core::web::{Body, ReadError, Request, Response, header, json_response, read_body};
 
 /// An error in the envelope's shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +68,19 @@ impl From<KeyError> for DashboardError {
                 "Only the active API key can be rotated.",
             ),
             KeyError::Db(error) => error.into(),
+        }
+    }
+}
+
+impl From<ReadError> for DashboardError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::TooLarge { .. } => Self::new(413, "payload_too_large", error.to_string()),
+            ReadError::Failed(_) => Self::new(
+                400,
+                "invalid_request",
+                "The request body could not be read to its end.",
+            ),
         }
     }
 }
@@ -148,33 +161,60 @@ struct CreateKeyRequest {
     label: Option<String>,
 }
 
-/// Serves one key-management request.
-pub fn handle(
+/// The largest body a key-management request reads (an optional label).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Serves one key-management request: the session token is checked before
+/// the body is read.
+pub async fn handle(
     db: &impl Database,
-    request: &Request,
+    mut request: Request,
+    body: Body,
     info: &RequestInfo,
     now: UnixSeconds,
     jwt_secret: &[u8],
 ) -> Response {
-    match route(db, request, now, jwt_secret) {
+    let outcome = match authorize_path(&request, now, jwt_secret) {
+        Ok(organization) => match read_body(&mut request, body, BODY_LIMIT).await {
+            Ok(()) => route(db, &request, organization, now),
+            Err(error) => Err(DashboardError::from(error)),
+        },
+        Err(error) => Err(error),
+    };
+    match outcome {
         Ok((status, data)) => envelope(status, data, None, &info.id),
         Err(error) => respond(info, &error),
     }
 }
 
-fn route(
-    db: &impl Database,
-    request: &Request,
-    now: UnixSeconds,
-    jwt_secret: &[u8],
-) -> Result<(u16, Value), DashboardError> {
+/// The `/api/organizations/{org}/api-keys...` path's segments after
+/// `api-keys`, and the organization segment.
+fn key_path(request: &Request) -> Result<(&str, Vec<&str>), DashboardError> {
     let segments: Vec<&str> = request.uri().path().split('/').skip(1).collect();
     let ["api", "organizations", org, "api-keys", rest @ ..] = segments.as_slice() else {
         return Err(DashboardError::not_found("Endpoint"));
     };
-    let organization = authorize(request, org, now, jwt_secret)?;
+    Ok((org, rest.to_vec()))
+}
+
+fn authorize_path(
+    request: &Request,
+    now: UnixSeconds,
+    jwt_secret: &[u8],
+) -> Result<OrganizationId, DashboardError> {
+    let (org, _) = key_path(request)?;
+    authorize(request, org, now, jwt_secret)
+}
+
+fn route(
+    db: &impl Database,
+    request: &Request,
+    organization: OrganizationId,
+    now: UnixSeconds,
+) -> Result<(u16, Value), DashboardError> {
+    let (_, rest) = key_path(request)?;
     let key = |id: &str| ApiKeyId::parse(id).ok_or_else(|| DashboardError::not_found("API key"));
-    match (request.method().as_str(), rest) {
+    match (request.method().as_str(), rest.as_slice()) {
         ("GET", []) => {
             let keys = api_keys::list(db, organization, KeyKind::Advertiser)?;
             Ok((

@@ -21,10 +21,11 @@ use adspin_core::clock::Clock;
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::settings;
-use adspin_core::web::{Request, Response};
+use adspin_core::web::{IncomingRequest, Response, split};
 
 /// Serves one request of the surface.
-pub async fn handle(env: &impl Env, request: Request) -> Response {
+pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
+    let (request, body) = split(request);
     let info = RequestInfo::new("req_");
     let db = match env.db() {
         Ok(db) => db,
@@ -33,14 +34,17 @@ pub async fn handle(env: &impl Env, request: Request) -> Response {
     let now = env.clock().now();
     if request.uri().path().starts_with("/api/organizations/") {
         let secret = env.variable("dashboard_jwt_secret").unwrap_or_default();
-        return dashboard::handle(db, &request, &info, now, secret.as_bytes());
+        return dashboard::handle(db, request, body, &info, now, secret.as_bytes()).await;
     }
+    let files_base_url = settings::public_base_url(env, &request);
     api::handle(
         db,
-        &request,
+        request,
+        body,
         &info,
         now,
-        &settings::public_base_url(env, &request),
+        &files_base_url,
         settings::positive_integer(env, "v1_requests_per_hour", api::REQUESTS_PER_HOUR),
     )
+    .await
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::body::BodyError;
 use crate::db::DbError;
 use crate::error::{RequestInfo, SurfaceError};
-use crate::web::{Response, json_response};
+use crate::web::{ReadError, Response, json_response};
 
 /// The `type` of a `/v1` error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -259,6 +259,25 @@ impl From<BodyError> for ApiError {
 }
 
 /// A storage failure is the client's generic 500; the cause is logged.
+/// A body past the endpoint's limit is `413 request_too_large`; one the
+/// client stopped sending is `400 unreadable_body`.
+impl From<ReadError> for ApiError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::TooLarge { limit } => Self::new(
+                413,
+                ErrorType::InvalidRequestError,
+                "request_too_large",
+                format!("The request body is larger than this endpoint takes ({limit} bytes)."),
+            ),
+            ReadError::Failed(_) => Self::invalid_request(
+                "unreadable_body",
+                "The request body could not be read to its end.",
+            ),
+        }
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         Self::internal_because(format_args!("database: {error}"))

@@ -1,11 +1,104 @@
 //! Small HTTP helpers over the `http` crate types the components use.
 
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt};
 use serde::Serialize;
 
-/// The request type components hand to shared handlers.
+/// A request with its body read (what handlers take).
 pub type Request = http::Request<Vec<u8>>;
 /// The response type shared handlers produce.
 pub type Response = http::Response<Vec<u8>>;
+/// A request as it arrives: its body not read yet. A surface reads it
+/// with [`read_body`] once it knows who is calling and how much it takes.
+pub type IncomingRequest = http::Request<Body>;
+
+/// The body of an incoming request, read on demand.
+pub enum Body {
+    /// Already in memory (tests, and chained requests built in process).
+    Bytes(Vec<u8>),
+    /// Chunks as the runtime delivers them.
+    Stream(Pin<Box<dyn Stream<Item = Result<Vec<u8>, String>>>>),
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::Bytes(bytes)
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Bytes(bytes) => write!(f, "Body::Bytes({} bytes)", bytes.len()),
+            Self::Stream(_) => f.write_str("Body::Stream"),
+        }
+    }
+}
+
+/// Why a body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// Larger than the surface takes (`413`); the rest was not read.
+    #[error("the body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// The client went away or the runtime failed mid-body.
+    #[error("reading the body failed: {0}")]
+    Failed(String),
+}
+
+impl Body {
+    /// Reads the whole body, refusing it as soon as it passes `limit`
+    /// bytes (nothing past the limit is read or kept).
+    pub async fn read(self, limit: usize) -> Result<Vec<u8>, ReadError> {
+        match self {
+            Self::Bytes(bytes) if bytes.len() > limit => Err(ReadError::TooLarge { limit }),
+            Self::Bytes(bytes) => Ok(bytes),
+            Self::Stream(mut stream) => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk.map_err(ReadError::Failed)?;
+                    if bytes.len() + chunk.len() > limit {
+                        return Err(ReadError::TooLarge { limit });
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(bytes)
+            }
+        }
+    }
+}
+
+/// Splits an incoming request into its head (the request line and
+/// headers, with an empty body) and its unread body: who is calling and
+/// which endpoint is checked on the head before the body is read.
+pub fn split(request: IncomingRequest) -> (Request, Body) {
+    let (parts, body) = request.into_parts();
+    (http::Request::from_parts(parts, Vec::new()), body)
+}
+
+/// Reads `body` into `head`, at most `limit` bytes. A declared
+/// `Content-Length` past the limit is refused before anything is read.
+pub async fn read_body(head: &mut Request, body: Body, limit: usize) -> Result<(), ReadError> {
+    let declared = head
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(ReadError::TooLarge { limit });
+    }
+    *head.body_mut() = body.read(limit).await?;
+    Ok(())
+}
+
+/// Reads the whole of `request`, at most `limit` bytes (for surfaces that
+/// check nothing before the body).
+pub async fn read_request(request: IncomingRequest, limit: usize) -> Result<Request, ReadError> {
+    let (mut head, body) = split(request);
+    read_body(&mut head, body, limit).await?;
+    Ok(head)
+}
 
 /// A JSON response with the given status.
 pub fn json_response(status: u16, body: &impl Serialize) -> Response {
@@ -155,5 +248,37 @@ mod tests {
         assert_eq!(response.status(), 201);
         assert_eq!(response.headers()["content-type"], "application/json");
         assert_eq!(response.body(), br#"{"ok":true}"#);
+    }
+
+    #[test]
+    fn bodies_are_read_up_to_their_limit_and_no_further() {
+        let chunks: Vec<Result<Vec<u8>, String>> =
+            vec![Ok(vec![1; 4]), Ok(vec![2; 4]), Ok(vec![3; 4])];
+        let body = Body::Stream(Box::pin(futures::stream::iter(chunks.clone())));
+        assert_eq!(
+            futures::executor::block_on(body.read(10)),
+            Err(ReadError::TooLarge { limit: 10 })
+        );
+        let body = Body::Stream(Box::pin(futures::stream::iter(chunks)));
+        assert_eq!(
+            futures::executor::block_on(body.read(12)).map(|b| b.len()),
+            Ok(12)
+        );
+        assert_eq!(
+            futures::executor::block_on(Body::from(vec![0; 3]).read(2)),
+            Err(ReadError::TooLarge { limit: 2 })
+        );
+    }
+
+    #[test]
+    fn a_declared_length_past_the_limit_is_refused_before_reading() {
+        let request = http::Request::builder()
+            .header("content-length", "104857600")
+            .body(Body::Stream(Box::pin(futures::stream::pending())))
+            .expect("request");
+        assert_eq!(
+            futures::executor::block_on(read_request(request, 1024)).map(|_| ()),
+            Err(ReadError::TooLarge { limit: 1024 })
+        );
     }
 }

@@ -18,18 +18,32 @@ use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, SurfaceError, respond};
 use adspin_core::internal_bid;
 use adspin_core::settings;
-use adspin_core::web::{Request, Response, header, json_response};
+use adspin_core::web::{
+    IncomingRequest, ReadError, Request, Response, header, json_response, read_request,
+};
 use serde_json::json;
 
 use relevance::Conversation;
 
+/// The largest body the DSP reads: the SSP's bid request (itself at most
+/// 2 MiB) with what the SSP adds.
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
 /// Serves one request of the DSP protocol.
-pub async fn handle(env: &impl Env, request: Request) -> Response {
+pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
     let path = request.uri().path().to_string();
-    let outcome = match (request.method().as_str(), path.as_str()) {
-        ("POST", "/bid") => bid_for(env, &request),
-        ("POST", "/render-ad") => render(env, &request),
+    let bid = match (request.method().as_str(), path.as_str()) {
+        ("POST", "/bid") => Ok(true),
+        ("POST", "/render-ad") => Ok(false),
         _ => Err(DspError::new(404, "not found")),
+    };
+    let outcome = match bid {
+        Ok(bid) => match read_request(request, BODY_LIMIT).await {
+            Ok(request) if bid => bid_for(env, &request),
+            Ok(request) => render(env, &request),
+            Err(error) => Err(DspError::from(error)),
+        },
+        Err(error) => Err(error),
     };
     outcome.unwrap_or_else(|error| respond(&RequestInfo::new("req_"), &error))
 }
@@ -49,6 +63,16 @@ impl DspError {
             status,
             message,
             cause: None,
+        }
+    }
+}
+
+/// A body past the limit is `413`; one cut short, `400`.
+impl From<ReadError> for DspError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::TooLarge { .. } => Self::new(413, "request body too large"),
+            ReadError::Failed(_) => Self::new(400, "request body could not be read"),
         }
     }
 }

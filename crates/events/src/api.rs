@@ -8,26 +8,32 @@ use super::{S2sError, auth, collect, conversion, store};
 use adspin_core::db::Database;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::time::UnixSeconds;
-use adspin_core::web::{Request, Response, header, json_response};
+use adspin_core::web::{Body, Request, Response, header, json_response, read_body};
+
+/// The largest body an S2S endpoint reads (an event or a conversion is a
+/// few hundred bytes).
+pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Serves one S2S request; `window_days` gives the click-to-conversion
 /// window (asked only for conversions).
-pub fn handle(
+pub async fn handle(
     db: &impl Database,
-    request: &Request,
+    request: Request,
+    body: Body,
     info: &RequestInfo,
     now: UnixSeconds,
     window_days: impl FnOnce() -> i64,
 ) -> Response {
-    match serve(db, request, now, window_days) {
+    match serve(db, request, body, now, window_days).await {
         Ok(response) => response,
         Err(error) => respond(info, &error),
     }
 }
 
-fn serve(
+async fn serve(
     db: &impl Database,
-    request: &Request,
+    mut request: Request,
+    body: Body,
     now: UnixSeconds,
     window_days: impl FnOnce() -> i64,
 ) -> Result<Response, S2sError> {
@@ -40,10 +46,11 @@ fn serve(
     if request.method() != http::Method::POST {
         return Err(S2sError::MethodNotAllowed { allow: "POST" });
     }
-    let partner = auth::authenticate(db, header(request, "authorization"), now)?;
+    let partner = auth::authenticate(db, header(&request, "authorization"), now)?;
+    read_body(&mut request, body, BODY_LIMIT).await?;
     match endpoint {
         Endpoint::Collect => {
-            let event = collect::parse(request, &partner, now)?;
+            let event = collect::parse(&request, &partner, now)?;
             store::insert_event(db, &partner, &event, now)?;
             let mut response = Response::new(Vec::new());
             *response.status_mut() = http::StatusCode::NO_CONTENT;
@@ -52,7 +59,7 @@ fn serve(
         Endpoint::Conversion => {
             let reported = conversion::parse(
                 request.body(),
-                header(request, "idempotency-key"),
+                header(&request, "idempotency-key"),
                 &partner,
                 now,
             )?;

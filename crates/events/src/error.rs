@@ -7,7 +7,7 @@ use serde::Serialize;
 use adspin_core::body::BodyError;
 use adspin_core::db::DbError;
 use adspin_core::error::{RequestInfo, SurfaceError};
-use adspin_core::web::{Response, json_response};
+use adspin_core::web::{ReadError, Response, json_response};
 
 /// One validation problem of a 422.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -94,6 +94,16 @@ impl S2sError {
                     .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
                 response
             }
+        }
+    }
+}
+
+/// A body past the limit is `413`; one the client stopped sending, `400`.
+impl From<ReadError> for S2sError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::TooLarge { .. } => Self::detail(413, "Request body too large"),
+            ReadError::Failed(_) => Self::detail(400, "Request body could not be read"),
         }
     }
 }

@@ -18,10 +18,11 @@ use adspin_core::clock::Clock;
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::settings;
-use adspin_core::web::{Request, Response};
+use adspin_core::web::{IncomingRequest, Response, split};
 
 /// Serves one request of the surface.
-pub async fn handle(env: &impl Env, request: Request) -> Response {
+pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
+    let (request, body) = split(request);
     let info = RequestInfo::new("req_");
     let db = match env.db() {
         Ok(db) => db,
@@ -36,5 +37,5 @@ pub async fn handle(env: &impl Env, request: Request) -> Response {
             conversion::DEFAULT_WINDOW_DAYS,
         )
     };
-    api::handle(db, &request, &info, env.clock().now(), window_days)
+    api::handle(db, request, body, &info, env.clock().now(), window_days).await
 }

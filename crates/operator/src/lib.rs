@@ -15,7 +15,9 @@ use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::routes::{self, Matched, Route};
 use adspin_core::time::UnixSeconds;
-use adspin_core::web::{Query, Request, Response, header, json_response};
+use adspin_core::web::{
+    IncomingRequest, Query, Request, Response, header, json_response, read_body, split,
+};
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
@@ -29,8 +31,13 @@ pub mod supply;
 pub use organizations::{DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS};
 pub use review::REVIEW_LIST_LIMIT;
 
-/// Serves one `/admin` request.
-pub async fn handle(env: &impl Env, request: Request) -> Response {
+/// The largest body an `/admin` endpoint reads (a supply import of
+/// [`supply::MAX_ROWS`] rows fits several times over).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Serves one `/admin` request; the body is read only for the operator.
+pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
+    let (mut request, body) = split(request);
     let info = RequestInfo::new("req_");
     let db = match env.db() {
         Ok(db) => db,
@@ -43,8 +50,13 @@ pub async fn handle(env: &impl Env, request: Request) -> Response {
         dashboard_jwt_secret: dashboard_jwt_secret.as_bytes(),
     };
     let now = env.clock().now();
-    let outcome =
-        authorize(&request, secrets.admin_token).and_then(|()| route(db, &request, now, &secrets));
+    let outcome = match authorize(&request, secrets.admin_token) {
+        Ok(()) => match read_body(&mut request, body, BODY_LIMIT).await {
+            Ok(()) => route(db, &request, now, &secrets),
+            Err(error) => Err(ApiError::from(error)),
+        },
+        Err(error) => Err(error),
+    };
     match outcome {
         Ok((status, body)) => json_response(status, &body),
         Err(error) => respond(&info, &error),

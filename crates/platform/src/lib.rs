@@ -10,7 +10,7 @@ use adspin_core::api_error::ApiError;
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::routes::{self, Matched, Route};
-use adspin_core::web::{Request, Response, raw_json_response};
+use adspin_core::web::{IncomingRequest, Response, raw_json_response, split};
 
 /// The OpenAPI documents, kept in the repository (`openapi/`), by file name.
 const OPENAPI: &[(&str, &str)] = &[
@@ -38,8 +38,9 @@ const ROUTES: &[Route<Endpoint>] = &[
     Route::new("GET", "/files/uploads/:year/:month/:name", Endpoint::File),
 ];
 
-/// Serves one request of the platform routes.
-pub async fn handle(env: &impl Env, request: Request) -> Response {
+/// Serves one request of the platform routes (none reads a body).
+pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
+    let (request, _unread) = split(request);
     let method = request.method().as_str();
     let path = request.uri().path();
     let (endpoint, captures) = match routes::find(ROUTES, method, path) {

@@ -2,35 +2,37 @@
 
 use std::future::Future;
 
-use adspin_core::web::{Request, Response};
+use adspin_core::web::{Body, Response};
+use futures::StreamExt;
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
 
-/// Reads the request, runs `handler` and writes its response.
+/// Hands the request (its body unread: the surface reads it once it knows
+/// who is calling, up to its own limit) to `handler` and writes its
+/// response.
 pub async fn serve<F, Fut>(incoming: IncomingRequest, response_out: ResponseOutparam, handler: F)
 where
-    F: FnOnce(Request) -> Fut,
+    F: FnOnce(adspin_core::web::IncomingRequest) -> Fut,
     Fut: Future<Output = Response>,
 {
-    let response = match read_request(incoming).await {
+    let response = match read_request(incoming) {
         Ok(request) => handler(request).await,
         Err(message) => plain(400, message),
     };
     write_response(response, response_out).await;
 }
 
-async fn read_request(incoming: IncomingRequest) -> Result<Request, String> {
+fn read_request(incoming: IncomingRequest) -> Result<adspin_core::web::IncomingRequest, String> {
     let mut builder = http::Request::builder()
         .method(incoming.method().to_string().as_str())
         .uri(incoming.uri());
     for (name, value) in incoming.headers().entries() {
         builder = builder.header(name, value);
     }
-    let body = incoming
-        .into_body()
-        .await
-        .map_err(|error| format!("cannot read the request body: {error:?}"))?;
+    let chunks = incoming
+        .into_body_stream()
+        .map(|chunk| chunk.map_err(|error| format!("{error:?}")));
     builder
-        .body(body)
+        .body(Body::Stream(Box::pin(chunks)))
         .map_err(|error| format!("malformed request: {error}"))
 }
 

@@ -21,7 +21,7 @@ use adspin_core::money::Micros;
 use adspin_core::outbound::{HttpClient, OutboundRequest};
 use adspin_core::rate_limit::Usage;
 use adspin_core::settings;
-use adspin_core::web::{Request, Response, header};
+use adspin_core::web::{Body, Request, Response, header, read_body};
 use futures::future::join_all;
 use http::HeaderValue;
 use serde_json::{Value, json};
@@ -40,9 +40,11 @@ use crate::{RequestContext, SspError, brand_safety, success};
 const REQUEST_BUDGET: Duration = Duration::from_millis(4_500);
 /// Longest a render call may take.
 const RENDER_TIMEOUT: Duration = Duration::from_millis(1_500);
+/// The largest bid request read: 2 MiB (a long conversation's messages).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// Serves one bid request.
-pub async fn handle(env: &impl Env, request: &Request) -> Response {
+pub async fn handle(env: &impl Env, mut request: Request, body: Body) -> Response {
     let clock = env.clock();
     let started = clock.monotonic();
     let arrived = RequestInfo::new(REQUEST_ID_PREFIX);
@@ -53,20 +55,27 @@ pub async fn handle(env: &impl Env, request: &Request) -> Response {
         ..arrived.clone()
     };
     let context = || RequestContext::of(&info());
-    let origin = header(request, "origin");
+    let origin = header(&request, "origin").map(str::to_owned);
+    let origin = origin.as_deref();
     let db = match env.db() {
         Ok(db) => db,
         Err(error) => return respond(&info(), &SspError::from(error)),
     };
     let now = clock.now();
-    let publisher = match publisher::authenticate(db, header(request, "thrad-api-key"), now) {
+    let publisher = match publisher::authenticate(db, header(&request, "thrad-api-key"), now) {
         Ok(publisher) => publisher,
         Err(error) => return respond(&info(), &error),
     };
     if let Err(error) = publisher::check_origin(&publisher, origin) {
         return respond(&info(), &error);
     }
-    let (response, usage) = match BidRequest::parse(request.body(), |name| header(request, name)) {
+    // The body is read only for a known key from an allowed origin.
+    let parsed = match read_body(&mut request, body, BODY_LIMIT).await {
+        Ok(()) => BidRequest::parse(request.body(), |name| header(&request, name)),
+        Err(error) => Err(SspError::from(error)),
+    };
+    let request = &request;
+    let (response, usage) = match parsed {
         Err(error) => match publisher::count_request(db, &publisher, now) {
             Ok(usage) if usage.exceeded() => (rate_limited(&usage, &context()), Some(usage)),
             Ok(usage) => (respond(&info(), &error), Some(usage)),

@@ -8,7 +8,7 @@ use serde_json::Value;
 use adspin_core::body::BodyError;
 use adspin_core::db::DbError;
 use adspin_core::error::{RequestInfo, SurfaceError};
-use adspin_core::web::{Response, json_response};
+use adspin_core::web::{ReadError, Response, json_response};
 
 /// Facts about the request every envelope repeats.
 #[derive(Debug, Clone)]
@@ -115,6 +115,11 @@ impl SspError {
         error
     }
 
+    /// 413: the body is larger than the endpoint reads.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(413, "HTTPException", message)
+    }
+
     /// 501: a feature that is not available.
     pub fn not_implemented(message: impl Into<String>) -> Self {
         Self::new(501, "HTTPException", message)
@@ -174,6 +179,18 @@ impl RequestContext {
         Self {
             request_id: request.id.clone(),
             total_time: request.elapsed.as_secs_f64(),
+        }
+    }
+}
+
+/// A body past the limit is `413`; one cut short, `400`.
+impl From<ReadError> for SspError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::TooLarge { limit } => Self::too_large(format!(
+                "Request body too large: a bid request is at most {limit} bytes"
+            )),
+            ReadError::Failed(_) => Self::bad_request("Request body could not be read"),
         }
     }
 }

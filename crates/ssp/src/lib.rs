@@ -21,7 +21,7 @@ pub use envelope::{RequestContext, SspError, success};
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::routes::{self, Matched, Route};
-use adspin_core::web::{Request, Response};
+use adspin_core::web::{IncomingRequest, Response, split};
 
 #[derive(Debug, Clone, Copy)]
 enum Endpoint {
@@ -39,11 +39,14 @@ const ROUTES: &[Route<Endpoint>] = &[
 ];
 
 /// Serves one request of the surface.
-pub async fn handle(env: &impl Env, request: Request) -> Response {
+pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
+    let (request, body) = split(request);
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     let tracked = match routes::find(ROUTES, &method, &path) {
-        Matched::Found(Endpoint::BidRequest, _) => return auction::handle(env, &request).await,
+        Matched::Found(Endpoint::BidRequest, _) => {
+            return auction::handle(env, request, body).await;
+        }
         Matched::Found(Endpoint::Preflight, _) => return cors::preflight(&request),
         Matched::Found(Endpoint::Click, captures) => tracking::click(env, captures[0]),
         Matched::Found(Endpoint::View, captures) => tracking::view(env, &request, captures[0]),

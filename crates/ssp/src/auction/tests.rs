@@ -89,7 +89,8 @@ fn auction(env: &TestEnv, key: &str, chat: &str) -> (u16, Value) {
         .header("content-type", "application/json")
         .body(body.to_string().into_bytes())
         .expect("request");
-    let response = run(&env.clock, handle(env, &request));
+    let (request, body) = adspin_core::web::split(request.map(adspin_core::web::Body::from));
+    let response = run(&env.clock, handle(env, request, body));
     let envelope = serde_json::from_slice(response.body()).expect("json envelope");
     (response.status().as_u16(), envelope)
 }
