@@ -9,10 +9,15 @@ use anyhow::Result;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::app::RunningApp;
+
+/// How long a client has to send a request's line and headers once it
+/// starts one (or once it connects): a client that trickles its headers
+/// (slowloris) loses the connection instead of holding it.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Accepts connections until the process ends.
 pub async fn serve(app: Arc<RunningApp>, listener: TcpListener) -> Result<()> {
@@ -36,6 +41,8 @@ pub async fn serve(app: Arc<RunningApp>, listener: TcpListener) -> Result<()> {
             });
             // Clients that hang up mid-request are not the server's error.
             let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;

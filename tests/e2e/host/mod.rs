@@ -2,6 +2,7 @@
 //! (`tests/components/probe`) under the manifest `tests/manifests/host.toml`.
 
 mod build;
+mod connections;
 mod failures;
 mod outbound;
 mod routing;
