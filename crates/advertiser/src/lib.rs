@@ -12,6 +12,7 @@ pub mod canonical;
 pub mod context;
 pub mod dashboard;
 pub mod insights;
+pub mod png;
 pub mod store;
 pub mod upload;
 

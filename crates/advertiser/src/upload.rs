@@ -21,6 +21,9 @@ use crate::store;
 
 /// Largest accepted image: 5 MB.
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
+/// Widest and tallest accepted image, in pixels: whoever shows an ad
+/// decodes it, so what it decodes to is bounded (4096² RGBA is 64 MiB).
+pub const MAX_DIMENSION: u32 = 4096;
 
 /// An image format the platform serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +99,20 @@ pub fn inspect(bytes: &[u8]) -> Result<Image, ApiError> {
     );
     if width == 0 || height == 0 {
         return Err(invalid_file("The image has no pixels."));
+    }
+    if width > MAX_DIMENSION || height > MAX_DIMENSION {
+        return Err(ApiError::invalid_request(
+            "image_too_large",
+            format!(
+                "The image is {}×{} pixels; each side may be at most {MAX_DIMENSION}.",
+                size.width, size.height
+            ),
+        )
+        .with_param("file"));
+    }
+    if format == ImageFormat::Png {
+        crate::png::check_data(bytes)
+            .map_err(|error| invalid_file(&format!("The PNG image data is not valid: {error}.")))?;
     }
     Ok(Image {
         format,
@@ -224,9 +241,9 @@ pub mod tests {
     pub const PNG: &[u8] = &[
         0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
         0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
-        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00,
-        0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49,
-        0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0x64,
+        0x60, 0xF8, 0x5F, 0x0F, 0x00, 0x02, 0x87, 0x01, 0x80, 0xEB, 0x47, 0xBA, 0x92, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
     ];
     /// A GIF header (a format that is not accepted).
     pub const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
@@ -283,6 +300,55 @@ pub mod tests {
         let mut huge = PNG.to_vec();
         huge.resize(MAX_UPLOAD_BYTES + 1, 0);
         assert_eq!(inspect(&huge).expect_err("huge").code(), "file_too_large");
+    }
+
+    /// A baseline JPEG's start, frame header and end, `width`×`height`.
+    pub fn jpeg_header(width: u16, height: u16) -> Vec<u8> {
+        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08];
+        bytes.extend_from_slice(&height.to_be_bytes());
+        bytes.extend_from_slice(&width.to_be_bytes());
+        bytes.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
+        bytes
+    }
+
+    /// An extended WebP (`VP8X`) declaring a `width`×`height` canvas.
+    pub fn webp_header(width: u32, height: u32) -> Vec<u8> {
+        let mut bytes = b"RIFF\x16\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        bytes.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
+        bytes.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
+        bytes
+    }
+
+    #[test]
+    fn images_larger_than_4096_a_side_are_refused_from_their_header() {
+        use crate::png::tests::png;
+        for (what, bytes) in [
+            ("100000² PNG", png(100_000, 100_000, 8, 6, 0, &[0; 8])),
+            (
+                "(2³¹−1)² PNG",
+                png(i32::MAX as u32, i32::MAX as u32, 1, 0, 0, &[0; 8]),
+            ),
+            ("4097×1 PNG", png(4097, 1, 8, 0, 0, &[0; 4098])),
+            ("65535² JPEG", jpeg_header(65535, 65535)),
+            ("16M² WebP", webp_header(1 << 24, 1 << 24)),
+        ] {
+            assert_eq!(
+                inspect(&bytes).expect_err(what).code(),
+                "image_too_large",
+                "{what}"
+            );
+        }
+        assert_eq!(inspect(&jpeg_header(4096, 4096)).map(|i| i.width), Ok(4096));
+        assert_eq!(inspect(&webp_header(4096, 300)).map(|i| i.height), Ok(300));
+        let side = png(4096, 1, 8, 0, 0, &[0; 4097]);
+        assert_eq!(inspect(&side).map(|i| i.width), Ok(4096));
+    }
+
+    #[test]
+    fn a_png_whose_data_inflates_past_its_size_is_refused() {
+        let bomb = crate::png::tests::png(64, 64, 8, 6, 0, &vec![0; 256 * 1024 * 1024]);
+        assert!(bomb.len() < MAX_UPLOAD_BYTES);
+        assert_eq!(inspect(&bomb).expect_err("bomb").code(), "invalid_file");
     }
 
     #[test]
