@@ -20,6 +20,8 @@ use wasmtime::{
 };
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
+
+use crate::egress::BlockedNetworks;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -103,6 +105,9 @@ pub struct SharedState {
     pub sqlite_latency: Option<std::time::Duration>,
     /// Log each request's storage calls (`--storage-trace`).
     pub storage_trace: bool,
+    /// Networks outbound HTTP may not reach (the runtime configuration's
+    /// `[outbound_networking] block_networks`).
+    pub blocked_networks: Arc<BlockedNetworks>,
 }
 
 /// One component, compiled and pre-instantiated.
@@ -222,6 +227,7 @@ impl LoadedComponent {
             outbound: OutboundHttp {
                 component_id: self.id.clone(),
                 allowed: self.allowed_hosts.clone(),
+                blocked: shared.blocked_networks.clone(),
                 chaining,
             },
             key_value: KeyValueAccess::new(shared.key_value.clone(), self.key_value_stores.clone()),

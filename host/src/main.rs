@@ -10,6 +10,7 @@ mod app;
 mod bindings;
 mod builder;
 mod db;
+mod egress;
 mod engine;
 mod headers;
 mod kv;
@@ -107,6 +108,10 @@ struct UpArgs {
     /// key-value calls each component made.
     #[arg(long)]
     storage_trace: bool,
+    /// A Spin runtime configuration file; the host implements its
+    /// `[outbound_networking] block_networks` (the egress guard).
+    #[arg(long)]
+    runtime_config_file: Option<PathBuf>,
 }
 
 fn parse_pair(text: &str) -> Result<(String, String), String> {
@@ -162,6 +167,21 @@ async fn up(args: UpArgs) -> Result<()> {
         std::env::var(key).ok()
     })?;
 
+    let blocked_networks = match &args.runtime_config_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            egress::from_runtime_config(&text, path)?
+        }
+        None => egress::BlockedNetworks::default(),
+    };
+    if blocked_networks.is_empty() {
+        log::info(
+            "Outbound HTTP may reach every network: pass --runtime-config-file with \
+             [outbound_networking] block_networks = [\"private\"] to refuse private ones",
+        );
+    }
+
     let state_dir = args.state_dir.unwrap_or_else(|| app.dir.join(".spin"));
     let default_db = Database::open(&state_dir.join(sqlite::FILE_NAME))?;
     let key_value = KeyValue::open(Database::open(&state_dir.join(kv::FILE_NAME))?)?;
@@ -216,6 +236,7 @@ async fn up(args: UpArgs) -> Result<()> {
             default_db,
             sqlite_latency: args.sqlite_latency.filter(|latency| !latency.is_zero()),
             storage_trace: args.storage_trace,
+            blocked_networks: Arc::new(blocked_networks),
         },
     });
     tokio::select! {

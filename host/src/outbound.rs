@@ -14,11 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use http_body_util::BodyExt;
 use indexmap::IndexMap;
 use url::Host;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::egress::{self, BlockedNetworks, Timeouts};
 use crate::manifest::VariableDef;
 use crate::variables::{ResolvedVariables, Template};
 
@@ -97,7 +97,7 @@ impl AllowedHosts {
 
     /// Whether a request to `scheme://host[:port]` is allowed.
     pub fn allows(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
-        let Ok(host) = Host::parse(host.trim_start_matches('[').trim_end_matches(']')) else {
+        let Ok(host) = parse_host(host) else {
             return false;
         };
         let Some(port) = port.or_else(|| well_known_port(scheme)) else {
@@ -106,6 +106,15 @@ impl AllowedHosts {
         self.hosts
             .iter()
             .any(|allowed| allowed.allows(scheme, &host, port))
+    }
+}
+
+/// A host name or address; an IPv6 address with or without its brackets.
+fn parse_host(host: &str) -> Result<Host, url::ParseError> {
+    if host.contains(':') && !host.starts_with('[') {
+        Host::parse(&format!("[{host}]"))
+    } else {
+        Host::parse(host)
     }
 }
 
@@ -199,9 +208,7 @@ impl HostPattern {
             !host.contains('*'),
             "wildcards are allowed only as subdomains"
         );
-        Ok(Self::Literal(Host::parse(
-            host.trim_start_matches('[').trim_end_matches(']'),
-        )?))
+        Ok(Self::Literal(parse_host(host)?))
     }
 
     fn allows(&self, host: &Host) -> bool {
@@ -290,6 +297,7 @@ pub trait ServiceChaining: Send + Sync {
 pub struct OutboundHttp {
     pub component_id: Arc<str>,
     pub allowed: Arc<AllowedHosts>,
+    pub blocked: Arc<BlockedNetworks>,
     pub chaining: Arc<dyn ServiceChaining>,
 }
 
@@ -327,18 +335,18 @@ impl WasiHttpHooks for OutboundHttp {
                 Ok((response, done))
             });
         }
-        let options = Some(RequestOptions {
-            connect_timeout: options
+        let timeouts = Timeouts {
+            connect: options
                 .and_then(|o| o.connect_timeout)
-                .or(Some(DEFAULT_CONNECT_TIMEOUT)),
-            first_byte_timeout: options.and_then(|o| o.first_byte_timeout),
-            between_bytes_timeout: options.and_then(|o| o.between_bytes_timeout),
-        });
-        Box::new(async move {
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            let io: Box<dyn Future<Output = Result<(), HttpError>> + Send> = Box::new(io);
-            Ok((response.map(BodyExt::boxed_unsync), io))
-        })
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            first_byte: options.and_then(|o| o.first_byte_timeout),
+        };
+        Box::new(egress::send(
+            request,
+            timeouts,
+            self.blocked.clone(),
+            self.component_id.clone(),
+        ))
     }
 }
 
@@ -373,6 +381,15 @@ mod tests {
         assert!(allowed.allows("https", "b.c.example.com", None));
         assert!(!allowed.allows("https", "example.com", None));
         assert!(hosts(&["*://*:*"]).allows("http", "127.0.0.1", Some(1)));
+    }
+
+    #[test]
+    fn ipv6_addresses_match_with_or_without_brackets() {
+        assert!(hosts(&["http://*:*"]).allows("http", "[::1]", Some(8080)));
+        assert!(hosts(&["http://*:*"]).allows("http", "::1", Some(8080)));
+        let literal = hosts(&["http://[::1]:8080"]);
+        assert!(literal.allows("http", "[::1]", Some(8080)));
+        assert!(!literal.allows("http", "[::2]", Some(8080)));
     }
 
     #[test]

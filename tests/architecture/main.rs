@@ -16,6 +16,7 @@ const SURFACES: &[&str] = &[
     "adspin-agents",
     "adspin-dsp",
     "adspin-events",
+    "adspin-fetch",
     "adspin-operator",
     "adspin-platform",
     "adspin-ssp",

@@ -100,8 +100,7 @@ fn two_spin_instances_on_redis_and_one_database_count_exactly_as_one() {
     let database = shared.path().join("adspin.db");
     let config = runtime_config(shared.path(), &redis, &database);
     let launch = HostLaunch::app()
-        .arg("--runtime-config-file")
-        .arg(config.display().to_string())
+        .runtime_config(&config)
         .variable("v1_requests_per_hour", "1000");
     let first = launch.clone().start();
     let second = launch.start();
@@ -226,8 +225,7 @@ fn two_spin_instances_on_redis_and_one_database_count_exactly_as_one() {
     );
     let key = format!("Bearer {}", minted.json()["key"].as_str().expect("key"));
     let limited = HostLaunch::app()
-        .arg("--runtime-config-file")
-        .arg(config.display().to_string())
+        .runtime_config(&config)
         .variable("v1_requests_per_hour", "5");
     let (a, b) = (limited.clone().start(), limited.start());
     let statuses: Vec<u16> = (0..8)

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -67,6 +67,7 @@ type Handler = dyn Fn(&FakeRequest) -> FakeResponse + Send + Sync;
 pub struct FakeServer {
     port: u16,
     requests: Arc<Mutex<Vec<FakeRequest>>>,
+    connections: Arc<AtomicUsize>,
     stopped: Arc<AtomicBool>,
 }
 
@@ -83,16 +84,19 @@ impl FakeServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind fake server");
         let port = listener.local_addr().expect("address").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
         let stopped = Arc::new(AtomicBool::new(false));
         let handler: Arc<Handler> = Arc::new(handler);
         {
             let requests = requests.clone();
+            let connections = connections.clone();
             let stopped = stopped.clone();
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stopped.load(Ordering::SeqCst) {
                         break;
                     }
+                    connections.fetch_add(1, Ordering::SeqCst);
                     let Ok(stream) = stream else { continue };
                     let handler = handler.clone();
                     let requests = requests.clone();
@@ -103,6 +107,7 @@ impl FakeServer {
         Self {
             port,
             requests,
+            connections,
             stopped,
         }
     }
@@ -114,6 +119,11 @@ impl FakeServer {
     /// `http://127.0.0.1:<port>`
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// How many connections were accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// The requests received so far.

@@ -44,6 +44,7 @@ pub struct HostLaunch {
     args: Vec<String>,
     variables: Vec<(String, String)>,
     env: Vec<(String, String)>,
+    runtime_config: Option<PathBuf>,
 }
 
 impl HostLaunch {
@@ -56,6 +57,7 @@ impl HostLaunch {
             args: Vec::new(),
             variables: Vec::new(),
             env: Vec::new(),
+            runtime_config: None,
         }
     }
 
@@ -84,6 +86,16 @@ impl HostLaunch {
             .variable("dashboard_jwt_secret", crate::demo::DASHBOARD_JWT_SECRET)
             .variable("tracking_secret", crate::demo::TRACKING_SECRET)
             .variable("dsp_allowed_hosts", "http://127.0.0.1:*")
+            .variable("image_fetch_allowed_hosts", "http://127.0.0.1:*")
+            .runtime_config(artifacts.fixture_manifest("runtime-config.toml"))
+    }
+
+    /// Runs with this runtime configuration file (`--runtime-config-file`);
+    /// [`HostLaunch::app`] starts with the tests' egress guard
+    /// (`tests/manifests/runtime-config.toml`).
+    pub fn runtime_config(mut self, path: impl AsRef<Path>) -> Self {
+        self.runtime_config = Some(path.as_ref().to_path_buf());
+        self
     }
 
     /// The runtime this launch starts.
@@ -129,6 +141,9 @@ impl HostLaunch {
             .arg("--state-dir")
             .arg(state_dir)
             .args(&self.args);
+        if let Some(config) = &self.runtime_config {
+            command.arg("--runtime-config-file").arg(config);
+        }
         for (name, value) in &self.variables {
             match self.runtime {
                 Runtime::Host => {

@@ -4,10 +4,13 @@
 
 use http::HeaderValue;
 
+use adspin_core::clock::Clock;
 use adspin_core::db::Database;
+use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::rate_limit::{self, Limit, Usage};
 use adspin_core::routes::{self, Matched, Route};
+use adspin_core::settings;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Body, Query, Request, Response, header, read_body};
 
@@ -34,18 +37,20 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 /// framing around it.
 pub const UPLOAD_BODY_LIMIT: usize = upload::MAX_UPLOAD_BYTES + 1024 * 1024;
 
-/// Serves one `/v1` request; a key may make `requests_per_hour`. The body
-/// is read only for an authenticated key within its limits, and only up
-/// to the endpoint's limit.
-pub async fn handle(
-    db: &impl Database,
+/// Serves one `/v1` request; a key may make `v1_requests_per_hour` (the
+/// variable, [`REQUESTS_PER_HOUR`] by default). The body is read only for
+/// an authenticated key within its limits, and only up to the endpoint's
+/// limit.
+pub async fn handle<E: Env>(
+    env: &E,
+    db: &E::Db,
     mut request: Request,
     body: Body,
     info: &RequestInfo,
-    now: UnixSeconds,
-    files_base_url: &str,
-    requests_per_hour: u32,
 ) -> Response {
+    let now = env.clock().now();
+    let requests_per_hour =
+        settings::positive_integer(env, "v1_requests_per_hour", REQUESTS_PER_HOUR);
     let caller = match auth::authenticate(db, header(&request, "authorization"), now) {
         Ok(caller) => caller,
         Err(error) => return respond(info, &error),
@@ -73,14 +78,17 @@ pub async fn handle(
         } else {
             JSON_BODY_LIMIT
         };
+        let files_base_url = settings::public_base_url(env, &request);
         let ctx = Ctx {
             db,
             caller,
             now,
-            files_base_url,
+            files_base_url: &files_base_url,
         };
         match read_body(&mut request, body, limit).await {
-            Ok(()) => route(&ctx, &request).unwrap_or_else(|error| respond(info, &error)),
+            Ok(()) => route(&ctx, &request, env)
+                .await
+                .unwrap_or_else(|error| respond(info, &error)),
             Err(error) => respond(info, &ApiError::from(error)),
         }
     };
@@ -177,7 +185,11 @@ const ROUTES: &[Route<Endpoint>] = &[
     Route::new("POST", "/v1/ads/:id/archive", SetAdStatus(Status::Archived)),
 ];
 
-fn route<D: Database>(ctx: &Ctx<'_, D>, request: &Request) -> Result<Response, ApiError> {
+async fn route<D: Database>(
+    ctx: &Ctx<'_, D>,
+    request: &Request,
+    env: &impl Env,
+) -> Result<Response, ApiError> {
     let method = request.method().as_str();
     let path = request.uri().path();
     let (endpoint, captures) = match routes::find(ROUTES, method, path) {
@@ -196,7 +208,7 @@ fn route<D: Database>(ctx: &Ctx<'_, D>, request: &Request) -> Result<Response, A
             let id = (level != Level::AdAccount).then_some(id);
             insights::insights(ctx, level, id, &query())
         }
-        CreateUpload => upload::create_upload(ctx, request),
+        CreateUpload => upload::create_upload(ctx, request, env).await,
         ListCampaigns => campaigns::list_campaigns(ctx, &query()),
         CreateCampaign => campaigns::create_campaign(ctx, body, header(request, "idempotency-key")),
         FindCampaign => campaigns::find_campaign(ctx, id),

@@ -21,7 +21,6 @@ pub use adspin_core::api_error::{ApiError, ErrorType};
 use adspin_core::clock::Clock;
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
-use adspin_core::settings;
 use adspin_core::web::{IncomingRequest, Response, split};
 
 /// Serves one request of the surface.
@@ -32,20 +31,10 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         Ok(db) => db,
         Err(error) => return respond(&info, &ApiError::from(error)),
     };
-    let now = env.clock().now();
     if request.uri().path().starts_with("/api/organizations/") {
         let secret = env.variable("dashboard_jwt_secret").unwrap_or_default();
+        let now = env.clock().now();
         return dashboard::handle(db, request, body, &info, now, secret.as_bytes()).await;
     }
-    let files_base_url = settings::public_base_url(env, &request);
-    api::handle(
-        db,
-        request,
-        body,
-        &info,
-        now,
-        &files_base_url,
-        settings::positive_integer(env, "v1_requests_per_hour", api::REQUESTS_PER_HOUR),
-    )
-    .await
+    api::handle(env, db, request, body, &info).await
 }

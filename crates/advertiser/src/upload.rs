@@ -4,15 +4,23 @@
 //! with a readable image header. The image is stored in SQLite and served
 //! publicly at `/files/<file_id>`.
 //!
-//! Uploading by `image_url` is not offered: fetching arbitrary URLs from the
-//! API would need outbound access to any host, which this component does
-//! not have (least privilege). Such requests get a clear `400`.
+//! Or sent as `application/json` `{"image_url": "https://..."}`: the
+//! `image-fetch` component downloads it (this component reaches no host
+//! but that one), and the bytes get the same checks. Its failures are the
+//! documented `400`s: `invalid_image_url`, `image_fetch_failed`,
+//! `too_many_redirects`, `file_too_large`.
 
 use bytes::Bytes;
 use chrono::{Datelike, TimeZone, Utc};
 use serde_json::json;
 
+use adspin_core::body::parse_json;
 use adspin_core::db::Database;
+use adspin_core::env::Env;
+use adspin_core::image_fetch::{
+    FETCH_URL, FailureCode, FetchFailure, FetchRequest, MAX_IMAGE_BYTES,
+};
+use adspin_core::outbound::{HttpClient, OutboundRequest};
 use adspin_core::web::{Request, Response, header};
 
 use super::ApiError;
@@ -20,7 +28,7 @@ use super::context::{Ctx, respond};
 use crate::store;
 
 /// Largest accepted image: 5 MB.
-pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
+pub const MAX_UPLOAD_BYTES: usize = MAX_IMAGE_BYTES;
 /// Widest and tallest accepted image, in pixels: whoever shows an ad
 /// decodes it, so what it decodes to is bounded (4096² RGBA is 64 MiB).
 pub const MAX_DIMENSION: u32 = 4096;
@@ -193,10 +201,19 @@ pub fn new_file_id(format: ImageFormat, now: i64) -> String {
     )
 }
 
+/// The JSON form of an upload.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadByUrl {
+    #[serde(default)]
+    image_url: Option<String>,
+}
+
 /// `POST /v1/upload`
-pub fn create_upload<D: Database>(
+pub async fn create_upload<D: Database>(
     ctx: &Ctx<'_, D>,
     request: &Request,
+    env: &impl Env,
 ) -> Result<Response, ApiError> {
     let content_type = header(request, "content-type").unwrap_or_default();
     let media_type = content_type
@@ -208,11 +225,9 @@ pub fn create_upload<D: Database>(
     let bytes = match media_type.as_str() {
         "multipart/form-data" => file_part(content_type, request.body())?,
         "application/json" => {
-            return Err(ApiError::invalid_request(
-                "invalid_image_url",
-                "Uploading by image_url is not supported; send the image as multipart/form-data with a \"file\" part.",
-            )
-            .with_param("image_url"));
+            let asked: UploadByUrl = parse_json(request.body())?;
+            let url = asked.image_url.ok_or_else(no_file)?;
+            download(env, &url).await?
         }
         _ => return Err(no_file()),
     };
@@ -231,6 +246,35 @@ pub fn create_upload<D: Database>(
         ctx.now,
     )?;
     respond(201, &json!({ "file_id": file_id }))
+}
+
+/// Has the `image-fetch` component download `url` (service chaining).
+async fn download(env: &impl Env, url: &str) -> Result<Vec<u8>, ApiError> {
+    let asked = serde_json::to_vec(&FetchRequest {
+        url: url.to_string(),
+    })
+    .map_err(ApiError::internal_because)?;
+    let answer = env
+        .http()
+        .send(
+            OutboundRequest::post_json(FETCH_URL, asked),
+            MAX_IMAGE_BYTES,
+        )
+        .await
+        .map_err(|error| ApiError::internal_because(format_args!("image-fetch: {error}")))?;
+    if answer.status == 200 {
+        return Ok(answer.body);
+    }
+    let failure: FetchFailure = serde_json::from_slice(&answer.body).map_err(|_| {
+        ApiError::internal_because(format_args!("image-fetch answered {}", answer.status))
+    })?;
+    let code = match failure.code {
+        FailureCode::InvalidImageUrl => "invalid_image_url",
+        FailureCode::ImageFetchFailed => "image_fetch_failed",
+        FailureCode::TooManyRedirects => "too_many_redirects",
+        FailureCode::FileTooLarge => "file_too_large",
+    };
+    Err(ApiError::invalid_request(code, failure.message).with_param("image_url"))
 }
 
 #[cfg(test)]

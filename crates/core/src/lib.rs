@@ -18,6 +18,7 @@ pub mod dsp_protocol;
 pub mod env;
 pub mod error;
 pub mod ids;
+pub mod image_fetch;
 pub mod internal_bid;
 pub mod jwt;
 pub mod keys;

@@ -41,7 +41,16 @@ pub struct OutboundResponse {
 /// Why no answer came back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OutboundError {
-    /// Refused by policy, unreachable, or the connection failed.
+    /// The runtime refused the destination before connecting: the host is
+    /// not in the component's `allowed_outbound_hosts`, or every address
+    /// it resolves to is in a blocked network (the runtime configuration's
+    /// `[outbound_networking] block_networks`).
+    #[error("destination refused by the outbound policy: {0}")]
+    Refused(String),
+    /// The host name does not resolve.
+    #[error("the host name does not resolve: {0}")]
+    Unresolvable(String),
+    /// Unreachable, or the connection failed.
     #[error("request failed: {0}")]
     Failed(String),
     #[error("reading the response failed: {0}")]

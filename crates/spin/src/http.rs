@@ -3,7 +3,7 @@
 
 use adspin_core::outbound::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
 use futures::StreamExt;
-use spin_sdk::http::{IncomingResponse, Method, Request, send};
+use spin_sdk::http::{ErrorCode, IncomingResponse, Method, Request, SendError, send};
 
 /// Sends through the host.
 #[derive(Debug, Default, Clone, Copy)]
@@ -21,9 +21,7 @@ impl HttpClient for SpinHttp {
             builder.header(name.as_str(), value.as_str());
         }
         let outgoing = builder.body(request.body).build();
-        let response: IncomingResponse = send(outgoing)
-            .await
-            .map_err(|error| OutboundError::Failed(error.to_string()))?;
+        let response: IncomingResponse = send(outgoing).await.map_err(send_error)?;
         let status = response.status();
         let mut stream = response.take_body_stream();
         let mut body = Vec::new();
@@ -35,6 +33,19 @@ impl HttpClient for SpinHttp {
             }
         }
         Ok(OutboundResponse { status, body })
+    }
+}
+
+/// What the runtime's error code says about a request that got no answer.
+fn send_error(error: SendError) -> OutboundError {
+    match error {
+        SendError::Http(
+            code @ (ErrorCode::DestinationIpProhibited | ErrorCode::HttpRequestDenied),
+        ) => OutboundError::Refused(format!("{code:?}")),
+        SendError::Http(code @ (ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound)) => {
+            OutboundError::Unresolvable(format!("{code:?}"))
+        }
+        other => OutboundError::Failed(other.to_string()),
     }
 }
 

@@ -6,6 +6,7 @@ mod auth;
 mod campaigns;
 mod children;
 mod idempotency;
+mod image_url;
 mod insights;
 mod keys;
 mod openapi;

@@ -133,6 +133,9 @@ pub enum FakeReply {
     },
     /// The connection fails at once.
     Fail,
+    /// The runtime answers with this error at once (a refused or
+    /// unresolvable destination).
+    Error(OutboundError),
     /// No answer, ever.
     Hang,
 }
@@ -179,6 +182,7 @@ impl HttpClient for FakeHttp {
         self.sent.borrow_mut().push(request);
         match reply {
             None | Some(FakeReply::Fail) => Err(OutboundError::Failed("connection refused".into())),
+            Some(FakeReply::Error(error)) => Err(error),
             Some(FakeReply::Hang) => std::future::pending().await,
             Some(FakeReply::Answer {
                 after,
