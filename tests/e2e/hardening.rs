@@ -437,3 +437,130 @@ fn nobody_unauthenticated_gets_a_body_read() {
         assert_eq!(status_of(&answer), status, "{method} {path}: {answer}");
     }
 }
+
+#[test]
+fn reading_publisher_settings_writes_nothing() {
+    let app = start();
+    let organization = admin(
+        &app,
+        "POST",
+        "/admin/organizations",
+        Some(json!({"name": "Reader"})),
+    );
+    let id = organization.json()["id"].as_str().expect("id").to_string();
+    let settings = admin(&app, "GET", &format!("/admin/publishers/{id}"), None);
+    assert_eq!(settings.status, 200, "{}", settings.text());
+    assert_eq!(settings.json()["rate_limit_per_second"], 100);
+    let rows: i64 = app
+        .database()
+        .query_row(
+            "SELECT COUNT(*) FROM publishers WHERE organization_id = ?1",
+            [&id],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(rows, 0);
+}
+
+#[test]
+fn publisher_origins_with_a_fragment_or_path_are_refused() {
+    let app = start();
+    for origin in [
+        "https://chat.example.com#frag",
+        "https://chat.example.com/app",
+    ] {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        let response = app.request(
+            "PUT",
+            &format!("/admin/publishers/{}", adspin_e2e::demo::ORGANIZATION_ID),
+            &[("authorization", &auth)],
+            Some(
+                json!({ "allowed_origins": [origin] })
+                    .to_string()
+                    .as_bytes(),
+            ),
+        );
+        assert_eq!(response.status, 400, "{origin}: {}", response.text());
+        assert_eq!(response.json()["error"]["param"], "allowed_origins[0]");
+    }
+}
+
+#[test]
+fn an_archived_campaign_s_ad_groups_and_ads_cannot_be_changed_or_resumed() {
+    let app = start();
+    let created = v1(
+        &app,
+        "POST",
+        "/v1/campaigns",
+        &campaign("https://shop.example.com/", 50_000_000),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let campaign_id = created.json()["id"].as_str().expect("id").to_string();
+    let groups = v1(
+        &app,
+        "GET",
+        &format!("/v1/ad_groups?campaign_id={campaign_id}"),
+        &Value::Null,
+    );
+    let group_id = groups.json()["data"][0]["id"]
+        .as_str()
+        .expect("group")
+        .to_string();
+    let ads = v1(
+        &app,
+        "GET",
+        &format!("/v1/ads?ad_group_id={group_id}"),
+        &Value::Null,
+    );
+    let ad_id = ads.json()["data"][0]["id"]
+        .as_str()
+        .expect("ad")
+        .to_string();
+    let archive = v1(
+        &app,
+        "POST",
+        &format!("/v1/campaigns/{campaign_id}/archive"),
+        &Value::Null,
+    );
+    assert_eq!(archive.status, 200, "{}", archive.text());
+
+    let ad = json!({"ad_group_id": group_id, "creative": {"type": "chat_card",
+        "title": "Running shoes", "body": "Light.", "target_url": "https://shop.example.com/"}});
+    let group = json!({"campaign_id": campaign_id, "name": "Another group"});
+    let refused = [
+        (
+            "POST",
+            format!("/v1/ad_groups/{group_id}"),
+            json!({"name": "Renamed"}),
+        ),
+        (
+            "POST",
+            format!("/v1/ad_groups/{group_id}/activate"),
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/v1/ads/{ad_id}"),
+            json!({"name": "Renamed"}),
+        ),
+        ("POST", format!("/v1/ads/{ad_id}/activate"), Value::Null),
+        ("POST", "/v1/ads".to_string(), ad),
+        ("POST", "/v1/ad_groups".to_string(), group),
+    ];
+    for (method, path, body) in refused {
+        let response = v1(&app, method, &path, &body);
+        assert_eq!(response.status, 400, "{path}: {}", response.text());
+        assert_eq!(
+            response.json()["error"]["code"],
+            "campaign_archived",
+            "{path}"
+        );
+    }
+    let paused = v1(
+        &app,
+        "POST",
+        &format!("/v1/ads/{ad_id}/pause"),
+        &Value::Null,
+    );
+    assert_eq!(paused.status, 200, "{}", paused.text());
+}

@@ -14,6 +14,7 @@ use adspin_core::web::{Query, Response};
 
 use super::ApiError;
 use super::ads::{self, AdInput};
+use super::campaigns;
 use super::context::{Ctx, list_error, respond};
 use adspin_core::catalog::fields::{self, ReviewStatus, Status, at, nullable};
 use adspin_core::catalog::store::{self, Ad, AdGroup, Campaign};
@@ -258,6 +259,7 @@ pub fn create_ad_group<D: Database>(ctx: &Ctx<'_, D>, body: &[u8]) -> Result<Res
     let id = CampaignId::parse(campaign_id).ok_or_else(missing)?;
     let campaign =
         store::find::<Campaign>(ctx.db, ctx.caller.organization_id, id)?.ok_or_else(missing)?;
+    campaigns::ensure_open(&campaign)?;
     // New ads are reviewed with their campaign (see `ads::create_ad`).
     let review_status = if input.ads.is_empty() {
         campaign.review_status
@@ -288,6 +290,7 @@ pub fn update_ad_group<D: Database>(
     let request: UpdateAdGroupRequest = parse_json(body)?;
     let group = transaction(ctx.db, || {
         let mut group = load(ctx, id)?;
+        campaigns::check_not_archived(ctx, group.campaign_id)?;
         if let Some(name) = &request.name {
             fields::text("name", name, NAME_MIN, NAME_MAX)?;
             group.name = name.clone();
@@ -325,6 +328,9 @@ pub fn set_ad_group_status<D: Database>(
     let status = status.for_child();
     let group = transaction(ctx.db, || {
         let mut group = load(ctx, id)?;
+        if status == Status::Active {
+            campaigns::check_not_archived(ctx, group.campaign_id)?;
+        }
         if group.status != status {
             group.status = status;
             group.updated_at = ctx.now;

@@ -11,6 +11,7 @@ use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Response};
 
 use super::ApiError;
+use super::campaigns;
 use super::context::{Ctx, list_error, respond};
 use adspin_core::catalog::creative::{self, CreativeInput};
 use adspin_core::catalog::fields::{self, ReviewStatus, Status, at};
@@ -142,6 +143,7 @@ pub fn create_ad<D: Database>(ctx: &Ctx<'_, D>, body: &[u8]) -> Result<Response,
         .ok_or_else(missing)?;
     let campaign = store::find::<Campaign>(ctx.db, ctx.caller.organization_id, group.campaign_id)?
         .ok_or_else(missing)?;
+    campaigns::ensure_open(&campaign)?;
     // A new ad is reviewed with its campaign: an approved campaign goes
     // back to review rather than serve an ad nobody looked at.
     let ad = build(
@@ -188,6 +190,7 @@ pub fn update_ad<D: Database>(
     let request: UpdateAdRequest = parse_json(body)?;
     let ad = transaction(ctx.db, || {
         let mut ad = load(ctx, id)?;
+        campaigns::check_not_archived(ctx, ad.campaign_id)?;
         if let Some(name) = &request.name {
             fields::text("name", name, NAME_MIN, NAME_MAX)?;
             ad.name = name.clone();
@@ -229,6 +232,9 @@ pub fn set_ad_status<D: Database>(
     let status = status.for_child();
     let ad = transaction(ctx.db, || {
         let mut ad = load(ctx, id)?;
+        if status == Status::Active {
+            campaigns::check_not_archived(ctx, ad.campaign_id)?;
+        }
         if ad.status != status {
             ad.status = status;
             ad.updated_at = ctx.now;

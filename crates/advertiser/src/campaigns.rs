@@ -449,6 +449,27 @@ pub fn update_campaign<D: Database>(
     respond(200, &campaign.resource())
 }
 
+/// Refuses a change to an ad group or ad of an archived campaign
+/// (`campaign_archived`): archiving is final for the campaign's whole tree.
+/// Pausing stays allowed (it changes nothing that could serve).
+pub fn check_not_archived<D: Database>(
+    ctx: &Ctx<'_, D>,
+    campaign_id: CampaignId,
+) -> Result<(), ApiError> {
+    match store::find::<Campaign>(ctx.db, ctx.caller.organization_id, campaign_id)? {
+        Some(campaign) => ensure_open(&campaign),
+        None => Ok(()),
+    }
+}
+
+/// [`check_not_archived`] for a campaign already loaded.
+pub fn ensure_open(campaign: &Campaign) -> Result<(), ApiError> {
+    if campaign.status == Status::Archived {
+        return Err(archived(&campaign.id.to_string()));
+    }
+    Ok(())
+}
+
 fn archived(id: &str) -> ApiError {
     ApiError::invalid_request(
         "campaign_archived",

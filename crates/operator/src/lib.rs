@@ -176,7 +176,7 @@ fn route(
             review::list_campaigns_for_review(db, &Query::from_request(request))
         }
         Review(decision) => review::review(db, id, decision, now),
-        FindPublisher => publishers::find_publisher(db, id, now),
+        FindPublisher => publishers::find_publisher(db, id),
         SetPublisher => publishers::set_publisher(db, id, body, now),
         ListDsps => dsps::list_dsps(db),
         SetDsp => dsps::set_dsp(db, id, body, now),

@@ -33,12 +33,8 @@ struct PublisherSettings {
     image_enabled: Option<bool>,
 }
 
-fn publisher_view(
-    db: &impl Database,
-    organization: OrganizationId,
-    now: UnixSeconds,
-) -> Result<Value, ApiError> {
-    let settings = store::publisher_settings(db, organization, now)?;
+fn publisher_view(db: &impl Database, organization: OrganizationId) -> Result<Value, ApiError> {
+    let settings = store::publisher_settings(db, organization)?;
     Ok(json!({
         "organization_id": organization.to_string(),
         "allowed_origins": settings.allowed_origins,
@@ -51,9 +47,25 @@ fn publisher_view(
     }))
 }
 
-pub(crate) fn find_publisher(db: &impl Database, id: &str, now: UnixSeconds) -> Outcome {
+pub(crate) fn find_publisher(db: &impl Database, id: &str) -> Outcome {
     let (organization, _) = load_organization(db, id)?;
-    Ok((200, publisher_view(db, organization, now)?))
+    Ok((200, publisher_view(db, organization)?))
+}
+
+/// Whether `origin` is what a browser sends as `Origin`:
+/// `scheme://host[:port]`, http or https, nothing after the host (no path,
+/// query, fragment or credentials); the host may start with `*.`.
+fn is_origin(origin: &str) -> bool {
+    let wildcard = origin.replacen("://*.", "://wildcard.", 1);
+    !origin.ends_with('/')
+        && url::Url::parse(&wildcard).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.path() == "/"
+                && u.query().is_none()
+                && u.fragment().is_none()
+        })
 }
 
 /// Sets a publisher's settings; fields left out keep their value.
@@ -68,11 +80,7 @@ pub(crate) fn set_publisher(
     if let Some(origins) = &settings.allowed_origins {
         for (index, origin) in origins.iter().enumerate() {
             let param = format!("allowed_origins[{index}]");
-            let wildcard = origin.replacen("://*.", "://wildcard.", 1);
-            if origin != "*"
-                && url::Url::parse(&wildcard)
-                    .map_or(true, |u| u.path() != "/" || u.query().is_some())
-            {
+            if origin != "*" && !is_origin(origin) {
                 return Err(ApiError::invalid_value(
                     param,
                     "Origins are scheme://host[:port] (a leading *. is allowed), or *.",
@@ -126,5 +134,33 @@ pub(crate) fn set_publisher(
         },
         now,
     )?;
-    Ok((200, publisher_view(db, organization, now)?))
+    Ok((200, publisher_view(db, organization)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_origin;
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        for good in [
+            "https://chat.example.com",
+            "http://localhost:3000",
+            "https://*.example.com",
+        ] {
+            assert!(is_origin(good), "{good}");
+        }
+        for bad in [
+            "https://chat.example.com/",
+            "https://chat.example.com/app",
+            "https://chat.example.com#frag",
+            "https://chat.example.com?x=1",
+            "https://user@chat.example.com",
+            "ftp://chat.example.com",
+            "chat.example.com",
+            "",
+        ] {
+            assert!(!is_origin(bad), "{bad:?}");
+        }
+    }
 }
