@@ -564,3 +564,46 @@ fn an_archived_campaign_s_ad_groups_and_ads_cannot_be_changed_or_resumed() {
     );
     assert_eq!(paused.status, 200, "{}", paused.text());
 }
+
+/// Sends `head` (request line and headers, raw bytes) and a JSON body.
+fn raw_request(app: &TestApp, head: &[u8], body: &str) -> String {
+    let address = app.base_url().trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    stream.write_all(head).expect("write");
+    write!(
+        stream,
+        "Host: {address}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    read_response(&mut stream)
+}
+
+#[test]
+fn header_values_that_are_not_utf8_are_refused_not_ignored() {
+    let app = start();
+    let body = campaign("https://shop.example.com/", 50_000_000).to_string();
+    let mut head = format!(
+        "POST /v1/campaigns HTTP/1.1\r\nauthorization: Bearer {ADVERTISER_KEY}\r\nidempotency-key: caf"
+    )
+    .into_bytes();
+    head.extend_from_slice(b"\xe9-1\r\n");
+    for _ in 0..2 {
+        let answer = raw_request(&app, &head, &body);
+        assert_eq!(status_of(&answer), 400, "{answer}");
+        assert_eq!(body_of(&answer)["error"]["param"], "Idempotency-Key");
+    }
+    let mut head = format!(
+        "POST /api/v1/ssp/bid-request HTTP/1.1\r\nthrad-api-key: {PUBLISHER_STAGING_KEY}\r\nx-user-country: "
+    )
+    .into_bytes();
+    head.extend_from_slice(b"\xe9\r\n");
+    let conversation = json!({"userId": "u", "chatId": "c",
+        "messages": [{"role": "user", "content": "shoes"}, {"role": "assistant", "content": "Sure"}]})
+    .to_string();
+    let answer = raw_request(&app, &head, &conversation);
+    assert_eq!(status_of(&answer), 400, "{answer}");
+}

@@ -120,9 +120,18 @@ pub fn raw_json_response(status: u16, body: String) -> Response {
     response
 }
 
-/// A request header as text (`None` when absent or not visible ASCII).
+/// What [`header`] reads for a value that is not UTF-8.
+pub const UNREADABLE_HEADER: &str = "\u{FFFD}";
+
+/// A request header as text: `None` when absent. A value that is not
+/// UTF-8 reads as U+FFFD, so every check refuses it as invalid instead of
+/// taking it for missing (an `Idempotency-Key` or a country that cannot be
+/// read must not be ignored).
 pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    request.headers().get(name).and_then(|v| v.to_str().ok())
+    request
+        .headers()
+        .get(name)
+        .map(|v| std::str::from_utf8(v.as_bytes()).unwrap_or(UNREADABLE_HEADER))
 }
 
 /// `scheme://authority` of the URL the client called, from Spin's
@@ -248,6 +257,24 @@ mod tests {
         assert_eq!(response.status(), 201);
         assert_eq!(response.headers()["content-type"], "application/json");
         assert_eq!(response.body(), br#"{"ok":true}"#);
+    }
+
+    #[test]
+    fn unreadable_header_values_are_present_not_missing() {
+        let request = http::Request::builder()
+            .header(
+                "idempotency-key",
+                http::HeaderValue::from_bytes(b"caf\xe9").expect("obs-text"),
+            )
+            .header(
+                "x-name",
+                http::HeaderValue::from_bytes("café".as_bytes()).expect("utf-8"),
+            )
+            .body(Vec::new())
+            .expect("request");
+        assert_eq!(header(&request, "idempotency-key"), Some(UNREADABLE_HEADER));
+        assert_eq!(header(&request, "x-name"), Some("café"));
+        assert_eq!(header(&request, "absent"), None);
     }
 
     #[test]
