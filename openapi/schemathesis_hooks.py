@@ -1,0 +1,313 @@
+"""Schemathesis hooks of the contract tests (openapi/schemathesis.toml loads
+them for tests/contract/run.sh).
+
+They cover what the OpenAPI documents in this directory cannot say, and
+nothing else: every check runs on every operation.
+
+1. Integers are sent spelled as integers (`before_call`).
+
+   The server reads integer fields with serde as `i64`, which takes `2`
+   and refuses `2.0` (`400 invalid_value`, "invalid type: floating
+   point"). OpenAPI 3.1.0, the version of these documents, defines
+   `integer` as "a JSON number without a fraction or exponent part",
+   which is what the server enforces. Schemathesis follows JSON Schema
+   2020-12 instead, where `2.0` is an integer too, and sends integer
+   fields of JSON bodies as `2.0` now and then. No schema keyword can
+   tell the two spellings apart (they are the same JSON Schema value),
+   so the hook spells whole floats the OpenAPI 3.1.0 way before each
+   request: `2.0` becomes `2`. Only the spelling changes; a value is
+   valid or invalid for the documents exactly as before.
+
+2. Rules that depend on state, on other fields, or on the current time
+   (`filter_failure`).
+
+   A request can match its schema and still be refused because of
+   something no schema can express: the campaign is still in review, the
+   `file_id` is not an upload of this organization, `before` and `after`
+   are both sent, a time window is longer than 366 days. Each document
+   states those rules in the description of the field concerned.
+   `ALLOWED` lists them per operation, by the error the server answers
+   with (status, `code`, `param`, message). A "schema-valid request
+   rejected" (ST202) failure is dropped (the run counts it under "dropped
+   by `filter_failure`") only when every error of its response is one of
+   those; any other refusal of a schema-valid request is still a failure:
+   a rule the documents do not describe, or describe wrongly. Set
+   CONTRACT_DROPPED_LOG to a file name to list the dropped failures.
+"""
+
+import json
+import os
+import re
+from dataclasses import dataclass
+
+import schemathesis
+from schemathesis.core import media_types
+
+# 1. Integers spelled as integers.
+
+# Past 2**53 a float no longer spells one integer (and Schemathesis keeps those as ints).
+_EXACT = 2**53
+
+
+def _as_integers(value):
+    """`value` with whole floats spelled as ints, and whether anything changed."""
+    if isinstance(value, float) and value.is_integer() and -_EXACT <= value <= _EXACT:
+        return int(value), True
+    if isinstance(value, dict):
+        changed = False
+        result = {}
+        for key, item in value.items():
+            result[key], item_changed = _as_integers(item)
+            changed |= item_changed
+        return (result, True) if changed else (value, False)
+    if isinstance(value, list):
+        items = [_as_integers(item) for item in value]
+        if any(item_changed for _, item_changed in items):
+            return [item for item, _ in items], True
+        return value, False
+    return value, False
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if not case.media_type or not media_types.is_json(case.media_type):
+        return
+    body, changed = _as_integers(case.body)
+    if changed:
+        case.body = body
+
+
+# 2. Rules no schema can express.
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An error the server may answer to a schema-valid request, and why."""
+
+    why: str
+    code: str | None = None
+    # A regular expression the whole `param` must match.
+    param: str | None = None
+    # Text the message contains.
+    message: str | None = None
+    status: int = 400
+
+    def matches(self, status: int, error: dict) -> bool:
+        return (
+            status == self.status
+            and (self.code is None or error.get("code") == self.code)
+            and (self.param is None or re.fullmatch(self.param, error.get("param") or "") is not None)
+            and (self.message is None or self.message in (error.get("message") or ""))
+        )
+
+
+BOTH_CURSORS = Rule(
+    "`before` and `after` are mutually exclusive (a relation between parameters)",
+    code="invalid_value",
+    param="before",
+    message="mutually exclusive",
+)
+UNKNOWN_CURSOR = Rule(
+    "a cursor must be the id of an item of this very list (state)",
+    code="invalid_value",
+    param="after|before",
+    message="is not the id of an item of this list",
+)
+INSIGHTS_CURSOR = Rule(
+    "an insights cursor is a row id the server issued (an opaque token the pattern only outlines)",
+    code="invalid_value",
+    param="after|before",
+    message="is not the id of an insights row",
+)
+WINDOW_ORDER = Rule(
+    "a time window must end after it starts (a relation between fields, or with the current time for presets)",
+    code="invalid_time_range",
+    param="time_ranges",
+)
+WINDOW_WIDTH = Rule(
+    "a time window spans at most 366 days (a relation between fields)",
+    code="range_too_wide",
+    param="time_ranges",
+)
+HOURLY_WINDOW_WIDTH = Rule(
+    "with `time_granularity=hourly` a time window spans at most 25 hours (a relation between parameters)",
+    code="hourly_range_too_wide",
+    param="time_ranges",
+)
+INSIGHTS = [BOTH_CURSORS, INSIGHTS_CURSOR, WINDOW_ORDER, WINDOW_WIDTH, HOURLY_WINDOW_WIDTH]
+END_AFTER_START = Rule(
+    "`end_time` must be after `start_time` (a relation between fields, or with the stored or default start)",
+    code="invalid_value",
+    param="end_time",
+    message="end_time must be after start_time",
+)
+ARCHIVED = Rule("an archived campaign, and its ad groups and ads, are final (state)", code="campaign_archived")
+
+
+def upload_of_organization(prefix: str) -> Rule:
+    return Rule(
+        "a `file_id` must be an upload of the caller's organization (state)",
+        code="invalid_value",
+        param=prefix + r"creative\.file_id",
+        message="No uploaded file found",
+    )
+
+
+GROUP_CREATIVE_TYPE = Rule(
+    "an ad's creative type must be its ad group's, fixed by the group's first ad (state)",
+    code="invalid_value",
+    param=r"creative\.type",
+    message="share one creative type",
+)
+
+ALLOWED: dict[str, list[Rule]] = {
+    # advertiser-v1.json
+    "GET /campaigns": [BOTH_CURSORS, UNKNOWN_CURSOR],
+    "GET /ad_groups": [BOTH_CURSORS, UNKNOWN_CURSOR],
+    "GET /ads": [BOTH_CURSORS, UNKNOWN_CURSOR],
+    "GET /ad_account/insights": INSIGHTS,
+    "GET /campaigns/{id}/insights": INSIGHTS,
+    "GET /ad_groups/{id}/insights": INSIGHTS,
+    "GET /ads/{id}/insights": INSIGHTS,
+    "POST /upload": [
+        *(
+            Rule(
+                "the file must be a complete PNG, JPEG or WebP image of at most 5 MB and 4096 px a side (its contents)",
+                code=code,
+                param="file",
+            )
+            for code in ("invalid_file", "unsupported_mimetype", "file_too_large", "image_too_large")
+        ),
+        # By `image_url`: run.sh's egress guard refuses every destination, so no download succeeds.
+        Rule(
+            "an image_url's host must resolve (the network)",
+            code="invalid_image_url",
+            param="image_url",
+            message="does not resolve",
+        ),
+        Rule(
+            "an image_url must reach a public host on its scheme's standard port (the egress policy)",
+            code="invalid_image_url",
+            param="image_url",
+            message="must point to a public host",
+        ),
+        Rule("the download must succeed (the network)", code="image_fetch_failed", param="image_url"),
+        Rule("the download must not redirect (the remote server)", code="too_many_redirects", param="image_url"),
+        Rule("the download must be at most 5 MB (the remote server)", code="file_too_large", param="image_url"),
+    ],
+    "POST /campaigns": [
+        END_AFTER_START,
+        upload_of_organization(r"ad_groups\[[0-9]+\]\.ads\[[0-9]+\]\."),
+    ],
+    "POST /campaigns/{id}": [
+        ARCHIVED,
+        END_AFTER_START,
+        Rule(
+            "the budget may not go below what the campaign already spent (state)",
+            code="invalid_value",
+            param=r"budget\.lifetime_spend_limit_micros",
+            message="already spent",
+        ),
+    ],
+    "POST /campaigns/{id}/activate": [
+        Rule("only an approved campaign can be activated (state)", code="campaign_not_approved"),
+        ARCHIVED,
+    ],
+    "POST /campaigns/{id}/pause": [ARCHIVED],
+    "POST /ad_groups": [ARCHIVED, upload_of_organization(r"ads\[[0-9]+\]\.")],
+    "POST /ad_groups/{id}": [ARCHIVED],
+    "POST /ad_groups/{id}/activate": [ARCHIVED],
+    "POST /ads": [ARCHIVED, upload_of_organization(""), GROUP_CREATIVE_TYPE],
+    "POST /ads/{id}": [ARCHIVED, upload_of_organization(""), GROUP_CREATIVE_TYPE],
+    "POST /ads/{id}/activate": [ARCHIVED],
+    # ssp-v1.json (errors are the envelope: only the message says which rule)
+    "POST /api/v1/ssp/bid-request": [
+        Rule(
+            "`X-User-Country` requires `X-User-Device` and `X-User-Timezone` (a relation between headers)",
+            message="X-User-Country requires X-User-Device and X-User-Timezone",
+        ),
+        Rule(
+            "message roles alternate between user and assistant (a relation between items)",
+            message="messages must alternate between user and assistant",
+        ),
+        Rule(
+            "a conversation ends with a user message and the assistant's reply (a relation between items)",
+            message="messages must end with a user message followed by an assistant message",
+        ),
+    ],
+    "POST /api/conversion": [
+        Rule(
+            "`conversion_time` may be at most 10 minutes in the future (the current time)",
+            code="value_error",
+            param="conversion_time",
+            message="conversion_time is in the future",
+            status=422,
+        ),
+        Rule("the click must be on an ad a campaign bid for (state)", message="Click missing bid id"),
+    ],
+    # operator.json
+    "PUT /admin/organizations/{id}/supply-reports": [
+        Rule(
+            "each row's ad must be an ad of the organization (state)",
+            code="invalid_value",
+            param=r"rows\[[0-9]+\]\.ad_id",
+            message="No such ad in this organization",
+        ),
+        Rule(
+            "each row's hour must not be in the future (the current time)",
+            code="invalid_value",
+            param=r"rows\[[0-9]+\]\.hour",
+            message="past hour",
+        ),
+    ],
+}
+
+
+def _errors(response) -> list:
+    """The errors of a response as `code`, `param` and `message`, whichever surface answered."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return []
+    if not isinstance(body, dict):
+        return []
+    error = body.get("error")
+    if isinstance(error, dict) and isinstance(error.get("code"), str):
+        # `/v1` and `/admin`: {"error": {"message", "type", "param", "code"}}
+        return [error]
+    detail = body.get("detail")
+    if isinstance(detail, str):
+        # S2S and the tracking links: {"detail": "Click not found"}
+        return [{"message": detail}]
+    if isinstance(detail, list):
+        # S2S validation: {"detail": [{"loc": ["body", "click_id"], "msg", "type"}, ...]}, every problem
+        return [
+            {"code": item.get("type"), "param": ".".join(map(str, item.get("loc", [])[1:])), "message": item.get("msg")}
+            for item in detail
+            if isinstance(item, dict)
+        ]
+    if isinstance(body.get("message"), str):
+        # The SSP envelope: {"status": "error", "message", "error": {"type", "code": 400}}
+        return [{"message": body["message"]}]
+    return []
+
+
+# A file to list every dropped failure in (operation, status, rule, error).
+DROPPED_LOG = os.environ.get("CONTRACT_DROPPED_LOG")
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    if failure.code != "ST202":
+        return True
+    rules = ALLOWED.get(case.operation.label, [])
+    errors = _errors(response)
+    # Dropped only when every problem the response names is one of the operation's rules.
+    matched = [next((rule for rule in rules if rule.matches(response.status_code, error)), None) for error in errors]
+    if not errors or None in matched:
+        return True
+    if DROPPED_LOG:
+        with open(DROPPED_LOG, "a") as log:
+            for rule, error in zip(matched, errors):
+                print(case.operation.label, response.status_code, rule.why, json.dumps(error), sep="\t", file=log)
+    return False
