@@ -2,6 +2,7 @@
 //! the lifecycle actions. An ad group carries the conversation topics its
 //! ads suit (`context_hints`) and the most it bids per impression.
 
+use adspin_core::objects;
 use serde::Deserialize;
 
 use adspin_core::body::parse_json;
@@ -43,9 +44,9 @@ pub struct AdGroupInput {
     pub context_hints: Vec<String>,
     #[serde(default)]
     pub status: Option<Status>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects::optional_object")]
     pub bidding_config: Option<BiddingConfigInput>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects::objects")]
     pub ads: Vec<AdInput>,
 }
 
@@ -76,7 +77,7 @@ struct UpdateAdGroupRequest {
     context_hints: Option<Vec<String>>,
     #[serde(default)]
     status: Option<Status>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects::optional_object")]
     bidding_config: Option<BiddingConfigInput>,
 }
 

@@ -1,6 +1,7 @@
 //! Ads: `GET/POST /v1/ads`, `GET/POST /v1/ads/{id}` and the lifecycle
 //! actions. An ad's `review_status` is its campaign's.
 
+use adspin_core::objects;
 use serde::Deserialize;
 
 use adspin_core::body::parse_json;
@@ -31,6 +32,7 @@ pub struct AdInput {
     pub name: Option<String>,
     #[serde(default)]
     pub status: Option<Status>,
+    #[serde(deserialize_with = "objects::object")]
     pub creative: CreativeInput,
     #[serde(default)]
     pub auto_generate: Option<bool>,
@@ -43,7 +45,7 @@ struct UpdateAdRequest {
     name: Option<String>,
     #[serde(default)]
     status: Option<Status>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects::optional_object")]
     creative: Option<CreativeInput>,
 }
 

@@ -7,6 +7,7 @@
 //! campaign starts `paused` and `in_review`; it can be activated once an
 //! operator approves it. Archiving is final.
 
+use adspin_core::objects;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -66,14 +67,15 @@ struct CreateCampaignRequest {
     start_time: Option<i64>,
     #[serde(default)]
     end_time: Option<i64>,
+    #[serde(deserialize_with = "objects::object")]
     budget: BudgetInput,
     #[serde(default)]
     recurring_frequency: Option<RecurringFrequency>,
     #[serde(default)]
     pricing_model: Option<PricingModel>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects::optional_object")]
     targeting: Option<TargetingInput>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects::objects")]
     ad_groups: Vec<AdGroupInput>,
     /// Rejected with `use_status_action`: status changes are sub-actions.
     #[serde(default)]
@@ -91,13 +93,13 @@ struct UpdateCampaignRequest {
     start_time: Option<i64>,
     #[serde(default, deserialize_with = "nullable")]
     end_time: Option<Option<i64>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects::optional_object")]
     budget: Option<BudgetInput>,
     #[serde(default)]
     recurring_frequency: Option<RecurringFrequency>,
     #[serde(default)]
     pricing_model: Option<PricingModel>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "objects::nullable_object")]
     targeting: Option<Option<TargetingInput>>,
     #[serde(default)]
     status: Option<Value>,

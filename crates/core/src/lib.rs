@@ -24,6 +24,7 @@ pub mod jwt;
 pub mod keys;
 pub mod log;
 pub mod money;
+pub mod objects;
 pub mod organizations;
 pub mod outbound;
 pub mod pagination;

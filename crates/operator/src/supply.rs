@@ -4,6 +4,7 @@
 //! for one ad; importing the same hour again replaces it (reports get
 //! restated), and insights move by the difference.
 
+use adspin_core::objects;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -26,6 +27,7 @@ const EARLIEST_HOUR: i64 = 1_577_836_800;
 #[serde(deny_unknown_fields)]
 struct Import {
     supply: String,
+    #[serde(deserialize_with = "objects::objects")]
     rows: Vec<ReportRow>,
 }
 

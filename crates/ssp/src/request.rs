@@ -4,6 +4,7 @@
 //! and `assistant` and end with a user message followed by the assistant's
 //! reply. Message timestamps are ISO 8601 strings or Unix seconds.
 
+use adspin_core::objects;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -56,12 +57,13 @@ struct RawBidRequest {
     user_id: String,
     #[serde(rename = "chatId")]
     chat_id: String,
+    #[serde(deserialize_with = "objects::objects")]
     messages: Vec<RawMessage>,
     #[serde(default)]
     production: Option<bool>,
     #[serde(default)]
     turn_number: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects::optional_object")]
     config: Option<RequestConfig>,
     #[serde(default)]
     request_type: Option<String>,

@@ -5,6 +5,7 @@
 //! `{"id": "US", "type": "country", "country_code": "US"}`. No entries means
 //! no geographic restriction.
 
+use crate::objects;
 use serde::{Deserialize, Serialize};
 
 use super::fields::at;
@@ -39,14 +40,14 @@ pub fn is_country(code: &str) -> bool {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetingInput {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects::optional_object")]
     pub locations: Option<LocationsInput>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocationsInput {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects::objects")]
     pub include: Vec<LocationInput>,
 }
 
