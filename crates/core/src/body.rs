@@ -38,6 +38,21 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BodyError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(BodyError::Empty);
     }
+    // serde also fills a struct from an array of its fields in order; a
+    // body is a JSON object, so a top-level array is refused.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Ok(_) => BodyError::InvalidValue {
+                    param: String::new(),
+                    message: "invalid type: array, expected a JSON object".into(),
+                },
+                Err(error) => BodyError::Malformed {
+                    message: error.to_string(),
+                },
+            },
+        );
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(classify)?;
     deserializer.end().map_err(|e| BodyError::Malformed {

@@ -121,7 +121,7 @@ pub fn parse_bid_response(status: u16, body: &[u8]) -> DspAnswer {
         None | Some(Value::Null) => return DspAnswer::NoBid,
         Some(Value::Number(number)) => match round_price(&number.to_string()) {
             Some(price) => price,
-            None => return DspAnswer::Rejected("bid is negative".into()),
+            None => return DspAnswer::Rejected("bid is negative or too large".into()),
         },
         Some(_) => return DspAnswer::Rejected("bid is not a number".into()),
     };
@@ -192,7 +192,8 @@ pub struct Message {
 
 /// Rounds a bid price (its JSON text, such as `"7.135"`) to whole cents
 /// with banker's rounding, as micros. `None` when it is not a
-/// non-negative decimal number.
+/// non-negative decimal number, or is too large for micros (about
+/// $9.2 trillion).
 pub fn round_price(text: &str) -> Option<Micros> {
     let text = text.trim();
     if text.starts_with('-') {
@@ -219,9 +220,10 @@ pub fn round_price(text: &str) -> Option<Micros> {
         .chain(fraction.bytes())
         .map(|b| b - b'0')
         .collect();
-    let point = i32::try_from(whole.len()).ok()? + exponent;
+    // Checked: an exponent near `i32::MAX` is no price.
+    let point = i32::try_from(whole.len()).ok()?.checked_add(exponent)?;
     // Value = 0.d1d2d3... × 10^point. Cents keep `point + 2` digits.
-    let keep = point + 2;
+    let keep = point.checked_add(2)?;
     if keep > 15 {
         return None;
     }
@@ -237,8 +239,10 @@ pub fn round_price(text: &str) -> Option<Micros> {
     }
     // Banker's rounding on the discarded digits.
     let first_dropped = digit(keep);
-    let rest_nonzero =
-        (keep + 1..i32::try_from(digits.len()).ok()?.max(keep + 1)).any(|i| digit(i) != 0);
+    // Digits before the first one written are zeros: a large negative
+    // exponent must not walk through them one by one.
+    let rest = (keep + 1).max(0);
+    let rest_nonzero = (rest..i32::try_from(digits.len()).ok()?.max(rest)).any(|i| digit(i) != 0);
     let round_up = match first_dropped {
         0..=4 => false,
         6..=9 => true,
@@ -247,7 +251,7 @@ pub fn round_price(text: &str) -> Option<Micros> {
     if round_up {
         cents += 1;
     }
-    Some(Micros::new(cents * 10_000))
+    cents.checked_mul(10_000).map(Micros::new)
 }
 
 /// The part of the SSP's bid request the internal DSP reads.

@@ -462,11 +462,16 @@ fn window(text: &str, now: UnixSeconds) -> Result<Window, ApiError> {
             else {
                 return Err(bad_range(RANGE_SHAPES));
             };
-            // Rollups are hourly: the window widens to whole hours.
-            Ok(Window {
-                start: start - start.rem_euclid(HOUR),
-                end: end + (HOUR - end.rem_euclid(HOUR)) % HOUR,
-            })
+            // Rollups are hourly: the window widens to whole hours, which
+            // the first and last hours of `i64` seconds are not.
+            let start = start.checked_sub(start.rem_euclid(HOUR));
+            let end = end.checked_add((HOUR - end.rem_euclid(HOUR)) % HOUR);
+            let (Some(start), Some(end)) = (start, end) else {
+                return Err(bad_range(
+                    "start_time and end_time must widen to whole hours within 64-bit Unix seconds.",
+                ));
+            };
+            Ok(Window { start, end })
         }
         Some("preset") => value["preset"]
             .as_str()
@@ -523,16 +528,16 @@ fn check_window(window: Window, granularity: Granularity) -> Result<(), ApiError
         )
         .with_param("time_ranges"));
     }
-    if window.end - window.start > MAX_RANGE_DAYS * DAY {
+    // Saturating: the span of two 64-bit times may not fit in 64 bits.
+    let span = window.end.saturating_sub(window.start);
+    if span > MAX_RANGE_DAYS * DAY {
         return Err(ApiError::invalid_request(
             "range_too_wide",
             format!("A time range spans at most {MAX_RANGE_DAYS} days."),
         )
         .with_param("time_ranges"));
     }
-    if granularity == Granularity::Hourly
-        && window.end - window.start > MAX_HOURLY_RANGE_HOURS * HOUR
-    {
+    if granularity == Granularity::Hourly && span > MAX_HOURLY_RANGE_HOURS * HOUR {
         return Err(ApiError::invalid_request(
             "hourly_range_too_wide",
             format!(

@@ -141,8 +141,12 @@ fn parts(window: Window, granularity: Granularity) -> Vec<(Source, i64, i64)> {
     if granularity == Granularity::Hourly {
         return vec![(Source::Hourly, window.start, window.end)];
     }
-    let first_day = window.start + (DAY - window.start.rem_euclid(DAY)) % DAY;
-    let last_day = window.end - window.end.rem_euclid(DAY);
+    // Near the ends of `i64` seconds a day boundary may not exist:
+    // saturating puts it past the window, which is then read hourly.
+    let first_day = window
+        .start
+        .saturating_add((DAY - window.start.rem_euclid(DAY)) % DAY);
+    let last_day = window.end.saturating_sub(window.end.rem_euclid(DAY));
     if first_day >= last_day {
         return vec![(Source::Hourly, window.start, window.end)];
     }
