@@ -4,7 +4,9 @@
 # local host with the demo seed. EXAMPLES bounds the generated cases per
 # operation (CI keeps it small; more locally:
 #   EXAMPLES=200 tests/contract/run.sh).
-# Needs: python3 with `pip install schemathesis` (written against 4.32).
+# Needs: python3 with `pip install schemathesis==4.32.5
+# openapi-spec-validator==0.9.0` (each document is first validated as
+# OpenAPI 3.1).
 #
 # openapi/schemathesis.toml holds the credentials of the Advertiser
 # document's two security schemes and loads openapi/schemathesis_hooks.py,
@@ -19,6 +21,8 @@ EXAMPLES=${EXAMPLES:-25}
 PORT=${PORT:-3290}
 BASE=http://127.0.0.1:$PORT
 ADMIN=contract-admin-token
+
+python3 -m openapi_spec_validator openapi/*.json
 
 rustup toolchain install >/dev/null
 cargo build --quiet -p adspin-host
