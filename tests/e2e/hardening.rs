@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use adspin_e2e::demo::{ADMIN_TOKEN, ADVERTISER_KEY, PARTNER_TOKEN, PUBLISHER_STAGING_KEY};
-use adspin_e2e::{TestApp, TestResponse};
+use adspin_e2e::{Runtime, TestApp, TestResponse};
 use serde_json::{Value, json};
 
 use crate::ssp::{admin, auction, live_campaign, start};
@@ -591,11 +591,22 @@ fn header_values_that_are_not_utf8_are_refused_not_ignored() {
     )
     .into_bytes();
     head.extend_from_slice(b"\xe9-1\r\n");
+    // Spin 4 refuses a request whose header values are not UTF-8 before any
+    // component runs (a 500 with no body); the local host hands it to the
+    // component, which answers in the surface's shape. Either way nothing
+    // is created.
+    let on_spin = matches!(Runtime::for_app(), Runtime::Spin(_));
+    let before = campaigns_listed(&app);
     for _ in 0..2 {
         let answer = raw_request(&app, &head, &body);
+        if on_spin {
+            assert_eq!(status_of(&answer), 500, "{answer}");
+            continue;
+        }
         assert_eq!(status_of(&answer), 400, "{answer}");
         assert_eq!(body_of(&answer)["error"]["param"], "Idempotency-Key");
     }
+    assert_eq!(campaigns_listed(&app), before);
     let mut head = format!(
         "POST /api/v1/ssp/bid-request HTTP/1.1\r\nthrad-api-key: {PUBLISHER_STAGING_KEY}\r\nx-user-country: "
     )
@@ -605,5 +616,21 @@ fn header_values_that_are_not_utf8_are_refused_not_ignored() {
         "messages": [{"role": "user", "content": "shoes"}, {"role": "assistant", "content": "Sure"}]})
     .to_string();
     let answer = raw_request(&app, &head, &conversation);
-    assert_eq!(status_of(&answer), 400, "{answer}");
+    assert_eq!(
+        status_of(&answer),
+        if on_spin { 500 } else { 400 },
+        "{answer}"
+    );
+}
+
+fn campaigns_listed(app: &TestApp) -> usize {
+    let auth = format!("Bearer {ADVERTISER_KEY}");
+    let page = app.request(
+        "GET",
+        "/v1/campaigns?limit=100",
+        &[("authorization", &auth)],
+        None,
+    );
+    assert_eq!(page.status, 200, "{}", page.text());
+    page.json()["data"].as_array().expect("data").len()
 }
