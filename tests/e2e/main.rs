@@ -2,6 +2,7 @@
 //! host, over HTTP.
 
 mod advertiser;
+mod agents;
 mod app;
 mod hardening;
 mod host;

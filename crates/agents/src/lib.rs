@@ -1,145 +1,185 @@
-//! The agents API surface (`/api/v1/...`): errors are
-//! `{"error": {code, message, status, details, request_id}}`.
+//! The agents API (`/api/v1/...`): the surface AI agents use to open an
+//! advertiser account and buy ads without a person at a dashboard.
+//!
+//! Errors are `{"error": {code, message, status, details, request_id}}`
+//! ([`AgentsError`]); every response carries `X-RateLimit-Limit`,
+//! `X-RateLimit-Remaining` and `X-RateLimit-Reset` ([`limits`]).
 
-use serde::Serialize;
-use serde_json::Value;
+pub mod accounts;
+pub mod auth;
+pub mod business;
+mod client;
+pub mod error;
+pub mod keys;
+pub mod limits;
+pub mod pages;
+pub mod password;
+pub mod scopes;
+pub mod store;
 
-use adspin_core::body::BodyError;
-use adspin_core::db::DbError;
-use adspin_core::error::{RequestInfo, SurfaceError};
-use adspin_core::web::{Response, json_response};
+pub use error::AgentsError;
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{status} {code}: {message}")]
-pub struct AgentsError {
-    status: u16,
-    code: String,
-    message: String,
-    details: Option<Value>,
-    /// The internal failure behind a 500, for the log only.
-    cause: Option<String>,
+use adspin_core::clock::Clock;
+use adspin_core::db::Database;
+use adspin_core::env::Env;
+use adspin_core::error::{RequestInfo, respond};
+use adspin_core::routes::{self, Matched, Route};
+use adspin_core::time::UnixSeconds;
+use adspin_core::web::{Body, IncomingRequest, Query, Request, Response, header, read_body, split};
+
+/// The largest body an agents API endpoint reads.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Serves one agents API request.
+pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
+    let (request, body) = split(request);
+    let info = RequestInfo::new("req_");
+    let db = match env.db() {
+        Ok(db) => db,
+        Err(error) => return respond(&info, &AgentsError::from(error)),
+    };
+    let now = env.clock().now();
+    let (usage, outcome) = serve(db, request, body, now).await;
+    let mut response = match outcome {
+        Ok(response) => response,
+        Err(error) => respond(&info, &error),
+    };
+    if let Some(usage) = usage {
+        limits::add_headers(&mut response, &usage);
+    }
+    response
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
-    error: Body<'a>,
+/// The agents API endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Register,
+    Verify,
+    ResendCode,
+    Login,
+    CreateKey,
+    ListKeys,
+    RotateKey,
+    RevokeKey,
+    CreateBusiness,
+    ReadBusiness,
+    UpdateBusiness,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: &'a str,
-    status: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<&'a Value>,
-    request_id: &'a str,
-}
-
-impl AgentsError {
-    pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code: code.into(),
-            message: message.into(),
-            details: None,
-            cause: None,
-        }
-    }
-
-    /// 500 `internal_error`; `cause` is logged, never sent.
-    pub fn internal_because(cause: impl std::fmt::Display) -> Self {
-        Self {
-            cause: Some(cause.to_string()),
-            ..Self::new(500, "internal_error", "An internal error occurred.")
-        }
-    }
-
-    pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
-        self
-    }
-
-    /// 422 about one field.
-    pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        Self::new(422, "validation_error", message)
-            .with_details(serde_json::json!({ "field": field }))
-    }
-
-    pub fn status(&self) -> u16 {
-        self.status
-    }
-
-    pub fn to_response(&self, request_id: &str) -> Response {
-        json_response(
-            self.status,
-            &Envelope {
-                error: Body {
-                    code: &self.code,
-                    message: &self.message,
-                    status: self.status,
-                    details: self.details.as_ref(),
-                    request_id,
-                },
-            },
+impl Endpoint {
+    /// Whether the endpoint is served without a key.
+    fn is_public(self) -> bool {
+        matches!(
+            self,
+            Self::Register | Self::Verify | Self::ResendCode | Self::Login
         )
     }
 }
 
-impl SurfaceError for AgentsError {
-    fn status(&self) -> u16 {
-        self.status
-    }
+/// Every agents API endpoint, once (the `Allow` of a `405` comes from here).
+const ROUTES: &[Route<Endpoint>] = &[
+    Route::new("POST", "/api/v1/auth/register", Endpoint::Register),
+    Route::new("POST", "/api/v1/auth/verify", Endpoint::Verify),
+    Route::new("POST", "/api/v1/auth/verify/resend", Endpoint::ResendCode),
+    Route::new("POST", "/api/v1/auth/login", Endpoint::Login),
+    Route::new("POST", "/api/v1/auth/keys", Endpoint::CreateKey),
+    Route::new("GET", "/api/v1/auth/keys", Endpoint::ListKeys),
+    Route::new("POST", "/api/v1/auth/keys/:id/rotate", Endpoint::RotateKey),
+    Route::new("DELETE", "/api/v1/auth/keys/:id", Endpoint::RevokeKey),
+    Route::new("POST", "/api/v1/account/business", Endpoint::CreateBusiness),
+    Route::new("GET", "/api/v1/account/business", Endpoint::ReadBusiness),
+    Route::new(
+        "PATCH",
+        "/api/v1/account/business",
+        Endpoint::UpdateBusiness,
+    ),
+];
 
-    fn render(&self, request: &RequestInfo) -> Response {
-        self.to_response(&request.id)
-    }
-
-    fn cause(&self) -> Option<&str> {
-        self.cause.as_deref()
-    }
-}
-
-/// A storage failure is the client's generic 500; the cause is logged.
-impl From<DbError> for AgentsError {
-    fn from(error: DbError) -> Self {
-        Self::internal_because(format_args!("database: {error}"))
-    }
-}
-
-impl From<BodyError> for AgentsError {
-    fn from(error: BodyError) -> Self {
-        match error.param() {
-            Some(field) => Self::validation(field, error.to_string()),
-            None => Self::new(400, "invalid_json", error.to_string()),
+/// The request's answer, and the usage of the limit it was counted in
+/// (for the rate-limit headers), when it got that far.
+async fn serve(
+    db: &impl Database,
+    mut request: Request,
+    body: Body,
+    now: UnixSeconds,
+) -> (Option<limits::Usage>, Result<Response, AgentsError>) {
+    let method = request.method().as_str().to_string();
+    let path = request.uri().path().to_string();
+    let (endpoint, captures) = match routes::find(ROUTES, &method, &path) {
+        Matched::Found(endpoint, captures) => (endpoint, captures),
+        Matched::MethodNotAllowed(allow) => {
+            return (None, Err(AgentsError::method_not_allowed(&method, &allow)));
         }
+        Matched::NotFound => return (None, Err(AgentsError::not_found(&path))),
+    };
+    let id = captures.first().copied().unwrap_or_default();
+    let client = client::address(&request);
+    // A key is checked before anything is counted against its account; a
+    // request without a valid one counts against its address.
+    let caller = if endpoint.is_public() {
+        None
+    } else {
+        match auth::authenticate(db, header(&request, "authorization"), now) {
+            Ok(caller) => Some(caller),
+            Err(error) => {
+                let usage = limits::count_anonymous(db, client, now);
+                return (usage.ok(), Err(error));
+            }
+        }
+    };
+    let usage = match &caller {
+        None => limits::count_anonymous(db, client, now),
+        Some(caller) => limits::count_account(db, caller.organization_id(), limits::FREE, now),
+    };
+    let usage = match usage {
+        Ok(usage) => usage,
+        Err(error) => return (None, Err(error)),
+    };
+    if usage.exceeded() {
+        return (Some(usage), Err(limits::too_many_requests(&usage, now)));
     }
+    if let Err(error) = read_body(&mut request, body, BODY_LIMIT).await {
+        return (Some(usage), Err(error.into()));
+    }
+    let body = request.body().as_slice();
+    let outcome = match (endpoint, &caller) {
+        (Endpoint::Register, _) => accounts::register(db, body, client, now),
+        (Endpoint::Verify, _) => accounts::verify(db, body, now),
+        (Endpoint::ResendCode, _) => accounts::resend_code(db, body, now),
+        (Endpoint::Login, _) => accounts::login(db, body, client, now),
+        (_, None) => Err(AgentsError::internal_because(
+            "a keyed endpoint without a caller",
+        )),
+        (Endpoint::CreateKey, Some(caller)) => keys::create(db, caller, body, now),
+        (Endpoint::ListKeys, Some(caller)) => {
+            keys::list(db, caller, &Query::from_request(&request), now)
+        }
+        (Endpoint::RotateKey, Some(caller)) => keys::rotate(db, caller, id, now),
+        (Endpoint::RevokeKey, Some(caller)) => keys::revoke(db, caller, id, now),
+        (Endpoint::CreateBusiness, Some(caller)) => business::create(db, caller, body, now),
+        (Endpoint::ReadBusiness, Some(caller)) => business::read(db, caller),
+        (Endpoint::UpdateBusiness, Some(caller)) => business::update(db, caller, body, now),
+    };
+    (Some(usage), outcome)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
-    fn errors_render_the_documented_shape() {
-        let error = AgentsError::new(
-            422,
-            "campaign_budget_too_low",
-            "Daily budget must be at least $10.00",
-        )
-        .with_details(json!({"field": "budget.amount", "min_value": 10.0}));
-        let response = error.to_response("req_abc123");
-        assert_eq!(response.status(), 422);
-        let value: Value = serde_json::from_slice(response.body()).expect("json");
+    fn the_route_table_answers_405_with_allow_for_known_paths() {
         assert_eq!(
-            value,
-            json!({"error": {
-                "code": "campaign_budget_too_low",
-                "message": "Daily budget must be at least $10.00",
-                "status": 422,
-                "details": {"field": "budget.amount", "min_value": 10.0},
-                "request_id": "req_abc123"
-            }})
+            routes::find(ROUTES, "GET", "/api/v1/auth/login"),
+            Matched::MethodNotAllowed("POST".into())
+        );
+        assert_eq!(
+            routes::find(ROUTES, "POST", "/api/v1/auth/verify/resend"),
+            Matched::Found(Endpoint::ResendCode, vec![])
+        );
+        assert_eq!(
+            routes::find(ROUTES, "POST", "/api/v1/auth/nope"),
+            Matched::NotFound
         );
     }
 }

@@ -15,6 +15,10 @@ pub const ADVERTISER_PREFIX: &str = "ak_";
 pub const PUBLISHER_PREFIX: &str = "pk_";
 /// Prefix of S2S partner tokens.
 pub const PARTNER_PREFIX: &str = "pt_";
+/// Prefix of live agents API keys (`Authorization: Bearer aa_live_...`).
+pub const AGENTS_LIVE_PREFIX: &str = "aa_live_";
+/// Prefix of sandbox agents API keys.
+pub const AGENTS_TEST_PREFIX: &str = "aa_test_";
 
 /// Hex SHA-256 of a key: what the database stores.
 pub fn hash_key(secret: &str) -> String {

@@ -27,6 +27,7 @@ pub mod money;
 pub mod objects;
 pub mod organizations;
 pub mod outbound;
+pub mod outbox;
 pub mod pagination;
 pub mod rate_limit;
 pub mod routes;

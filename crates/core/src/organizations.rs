@@ -43,3 +43,32 @@ pub fn find_organization(
         &[id.into()],
     )
 }
+
+/// An organization about to be created.
+pub struct NewOrganization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub url: Option<String>,
+    pub timezone: String,
+    pub currency_code: String,
+}
+
+pub fn insert_organization(
+    db: &impl Database,
+    organization: NewOrganization,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    db.execute(
+        "INSERT INTO organizations (id, name, url, timezone, currency_code, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        &[
+            organization.id.into(),
+            organization.name.into(),
+            organization.url.into(),
+            organization.timezone.into(),
+            organization.currency_code.into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}

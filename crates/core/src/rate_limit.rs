@@ -71,6 +71,27 @@ pub fn hit(
     })
 }
 
+/// The window's usage of `bucket` without counting a request: how many
+/// were counted so far (0 when none).
+pub fn peek(
+    db: &impl Database,
+    bucket: &str,
+    limit: Limit,
+    now: UnixSeconds,
+) -> Result<Usage, DbError> {
+    let window_start = now.get() - now.get().rem_euclid(limit.window_seconds);
+    let row = db.query_row(
+        "SELECT count FROM rate_limit_windows WHERE bucket = ?1 AND window_start = ?2",
+        &[bucket.into(), window_start.into()],
+    )?;
+    let used = row.and_then(|r| r.integer(0)).unwrap_or(0);
+    Ok(Usage {
+        limit: limit.limit,
+        used: u32::try_from(used).unwrap_or(u32::MAX),
+        resets_at: UnixSeconds::new(window_start + limit.window_seconds),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +121,17 @@ mod tests {
         assert_eq!(usages[3].remaining(), 0);
         assert_eq!(usages[0].resets_at, UnixSeconds::new(10_800));
         assert_eq!(usages[0].retry_after(now), 3_590);
+    }
+
+    #[test]
+    fn peeking_counts_nothing() {
+        let db = NativeDb::with_schema(&[SCHEMA]).expect("db");
+        let now = UnixSeconds::new(100);
+        assert_eq!(peek(&db, "key", HOURLY, now).expect("peek").used, 0);
+        hit(&db, "key", HOURLY, now).expect("hit");
+        let usage = peek(&db, "key", HOURLY, now).expect("peek");
+        assert_eq!((usage.used, usage.resets_at), (1, UnixSeconds::new(3_600)));
+        assert_eq!(peek(&db, "key", HOURLY, now).expect("peek").used, 1);
     }
 
     #[test]

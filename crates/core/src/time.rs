@@ -35,6 +35,14 @@ impl UnixSeconds {
             .unwrap_or_default()
     }
 
+    /// `2026-02-27T21:45:48+0000`: ISO 8601 with a numeric offset, as the
+    /// agents API's examples write it.
+    pub fn to_iso8601_numeric_offset(self) -> String {
+        DateTime::<Utc>::from_timestamp(self.0, 0)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%z").to_string())
+            .unwrap_or_default()
+    }
+
     /// Parses an ISO 8601 / RFC 3339 date-time with an offset
     /// (`2026-02-19T18:00:00Z`, `2026-02-19T20:00:00+02:00`).
     pub fn parse_iso8601(text: &str) -> Option<Self> {

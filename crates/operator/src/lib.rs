@@ -22,6 +22,7 @@ use serde_json::Value;
 use subtle::ConstantTimeEq;
 
 mod dsps;
+mod mailbox;
 mod organizations;
 mod publishers;
 mod review;
@@ -102,6 +103,7 @@ enum Endpoint {
     ListDsps,
     SetDsp,
     DeleteDsp,
+    ReadMailbox,
 }
 
 use Endpoint::*;
@@ -144,6 +146,7 @@ const ROUTES: &[Route<Endpoint>] = &[
     Route::new("GET", "/admin/dsps", ListDsps),
     Route::new("PUT", "/admin/dsps/:id", SetDsp),
     Route::new("DELETE", "/admin/dsps/:id", DeleteDsp),
+    Route::new("GET", "/admin/mailbox", ReadMailbox),
 ];
 
 fn route(
@@ -181,5 +184,6 @@ fn route(
         ListDsps => dsps::list_dsps(db),
         SetDsp => dsps::set_dsp(db, id, body, now),
         DeleteDsp => dsps::delete_dsp(db, id),
+        ReadMailbox => mailbox::read(db, &Query::from_request(request)),
     }
 }

@@ -6,38 +6,11 @@ use adspin_core::api_keys::KeyKind;
 use adspin_core::catalog::fields::{ReviewStatus, Status};
 use adspin_core::db::{Database, DbError, FromRow, Json, Row};
 use adspin_core::ids::{AdGroupId, AdId, ApiKeyId, CampaignId, OrganizationId};
-pub use adspin_core::organizations::{Organization, find_organization};
+pub use adspin_core::organizations::{
+    NewOrganization, Organization, find_organization, insert_organization,
+};
 use adspin_core::time::UnixSeconds;
 use serde::Serialize;
-
-/// An organization about to be created.
-pub struct NewOrganization {
-    pub id: OrganizationId,
-    pub name: String,
-    pub url: Option<String>,
-    pub timezone: String,
-    pub currency_code: String,
-}
-
-pub fn insert_organization(
-    db: &impl Database,
-    organization: NewOrganization,
-    now: UnixSeconds,
-) -> Result<(), DbError> {
-    db.execute(
-        "INSERT INTO organizations (id, name, url, timezone, currency_code, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        &[
-            organization.id.into(),
-            organization.name.into(),
-            organization.url.into(),
-            organization.timezone.into(),
-            organization.currency_code.into(),
-            now.into(),
-        ],
-    )?;
-    Ok(())
-}
 
 /// Puts `payment_method` on file (replacing the one there).
 pub fn set_payment_method(

@@ -1,0 +1,219 @@
+//! Request limits of the agents API and their headers.
+//!
+//! Every response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
+//! `X-RateLimit-Reset` (Unix seconds) of the limit the request was counted
+//! in; a `429` adds `Retry-After` (seconds). The endpoints that need no key
+//! (registration, verification, login) are counted per client address;
+//! some also count per email. Counters are fixed windows in SQLite
+//! ([`adspin_core::rate_limit`]), exact across instances.
+
+use std::net::IpAddr;
+
+use adspin_core::db::Database;
+use adspin_core::rate_limit::{self, Limit};
+use adspin_core::time::UnixSeconds;
+use adspin_core::web::Response;
+
+pub use adspin_core::rate_limit::Usage;
+
+use crate::AgentsError;
+
+/// Requests without a key, per client address.
+pub const ANONYMOUS: Limit = Limit {
+    limit: 60,
+    window_seconds: 60,
+};
+
+/// Accounts registered per client address.
+pub const REGISTRATIONS: Limit = Limit {
+    limit: 20,
+    window_seconds: 3_600,
+};
+
+/// Failed logins per email before logins for it wait for the window.
+pub const LOGIN_FAILURES_PER_EMAIL: Limit = Limit {
+    limit: 10,
+    window_seconds: 900,
+};
+
+/// Failed logins per client address, whatever the email.
+pub const LOGIN_FAILURES_PER_ADDRESS: Limit = Limit {
+    limit: 50,
+    window_seconds: 900,
+};
+
+/// Verification codes sent again per email.
+pub const RESENDS_PER_EMAIL: Limit = Limit {
+    limit: 5,
+    window_seconds: 3_600,
+};
+
+/// Requests a minute and a day an account may make: the specification's
+/// Free column, which every account gets until billing assigns a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanLimits {
+    pub per_minute: u32,
+    pub per_day: u32,
+}
+
+/// The Free plan's limits.
+pub const FREE: PlanLimits = PlanLimits {
+    per_minute: 10,
+    per_day: 500,
+};
+
+/// Counts an authenticated request in the account's minute and day
+/// windows; the usage reported (and refused, when exceeded) is the window
+/// that is exceeded, else the one with less room left.
+pub fn count_account(
+    db: &impl Database,
+    organization_id: adspin_core::ids::OrganizationId,
+    plan: PlanLimits,
+    now: UnixSeconds,
+) -> Result<Usage, AgentsError> {
+    let minute = rate_limit::hit(
+        db,
+        &format!("agents:account:{organization_id}:minute"),
+        Limit {
+            limit: plan.per_minute,
+            window_seconds: 60,
+        },
+        now,
+    )?;
+    let day = rate_limit::hit(
+        db,
+        &format!("agents:account:{organization_id}:day"),
+        Limit {
+            limit: plan.per_day,
+            window_seconds: 86_400,
+        },
+        now,
+    )?;
+    Ok(match (minute.exceeded(), day.exceeded()) {
+        (_, true) => day,
+        (true, false) => minute,
+        (false, false) if day.remaining() < minute.remaining() => day,
+        (false, false) => minute,
+    })
+}
+
+/// The counter name of a client address (clients the runtime reports no
+/// address for share one).
+pub fn address_bucket(kind: &str, client: Option<IpAddr>) -> String {
+    match client {
+        Some(ip) => format!("agents:{kind}:ip:{ip}"),
+        None => format!("agents:{kind}:ip:unknown"),
+    }
+}
+
+/// The counter name of an email.
+pub fn email_bucket(kind: &str, email: &str) -> String {
+    format!("agents:{kind}:email:{email}")
+}
+
+/// Counts a request that presents no key.
+pub fn count_anonymous(
+    db: &impl Database,
+    client: Option<IpAddr>,
+    now: UnixSeconds,
+) -> Result<Usage, AgentsError> {
+    Ok(rate_limit::hit(
+        db,
+        &address_bucket("requests", client),
+        ANONYMOUS,
+        now,
+    )?)
+}
+
+/// `429 rate_limited` with `Retry-After` until `usage`'s window resets.
+pub fn too_many_requests(usage: &Usage, now: UnixSeconds) -> AgentsError {
+    let retry_after = usage.retry_after(now);
+    AgentsError::new(
+        429,
+        "rate_limited",
+        format!(
+            "Too many requests: the limit is {} per window. Retry in {retry_after} seconds.",
+            usage.limit
+        ),
+    )
+    .with_details(serde_json::json!({
+        "limit": usage.limit,
+        "reset": usage.resets_at.get(),
+    }))
+    .with_retry_after(retry_after)
+}
+
+/// Sets the `X-RateLimit-*` headers of `usage`.
+pub fn add_headers(response: &mut Response, usage: &Usage) {
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-limit", http::HeaderValue::from(usage.limit));
+    headers.insert(
+        "x-ratelimit-remaining",
+        http::HeaderValue::from(usage.remaining()),
+    );
+    headers.insert(
+        "x-ratelimit-reset",
+        http::HeaderValue::from(usage.resets_at.get()),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use adspin_core::testing::database;
+
+    #[test]
+    fn the_sixty_first_anonymous_request_of_a_minute_is_refused() {
+        let db = database();
+        let client = Some("203.0.113.9".parse().expect("ip"));
+        let now = UnixSeconds::new(1_800_000_030);
+        for _ in 0..60 {
+            assert!(!count_anonymous(&db, client, now).expect("count").exceeded());
+        }
+        let usage = count_anonymous(&db, client, now).expect("count");
+        assert!(usage.exceeded());
+        let error = too_many_requests(&usage, now);
+        let response = error.to_response("req_1");
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["retry-after"], "30");
+        let other = Some("203.0.113.10".parse().expect("ip"));
+        assert!(!count_anonymous(&db, other, now).expect("count").exceeded());
+    }
+
+    #[test]
+    fn an_account_is_held_to_its_minute_and_its_day() {
+        let db = database();
+        let account = adspin_core::ids::OrganizationId::new_random();
+        let plan = PlanLimits {
+            per_minute: 3,
+            per_day: 4,
+        };
+        let minute = UnixSeconds::new(1_800_000_000);
+        for _ in 0..3 {
+            let usage = count_account(&db, account, plan, minute).expect("count");
+            assert!(!usage.exceeded());
+        }
+        let usage = count_account(&db, account, plan, minute).expect("count");
+        assert!(usage.exceeded());
+        assert_eq!(usage.limit, 3, "the minute is the exceeded window");
+        let next_minute = minute.plus_seconds(60);
+        let usage = count_account(&db, account, plan, next_minute).expect("count");
+        assert!(usage.exceeded(), "the fifth request of the day");
+        assert_eq!(usage.limit, 4);
+        assert!(usage.retry_after(next_minute) > 60);
+    }
+
+    #[test]
+    fn headers_say_the_limit_what_is_left_and_when_it_resets() {
+        let mut response = Response::new(Vec::new());
+        let usage = Usage {
+            limit: 60,
+            used: 15,
+            resets_at: UnixSeconds::new(1_721_052_600),
+        };
+        add_headers(&mut response, &usage);
+        assert_eq!(response.headers()["x-ratelimit-limit"], "60");
+        assert_eq!(response.headers()["x-ratelimit-remaining"], "45");
+        assert_eq!(response.headers()["x-ratelimit-reset"], "1721052600");
+    }
+}

@@ -1,0 +1,53 @@
+//! The agents API (`/api/v1/...`).
+
+mod accounts;
+mod business;
+mod keys;
+
+use adspin_e2e::demo::ADMIN_TOKEN;
+use adspin_e2e::{HostLaunch, TestApp, TestResponse};
+use serde_json::{Value, json};
+
+pub(crate) fn start() -> TestApp {
+    HostLaunch::app().start()
+}
+
+/// POSTs `body` to an agents API path (`/auth/register`).
+pub(crate) fn post(app: &TestApp, path: &str, body: &Value) -> TestResponse {
+    app.post_json(&format!("/api/v1{path}"), &[], body)
+}
+
+/// The newest email sent to `to`, from the development mailbox.
+pub(crate) fn last_email(app: &TestApp, to: &str) -> Value {
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let response = app.get_with(
+        &format!("/admin/mailbox?to={to}&limit=1"),
+        &[("authorization", &auth)],
+    );
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()["data"][0].clone()
+}
+
+/// The 6-digit code of the newest verification email to `to`.
+pub(crate) fn verification_code(app: &TestApp, to: &str) -> String {
+    let email = last_email(app, to);
+    assert_eq!(email["kind"], "verification_code", "{email}");
+    let body = email["body"].as_str().expect("body");
+    let at = body.find("code is ").expect("a code") + "code is ".len();
+    body[at..at + 6].to_string()
+}
+
+/// Registers `email` and verifies it; returns the registration's answer.
+pub(crate) fn verified_account(app: &TestApp, email: &str) -> Value {
+    let registered = post(
+        app,
+        "/auth/register",
+        &json!({"email": email, "password": "securePassword123",
+            "first_name": "Jane", "last_name": "Smith"}),
+    );
+    assert_eq!(registered.status, 201, "{}", registered.text());
+    let code = verification_code(app, email);
+    let verified = post(app, "/auth/verify", &json!({"email": email, "code": code}));
+    assert_eq!(verified.status, 200, "{}", verified.text());
+    registered.json()
+}
