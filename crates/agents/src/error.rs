@@ -61,6 +61,12 @@ impl AgentsError {
         error
     }
 
+    /// Keeps `cause` for the log (never sent).
+    pub fn with_cause(mut self, cause: impl std::fmt::Display) -> Self {
+        self.0.cause = Some(cause.to_string());
+        self
+    }
+
     pub fn with_details(mut self, details: Value) -> Self {
         self.0.details = Some(details);
         self

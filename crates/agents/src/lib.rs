@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod billing;
 pub mod business;
 mod client;
 pub mod error;
@@ -14,16 +15,17 @@ pub mod keys;
 pub mod limits;
 pub mod pages;
 pub mod password;
+pub mod plans;
 pub mod scopes;
 pub mod store;
 
 pub use error::AgentsError;
 
 use adspin_core::clock::Clock;
-use adspin_core::db::Database;
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::routes::{self, Matched, Route};
+use adspin_core::settings;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Body, IncomingRequest, Query, Request, Response, header, read_body, split};
 
@@ -38,8 +40,7 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         Ok(db) => db,
         Err(error) => return respond(&info, &AgentsError::from(error)),
     };
-    let now = env.clock().now();
-    let (usage, outcome) = serve(db, request, body, now).await;
+    let (usage, outcome) = serve(env, db, request, body).await;
     let mut response = match outcome {
         Ok(response) => response,
         Err(error) => respond(&info, &error),
@@ -64,6 +65,15 @@ enum Endpoint {
     CreateBusiness,
     ReadBusiness,
     UpdateBusiness,
+    Plans,
+    Subscribe,
+    SubscribeStatus,
+    BillingStatus,
+    Cancel,
+    Invoices,
+    CheckoutPage,
+    CheckoutSubmit,
+    StripeEvent,
 }
 
 impl Endpoint {
@@ -71,7 +81,14 @@ impl Endpoint {
     fn is_public(self) -> bool {
         matches!(
             self,
-            Self::Register | Self::Verify | Self::ResendCode | Self::Login
+            Self::Register
+                | Self::Verify
+                | Self::ResendCode
+                | Self::Login
+                | Self::Plans
+                | Self::CheckoutPage
+                | Self::CheckoutSubmit
+                | Self::StripeEvent
         )
     }
 }
@@ -93,16 +110,34 @@ const ROUTES: &[Route<Endpoint>] = &[
         "/api/v1/account/business",
         Endpoint::UpdateBusiness,
     ),
+    Route::new("GET", "/api/v1/billing/plans", Endpoint::Plans),
+    Route::new("POST", "/api/v1/billing/subscribe", Endpoint::Subscribe),
+    Route::new(
+        "GET",
+        "/api/v1/billing/subscribe/status",
+        Endpoint::SubscribeStatus,
+    ),
+    Route::new("GET", "/api/v1/billing/status", Endpoint::BillingStatus),
+    Route::new("POST", "/api/v1/billing/cancel", Endpoint::Cancel),
+    Route::new("GET", "/api/v1/billing/invoices", Endpoint::Invoices),
+    Route::new("GET", "/api/v1/billing/checkout", Endpoint::CheckoutPage),
+    Route::new("POST", "/api/v1/billing/checkout", Endpoint::CheckoutSubmit),
+    Route::new(
+        "POST",
+        "/api/v1/billing/stripe/webhook",
+        Endpoint::StripeEvent,
+    ),
 ];
 
 /// The request's answer, and the usage of the limit it was counted in
 /// (for the rate-limit headers), when it got that far.
-async fn serve(
-    db: &impl Database,
+async fn serve<E: Env>(
+    env: &E,
+    db: &E::Db,
     mut request: Request,
     body: Body,
-    now: UnixSeconds,
 ) -> (Option<limits::Usage>, Result<Response, AgentsError>) {
+    let now = env.clock().now();
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     let (endpoint, captures) = match routes::find(ROUTES, &method, &path) {
@@ -127,9 +162,12 @@ async fn serve(
             }
         }
     };
-    let usage = match &caller {
-        None => limits::count_anonymous(db, client, now),
-        Some(caller) => limits::count_account(db, caller.organization_id(), limits::FREE, now),
+    let usage = match (&caller, endpoint) {
+        (None, Endpoint::StripeEvent) => limits::count_provider_events(db, client, now),
+        (None, _) => limits::count_anonymous(db, client, now),
+        (Some(caller), _) => billing::effective_plan(db, caller.organization_id(), now)
+            .map_err(AgentsError::from)
+            .and_then(|plan| limits::count_account(db, caller.organization_id(), plan.limits, now)),
     };
     let usage = match usage {
         Ok(usage) => usage,
@@ -141,26 +179,87 @@ async fn serve(
     if let Err(error) = read_body(&mut request, body, BODY_LIMIT).await {
         return (Some(usage), Err(error.into()));
     }
+    let outcome = route(
+        env,
+        db,
+        &request,
+        endpoint,
+        caller.as_ref(),
+        id,
+        client,
+        now,
+    )
+    .await;
+    (Some(usage), outcome)
+}
+
+/// Runs the endpoint.
+#[allow(clippy::too_many_arguments)]
+async fn route<E: Env>(
+    env: &E,
+    db: &E::Db,
+    request: &Request,
+    endpoint: Endpoint,
+    caller: Option<&auth::Caller>,
+    id: &str,
+    client: Option<std::net::IpAddr>,
+    now: UnixSeconds,
+) -> Result<Response, AgentsError> {
     let body = request.body().as_slice();
-    let outcome = match (endpoint, &caller) {
+    let query = || Query::from_request(request);
+    match (endpoint, caller) {
         (Endpoint::Register, _) => accounts::register(db, body, client, now),
         (Endpoint::Verify, _) => accounts::verify(db, body, now),
         (Endpoint::ResendCode, _) => accounts::resend_code(db, body, now),
         (Endpoint::Login, _) => accounts::login(db, body, client, now),
+        (Endpoint::Plans, _) => Ok(billing::plans()),
+        (Endpoint::CheckoutPage, _) => billing::checkout_page(db, &query(), now),
+        (Endpoint::CheckoutSubmit, _) => billing::checkout_submit(db, body, now),
+        (Endpoint::StripeEvent, _) => billing::stripe_event(
+            db,
+            &billing::BillingConfig::from_env(env),
+            header(request, "stripe-signature"),
+            body,
+            now,
+        ),
         (_, None) => Err(AgentsError::internal_because(
             "a keyed endpoint without a caller",
         )),
         (Endpoint::CreateKey, Some(caller)) => keys::create(db, caller, body, now),
-        (Endpoint::ListKeys, Some(caller)) => {
-            keys::list(db, caller, &Query::from_request(&request), now)
-        }
+        (Endpoint::ListKeys, Some(caller)) => keys::list(db, caller, &query(), now),
         (Endpoint::RotateKey, Some(caller)) => keys::rotate(db, caller, id, now),
         (Endpoint::RevokeKey, Some(caller)) => keys::revoke(db, caller, id, now),
         (Endpoint::CreateBusiness, Some(caller)) => business::create(db, caller, body, now),
         (Endpoint::ReadBusiness, Some(caller)) => business::read(db, caller),
         (Endpoint::UpdateBusiness, Some(caller)) => business::update(db, caller, body, now),
-    };
-    (Some(usage), outcome)
+        (Endpoint::Subscribe, Some(caller)) => {
+            billing::subscribe(
+                db,
+                env.http(),
+                &billing::BillingConfig::from_env(env),
+                caller,
+                body,
+                settings::trusted_base_url(env, request),
+                now,
+            )
+            .await
+        }
+        (Endpoint::SubscribeStatus, Some(caller)) => {
+            billing::subscribe_status(db, caller, &query(), now)
+        }
+        (Endpoint::BillingStatus, Some(caller)) => billing::status(db, caller, now),
+        (Endpoint::Cancel, Some(caller)) => {
+            billing::cancel(
+                db,
+                env.http(),
+                &billing::BillingConfig::from_env(env),
+                caller,
+                now,
+            )
+            .await
+        }
+        (Endpoint::Invoices, Some(caller)) => billing::invoices(db, caller, &query()),
+    }
 }
 
 #[cfg(test)]

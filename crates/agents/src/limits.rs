@@ -24,6 +24,12 @@ pub const ANONYMOUS: Limit = Limit {
     window_seconds: 60,
 };
 
+/// Payment provider events (Stripe's webhooks), per client address.
+pub const PROVIDER_EVENTS: Limit = Limit {
+    limit: 1_000,
+    window_seconds: 60,
+};
+
 /// Accounts registered per client address.
 pub const REGISTRATIONS: Limit = Limit {
     limit: 20,
@@ -48,19 +54,13 @@ pub const RESENDS_PER_EMAIL: Limit = Limit {
     window_seconds: 3_600,
 };
 
-/// Requests a minute and a day an account may make: the specification's
-/// Free column, which every account gets until billing assigns a plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Requests a minute and a day an account may make (its plan's, from the
+/// specification's table: [`crate::plans`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct PlanLimits {
     pub per_minute: u32,
     pub per_day: u32,
 }
-
-/// The Free plan's limits.
-pub const FREE: PlanLimits = PlanLimits {
-    per_minute: 10,
-    per_day: 500,
-};
 
 /// Counts an authenticated request in the account's minute and day
 /// windows; the usage reported (and refused, when exceeded) is the window
@@ -121,6 +121,20 @@ pub fn count_anonymous(
         db,
         &address_bucket("requests", client),
         ANONYMOUS,
+        now,
+    )?)
+}
+
+/// Counts a payment provider's event (signed, so not a client's request).
+pub fn count_provider_events(
+    db: &impl Database,
+    client: Option<IpAddr>,
+    now: UnixSeconds,
+) -> Result<Usage, AgentsError> {
+    Ok(rate_limit::hit(
+        db,
+        &address_bucket("provider-events", client),
+        PROVIDER_EVENTS,
         now,
     )?)
 }

@@ -71,6 +71,13 @@ pub fn insert_user(
     .ok_or_else(|| DbError::Malformed("INSERT ... RETURNING returned no row".into()))
 }
 
+pub fn find_user(db: &impl Database, id: i64) -> Result<Option<User>, DbError> {
+    db.find(
+        &format!("SELECT {USER_COLUMNS} FROM agent_users WHERE id = ?1"),
+        &[id.into()],
+    )
+}
+
 pub fn find_user_by_email(db: &impl Database, email: &str) -> Result<Option<User>, DbError> {
     db.find(
         &format!("SELECT {USER_COLUMNS} FROM agent_users WHERE email = ?1"),
