@@ -28,7 +28,7 @@ build_app() {
     rustup toolchain install >/dev/null
     cargo build --quiet --release -p adspin-host
     cargo build --quiet --release --target wasm32-wasip2 \
-        -p platform -p advertiser-api -p agents-api -p admin -p ssp -p thrad-dsp -p events -p image-fetch
+        -p platform -p advertiser-api -p agents-api -p scheduler -p admin -p ssp -p thrad-dsp -p events -p image-fetch
 }
 
 # start_app RUNTIME PORT STATE_DIR LOG_FILE [--sqlite @file ...]: starts

@@ -27,7 +27,7 @@ python3 -m openapi_spec_validator openapi/*.json
 rustup toolchain install >/dev/null
 cargo build --quiet -p adspin-host
 cargo build --quiet --release --target wasm32-wasip2 \
-    -p platform -p advertiser-api -p agents-api -p admin -p ssp -p thrad-dsp -p events -p image-fetch
+    -p platform -p advertiser-api -p agents-api -p scheduler -p admin -p ssp -p thrad-dsp -p events -p image-fetch
 
 work=$(mktemp -d)
 cleanup() { kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"; }

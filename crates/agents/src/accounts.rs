@@ -24,6 +24,7 @@ use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Response, json_response};
 
 use crate::AgentsError;
+use crate::events;
 use crate::limits::{self, too_many_requests};
 use crate::password;
 use crate::scopes::Scope;
@@ -224,7 +225,18 @@ pub fn verify(db: &impl Database, body: &[u8], now: UnixSeconds) -> Result<Respo
             "The code has expired. Request a new one with POST /auth/verify/resend.",
         ));
     }
-    store::enable_user(db, user.id, now)?;
+    transaction(db, || {
+        store::enable_user(db, user.id, now)?;
+        events::emit(
+            db,
+            user.organization_id,
+            Mode::Live,
+            "account.verified",
+            &json!({"user_id": user.id, "email": user.email, "organization_id": user.organization_id.to_string()}),
+            now,
+        )?;
+        Ok::<_, AgentsError>(())
+    })?;
     user.enabled = true;
     Ok(verified(&user, "Account verified successfully."))
 }

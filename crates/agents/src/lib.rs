@@ -11,6 +11,7 @@ pub mod billing;
 pub mod business;
 mod client;
 pub mod error;
+pub mod events;
 pub mod keys;
 pub mod limits;
 pub mod pages;
@@ -18,6 +19,8 @@ pub mod password;
 pub mod plans;
 pub mod scopes;
 pub mod store;
+pub mod webhooks;
+pub mod worker;
 
 pub use error::AgentsError;
 
@@ -74,6 +77,13 @@ enum Endpoint {
     CheckoutPage,
     CheckoutSubmit,
     StripeEvent,
+    CreateWebhook,
+    ListWebhooks,
+    ReadWebhook,
+    UpdateWebhook,
+    DeleteWebhook,
+    ListDeliveries,
+    Redeliver,
 }
 
 impl Endpoint {
@@ -127,6 +137,21 @@ const ROUTES: &[Route<Endpoint>] = &[
         "/api/v1/billing/stripe/webhook",
         Endpoint::StripeEvent,
     ),
+    Route::new("POST", "/api/v1/webhooks", Endpoint::CreateWebhook),
+    Route::new("GET", "/api/v1/webhooks", Endpoint::ListWebhooks),
+    Route::new("GET", "/api/v1/webhooks/:id", Endpoint::ReadWebhook),
+    Route::new("PATCH", "/api/v1/webhooks/:id", Endpoint::UpdateWebhook),
+    Route::new("DELETE", "/api/v1/webhooks/:id", Endpoint::DeleteWebhook),
+    Route::new(
+        "GET",
+        "/api/v1/webhooks/:id/deliveries",
+        Endpoint::ListDeliveries,
+    ),
+    Route::new(
+        "POST",
+        "/api/v1/webhooks/:id/deliveries/:delivery/redeliver",
+        Endpoint::Redeliver,
+    ),
 ];
 
 /// The request's answer, and the usage of the limit it was counted in
@@ -148,6 +173,7 @@ async fn serve<E: Env>(
         Matched::NotFound => return (None, Err(AgentsError::not_found(&path))),
     };
     let id = captures.first().copied().unwrap_or_default();
+    let second = captures.get(1).copied().unwrap_or_default();
     let client = client::address(&request);
     // A key is checked before anything is counted against its account; a
     // request without a valid one counts against its address.
@@ -185,7 +211,7 @@ async fn serve<E: Env>(
         &request,
         endpoint,
         caller.as_ref(),
-        id,
+        [id, second],
         client,
         now,
     )
@@ -201,10 +227,15 @@ async fn route<E: Env>(
     request: &Request,
     endpoint: Endpoint,
     caller: Option<&auth::Caller>,
-    id: &str,
+    [id, second]: [&str; 2],
     client: Option<std::net::IpAddr>,
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
+    let url_policy = || webhooks::UrlPolicy {
+        allow_loopback: env
+            .variable("webhook_allow_loopback")
+            .is_some_and(|value| value.trim() == "true"),
+    };
     let body = request.body().as_slice();
     let query = || Query::from_request(request);
     match (endpoint, caller) {
@@ -259,6 +290,17 @@ async fn route<E: Env>(
             .await
         }
         (Endpoint::Invoices, Some(caller)) => billing::invoices(db, caller, &query()),
+        (Endpoint::CreateWebhook, Some(caller)) => {
+            webhooks::create(db, caller, body, url_policy(), now)
+        }
+        (Endpoint::ListWebhooks, Some(caller)) => webhooks::list(db, caller, &query()),
+        (Endpoint::ReadWebhook, Some(caller)) => webhooks::read(db, caller, id),
+        (Endpoint::UpdateWebhook, Some(caller)) => {
+            webhooks::update(db, caller, id, body, url_policy(), now)
+        }
+        (Endpoint::DeleteWebhook, Some(caller)) => webhooks::delete(db, caller, id),
+        (Endpoint::ListDeliveries, Some(caller)) => webhooks::deliveries(db, caller, id, &query()),
+        (Endpoint::Redeliver, Some(caller)) => webhooks::redeliver(db, caller, id, second, now),
     }
 }
 

@@ -31,11 +31,23 @@ impl OutboundRequest {
     }
 }
 
-/// The status and body of an answer.
+/// The status, headers and body of an answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundResponse {
     pub status: u16,
+    /// Header names lower-cased; values that are not UTF-8 are left out.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl OutboundResponse {
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 /// Why no answer came back.

@@ -23,6 +23,16 @@ impl HttpClient for SpinHttp {
         let outgoing = builder.body(request.body).build();
         let response: IncomingResponse = send(outgoing).await.map_err(send_error)?;
         let status = response.status();
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .filter_map(|(name, value)| {
+                String::from_utf8(value)
+                    .ok()
+                    .map(|value| (name.to_ascii_lowercase(), value))
+            })
+            .collect();
         let mut stream = response.take_body_stream();
         let mut body = Vec::new();
         while let Some(chunk) = stream.next().await {
@@ -32,7 +42,11 @@ impl HttpClient for SpinHttp {
                 return Err(OutboundError::TooLarge(body_limit));
             }
         }
-        Ok(OutboundResponse { status, body })
+        Ok(OutboundResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 

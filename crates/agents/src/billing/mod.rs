@@ -32,6 +32,7 @@ use adspin_core::web::{Query, Response, json_response};
 
 use crate::AgentsError;
 use crate::auth::Caller;
+use crate::events;
 use crate::pages::PageRequest;
 use crate::plans::{self, CURRENCY, Plan};
 use crate::scopes::Scope;
@@ -709,7 +710,7 @@ fn complete(
             "UPDATE agent_checkouts SET subscription_id = ?2 WHERE token_hash = ?1",
             &[checkout.token_hash.as_str().into(), subscription.id.into()],
         )?;
-        store::insert_invoice(
+        let invoice = store::insert_invoice(
             db,
             &NewInvoice {
                 organization_id: checkout.organization_id,
@@ -725,14 +726,122 @@ fn complete(
             },
             now,
         )?;
+        events::emit(
+            db,
+            checkout.organization_id,
+            checkout.mode,
+            "billing.payment_completed",
+            &payment_data(plan, subscription.id, &invoice, now, period_end),
+            now,
+        )?;
         Ok::<_, AgentsError>(())
     })
 }
 
-/// Marks a pending checkout failed, once.
+/// What `billing.payment_completed` carries.
+fn payment_data(
+    plan: Plan,
+    subscription_id: i64,
+    invoice_id: &str,
+    period_start: UnixSeconds,
+    period_end: UnixSeconds,
+) -> Value {
+    json!({
+        "plan": plan.summary(),
+        "subscription_id": subscription_id,
+        "invoice_id": invoice_id,
+        "amount": plan.price(),
+        "currency": CURRENCY,
+        "period_start": period_start.to_iso8601_numeric_offset(),
+        "period_end": period_end.to_iso8601_numeric_offset(),
+    })
+}
+
+/// What one pass of the scheduled work did to subscriptions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Maintenance {
+    /// Demo-provider subscriptions renewed for another month.
+    pub renewed: u32,
+    /// Cancelled subscriptions whose period ended.
+    pub ended: u32,
+}
+
+/// Subscriptions the pass looks at, at most.
+const MAINTENANCE_BATCH: u32 = 100;
+
+/// Renews demo-provider subscriptions whose month ended (a new invoice, a
+/// `billing.payment_completed`) and ends the cancelled ones. Stripe renews
+/// its own subscriptions.
+pub fn maintain(db: &impl Database, now: UnixSeconds) -> Result<Maintenance, DbError> {
+    let mut report = Maintenance {
+        ended: store::end_cancelled(db, now)?,
+        ..Maintenance::default()
+    };
+    for due in store::renewals_due(db, now, MAINTENANCE_BATCH)? {
+        let Some(plan) = Plan::by_id(due.plan_id) else {
+            continue;
+        };
+        let Some(start) = due.current_period_end else {
+            continue;
+        };
+        let end = one_month_after(start);
+        let renewed = transaction(db, || {
+            if !store::extend_period(db, due.id, start, end, now)? {
+                return Ok::<_, DbError>(false);
+            }
+            let invoice = store::insert_invoice(
+                db,
+                &NewInvoice {
+                    organization_id: due.organization_id,
+                    mode: due.mode,
+                    subscription_id: due.id,
+                    plan_id: plan.id,
+                    amount_cents: plan.price_cents,
+                    currency: CURRENCY,
+                    provider: Provider::Demo,
+                    provider_reference: None,
+                    period_start: start,
+                    period_end: end,
+                },
+                now,
+            )?;
+            events::emit(
+                db,
+                due.organization_id,
+                due.mode,
+                "billing.payment_completed",
+                &payment_data(plan, due.id, &invoice, start, end),
+                now,
+            )?;
+            Ok(true)
+        })?;
+        if renewed {
+            report.renewed += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Marks a pending checkout failed, once, announcing
+/// `billing.payment_failed`.
 fn fail(db: &impl Database, checkout: &Checkout, now: UnixSeconds) -> Result<(), AgentsError> {
+    let plan = Plan::by_id(checkout.plan_id).unwrap_or(plans::FREE);
     transaction(db, || {
-        store::finish_checkout(db, &checkout.token_hash, CheckoutStatus::Failed, None, now)?;
+        if store::finish_checkout(db, &checkout.token_hash, CheckoutStatus::Failed, None, now)? {
+            events::emit(
+                db,
+                checkout.organization_id,
+                checkout.mode,
+                "billing.payment_failed",
+                &json!({
+                    "plan": plan.summary(),
+                    "amount": plan.price(),
+                    "currency": CURRENCY,
+                    "message": "The payment did not go through. Subscribe again for a new link.",
+                }),
+                now,
+            )?;
+        }
         Ok::<_, AgentsError>(())
     })
 }

@@ -324,17 +324,19 @@ pub struct NewInvoice<'a> {
     pub period_end: UnixSeconds,
 }
 
+/// Records a paid invoice; returns its id.
 pub fn insert_invoice(
     db: &impl Database,
     invoice: &NewInvoice<'_>,
     now: UnixSeconds,
-) -> Result<(), DbError> {
+) -> Result<String, DbError> {
+    let id = format!("inv_{}", uuid::Uuid::new_v4().simple());
     db.execute(
         "INSERT INTO agent_invoices (id, organization_id, mode, subscription_id, plan_id, amount_cents,
              currency, status, provider, provider_reference, period_start, period_end, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'paid', ?8, ?9, ?10, ?11, ?12)",
         &[
-            format!("inv_{}", uuid::Uuid::new_v4().simple()).into(),
+            id.as_str().into(),
             invoice.organization_id.into(),
             invoice.mode.into(),
             invoice.subscription_id.into(),
@@ -348,7 +350,7 @@ pub fn insert_invoice(
             now.into(),
         ],
     )?;
-    Ok(())
+    Ok(id)
 }
 
 /// A page of invoices, newest first (`limit + 1` rows).
@@ -384,4 +386,68 @@ pub fn count_invoices(
         )?
         .and_then(|row| row.integer(0))
         .unwrap_or(0))
+}
+
+/// Ends the cancelled subscriptions whose period is over; returns how many.
+pub fn end_cancelled(db: &impl Database, now: UnixSeconds) -> Result<u32, DbError> {
+    let rows = db.execute(
+        "UPDATE agent_subscriptions SET status = 'ended', updated_at = ?1
+         WHERE status = 'active' AND cancel_at_period_end = 1 AND current_period_end <= ?1
+         RETURNING id",
+        &[now.into()],
+    )?;
+    Ok(u32::try_from(rows.len()).unwrap_or(u32::MAX))
+}
+
+/// A demo subscription whose month is over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renewal {
+    pub id: i64,
+    pub organization_id: OrganizationId,
+    pub mode: Mode,
+    pub plan_id: i64,
+    pub current_period_end: Option<UnixSeconds>,
+}
+
+impl FromRow for Renewal {
+    fn from_row(row: &Row) -> Result<Self, DbError> {
+        Ok(Self {
+            id: row.get(0)?,
+            organization_id: row.get(1)?,
+            mode: row.get(2)?,
+            plan_id: row.get(3)?,
+            current_period_end: row.get(4)?,
+        })
+    }
+}
+
+pub fn renewals_due(
+    db: &impl Database,
+    now: UnixSeconds,
+    limit: u32,
+) -> Result<Vec<Renewal>, DbError> {
+    db.list(
+        "SELECT id, organization_id, mode, plan_id, current_period_end FROM agent_subscriptions
+         WHERE status = 'active' AND provider = 'demo' AND cancel_at_period_end = 0
+           AND current_period_end <= ?1
+         ORDER BY current_period_end LIMIT ?2",
+        &[now.into(), i64::from(limit).into()],
+    )
+}
+
+/// Moves a subscription's period on from `start`; `false` when another
+/// pass already did.
+pub fn extend_period(
+    db: &impl Database,
+    id: i64,
+    start: UnixSeconds,
+    end: UnixSeconds,
+    now: UnixSeconds,
+) -> Result<bool, DbError> {
+    let rows = db.execute(
+        "UPDATE agent_subscriptions SET current_period_start = ?2, current_period_end = ?3, updated_at = ?4
+         WHERE id = ?1 AND status = 'active' AND current_period_end = ?2 RETURNING id",
+        &[id.into(), start.into(), end.into(), now.into()],
+    )?;
+    Ok(!rows.is_empty())
 }

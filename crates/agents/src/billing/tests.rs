@@ -403,3 +403,54 @@ fn the_sandbox_never_reaches_stripe_and_never_changes_the_live_plan() {
     let sandbox_status = json_of(&status(&env.db, &sandbox, NOW).expect("status"));
     assert_eq!(sandbox_status["plan"]["name"], "Standard");
 }
+
+#[test]
+fn the_scheduled_work_renews_demo_plans_and_ends_cancelled_ones() {
+    let env = TestEnv::new(NOW);
+    let renewing = caller(&env.db, Mode::Live);
+    let cancelling = caller_with_email(&env.db, Mode::Live, "joe@example.com");
+    for account in [&renewing, &cancelling] {
+        let answer =
+            json_of(&subscribe_to(&env, &demo(), account, json!({"plan_id": 2})).expect("pending"));
+        pay(&env, &token_of(&answer), "pay", NOW);
+    }
+    run(
+        &env.clock,
+        cancel(&env.db, &env.http, &demo(), &cancelling, NOW),
+    )
+    .expect("cancel");
+    let month_later = UnixSeconds::parse_iso8601("2027-02-15T08:00:00Z").expect("time");
+    assert_eq!(
+        maintain(&env.db, month_later.plus_seconds(-1)).expect("pass"),
+        Maintenance::default()
+    );
+    assert_eq!(
+        maintain(&env.db, month_later).expect("pass"),
+        Maintenance {
+            renewed: 1,
+            ended: 1
+        }
+    );
+    assert_eq!(
+        maintain(&env.db, month_later).expect("again"),
+        Maintenance::default()
+    );
+    assert_eq!(
+        effective_plan(&env.db, renewing.organization_id(), month_later)
+            .expect("plan")
+            .name,
+        "Standard"
+    );
+    assert_eq!(
+        effective_plan(&env.db, cancelling.organization_id(), month_later)
+            .expect("plan")
+            .name,
+        "Free"
+    );
+    let listed = json_of(&invoices(&env.db, &renewing, &Query::default()).expect("invoices"));
+    assert_eq!(listed["pagination"]["total"], 2);
+    assert_eq!(
+        listed["data"][0]["period_start"],
+        month_later.to_iso8601_numeric_offset()
+    );
+}

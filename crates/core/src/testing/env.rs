@@ -194,7 +194,11 @@ impl HttpClient for FakeHttp {
                 if body.len() > body_limit {
                     return Err(OutboundError::TooLarge(body_limit));
                 }
-                Ok(OutboundResponse { status, body })
+                Ok(OutboundResponse {
+                    status,
+                    headers: Vec::new(),
+                    body,
+                })
             }
         }
     }

@@ -1,0 +1,76 @@
+//! The scheduled work: `POST /admin/tick`, served by the `scheduler`
+//! component and called on a timer (by `./dev up`, by `./dev tick` beside
+//! `spin up`, by a Kubernetes CronJob on SpinKube: docs/DEPLOY.md).
+//!
+//! Each call does what is due: sends due webhook deliveries (retries
+//! included), renews demo-provider subscriptions whose month ended, and
+//! ends cancelled ones. Work is claimed in SQL, so ticks that overlap (two
+//! timers, several instances) never do the same work twice. Authenticated
+//! like the operator surface (`Authorization: Bearer <admin_token>`), with
+//! its `/v1`-shaped errors.
+
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use adspin_core::api_error::ApiError;
+use adspin_core::clock::Clock;
+use adspin_core::env::Env;
+use adspin_core::error::{RequestInfo, respond};
+use adspin_core::web::{IncomingRequest, Response, bearer_token, header, json_response, split};
+
+use crate::billing;
+use crate::webhooks::deliver;
+
+/// Base delay of webhook retries, in seconds (`webhook_retry_seconds`).
+pub const DEFAULT_RETRY_SECONDS: i64 = 30;
+
+/// Serves `POST /admin/tick`.
+pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
+    let (request, _body) = split(request);
+    let info = RequestInfo::new("req_");
+    let path = request.uri().path();
+    if path != "/admin/tick" {
+        return respond(
+            &info,
+            &ApiError::unknown_path(request.method().as_str(), path),
+        );
+    }
+    if request.method() != http::Method::POST {
+        return respond(
+            &info,
+            &ApiError::method_not_allowed(request.method().as_str(), path, "POST"),
+        );
+    }
+    let admin_token = env.variable("admin_token").unwrap_or_default();
+    let presented = header(&request, "authorization").and_then(bearer_token);
+    let Some(presented) = presented else {
+        return respond(&info, &ApiError::auth_required());
+    };
+    let matches: bool = presented.as_bytes().ct_eq(admin_token.as_bytes()).into();
+    if admin_token.is_empty() || !matches {
+        return respond(&info, &ApiError::invalid_api_key());
+    }
+    let db = match env.db() {
+        Ok(db) => db,
+        Err(error) => return respond(&info, &ApiError::from(error)),
+    };
+    let retry_seconds = {
+        // 0 is allowed: retries at the next tick (tests, development).
+        env.variable("webhook_retry_seconds")
+            .and_then(|value| value.trim().parse::<i64>().ok())
+            .filter(|seconds| *seconds >= 0)
+            .unwrap_or(DEFAULT_RETRY_SECONDS)
+    };
+    let webhooks = match deliver::deliver_due(db, env.http(), env.clock(), retry_seconds).await {
+        Ok(report) => report,
+        Err(error) => return respond(&info, &ApiError::from(error)),
+    };
+    let subscriptions = match billing::maintain(db, env.clock().now()) {
+        Ok(report) => report,
+        Err(error) => return respond(&info, &ApiError::from(error)),
+    };
+    json_response(
+        200,
+        &json!({ "webhooks": webhooks, "subscriptions": subscriptions }),
+    )
+}
