@@ -61,20 +61,25 @@ CREATE TABLE IF NOT EXISTS agent_businesses (
 );
 
 -- Every email the platform sends, written in the transaction that decides
--- to send it and delivered from here (the development mailbox keeps them
--- for the operator to read).
+-- to send it and delivered from here by the scheduled work (to the
+-- development mailbox, which the operator reads, or an HTTP email API).
 CREATE TABLE IF NOT EXISTS email_outbox (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    to_address   TEXT    NOT NULL,
-    kind         TEXT    NOT NULL,               -- verification_code, ...
-    subject      TEXT    NOT NULL,
-    body         TEXT    NOT NULL,
-    created_at   INTEGER NOT NULL,
-    delivered_at INTEGER,
-    attempts     INTEGER NOT NULL DEFAULT 0,
-    last_error   TEXT
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    to_address      TEXT    NOT NULL,
+    kind            TEXT    NOT NULL,            -- verification_code, ...
+    subject         TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    created_at      INTEGER NOT NULL,
+    status          TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+    delivered_at    INTEGER,
+    transport       TEXT,                        -- mailbox or http, once delivered
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    lease_until     INTEGER,                     -- a worker is sending it until then
+    last_error      TEXT
 );
 CREATE INDEX IF NOT EXISTS email_outbox_by_address ON email_outbox (to_address, id);
+CREATE INDEX IF NOT EXISTS email_outbox_due ON email_outbox (status, next_attempt_at);
 
 INSERT OR IGNORE INTO schema_migrations (version, name, applied_at)
 VALUES (8, '0008_agents', unixepoch());

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod keys;
 pub mod limits;
+pub mod mail;
 pub mod pages;
 pub mod password;
 pub mod plans;

@@ -2,9 +2,9 @@
 //! component and called on a timer (by `./dev up`, by `./dev tick` beside
 //! `spin up`, by a Kubernetes CronJob on SpinKube: docs/DEPLOY.md).
 //!
-//! Each call does what is due: sends due webhook deliveries (retries
-//! included), renews demo-provider subscriptions whose month ended, and
-//! ends cancelled ones. Work is claimed in SQL, so ticks that overlap (two
+//! Each call does what is due: sends due webhook deliveries and emails
+//! (retries included), renews demo-provider subscriptions whose month
+//! ended, and ends cancelled ones. Work is claimed in SQL, so ticks that overlap (two
 //! timers, several instances) never do the same work twice. Authenticated
 //! like the operator surface (`Authorization: Bearer <admin_token>`), with
 //! its `/v1`-shaped errors.
@@ -19,6 +19,7 @@ use adspin_core::error::{RequestInfo, respond};
 use adspin_core::web::{IncomingRequest, Response, bearer_token, header, json_response, split};
 
 use crate::billing;
+use crate::mail;
 use crate::webhooks::deliver;
 
 /// Base delay of webhook retries, in seconds (`webhook_retry_seconds`).
@@ -65,12 +66,17 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         Ok(report) => report,
         Err(error) => return respond(&info, &ApiError::from(error)),
     };
+    let transport = mail::Transport::from_env(env);
+    let emails = match mail::deliver_due(db, env.http(), env.clock(), &transport).await {
+        Ok(report) => report,
+        Err(error) => return respond(&info, &ApiError::from(error)),
+    };
     let subscriptions = match billing::maintain(db, env.clock().now()) {
         Ok(report) => report,
         Err(error) => return respond(&info, &ApiError::from(error)),
     };
     json_response(
         200,
-        &json!({ "webhooks": webhooks, "subscriptions": subscriptions }),
+        &json!({ "webhooks": webhooks, "emails": emails, "subscriptions": subscriptions }),
     )
 }

@@ -246,3 +246,45 @@ fn unknown_paths_other_methods_and_large_bodies_get_the_agents_error_shape() {
     );
     assert_error(&response, 413, "payload_too_large");
 }
+
+#[test]
+fn with_the_http_email_transport_the_code_arrives_at_the_email_api() {
+    use adspin_e2e::{FakeResponse, FakeServer, HostLaunch};
+    let email_api = FakeServer::start(|_| FakeResponse::json(202, &json!({"id": "m_1"})));
+    let app = HostLaunch::app()
+        .variable("email_transport", "http")
+        .variable("email_api_url", format!("{}/v1/send", email_api.base_url()))
+        .variable("email_api_key", "mail_key_e2e")
+        .variable("email_from", "Ads <no-reply@ads.example>")
+        .variable("webhook_allowed_hosts", "http://127.0.0.1:*")
+        .start();
+    assert_eq!(post(&app, "/auth/register", &jane()).status, 201);
+    assert!(
+        email_api.requests().is_empty(),
+        "sent by the scheduled work"
+    );
+    let auth = format!("Bearer {}", adspin_e2e::demo::ADMIN_TOKEN);
+    let tick = app.request("POST", "/admin/tick", &[("authorization", &auth)], None);
+    assert_eq!(tick.status, 200, "{}", tick.text());
+    assert_eq!(tick.json()["emails"]["delivered"], 1, "{}", tick.text());
+
+    let sent = email_api.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].path, "/v1/send");
+    assert_eq!(sent[0].header("authorization"), Some("Bearer mail_key_e2e"));
+    let email: Value = serde_json::from_slice(&sent[0].body).expect("json");
+    assert_eq!(email["to"], "jane@example.com");
+    assert_eq!(email["from"], "Ads <no-reply@ads.example>");
+    assert_eq!(email["tags"]["kind"], "verification_code");
+    let text = email["text"].as_str().expect("text");
+    let at = text.find("code is ").expect("code") + "code is ".len();
+    let code = &text[at..at + 6];
+    let verified = post(
+        &app,
+        "/auth/verify",
+        &json!({"email": "jane@example.com", "code": code}),
+    );
+    assert_eq!(verified.status, 200, "{}", verified.text());
+    assert_eq!(last_email(&app, "jane@example.com")["status"], "delivered");
+    assert_eq!(last_email(&app, "jane@example.com")["transport"], "http");
+}
