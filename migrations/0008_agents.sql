@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS agent_keys (
     organization_id TEXT    NOT NULL REFERENCES organizations(id),
     user_id         INTEGER NOT NULL REFERENCES agent_users(id),
     mode            TEXT    NOT NULL CHECK (mode IN ('live', 'test')),
+    kind            TEXT    NOT NULL DEFAULT 'key' CHECK (kind IN ('key', 'oauth')), -- oauth: an OAuth access token
     key_hash        TEXT    NOT NULL UNIQUE,
     key_prefix      TEXT    NOT NULL,            -- first characters, safe to display
     name            TEXT,

@@ -160,6 +160,7 @@ pub fn register(
                 mode: Mode::Live,
                 name: Some("Registration"),
                 scopes: &Scope::ALL,
+                oauth_expires_at: None,
             },
             now,
         )?;
@@ -315,7 +316,38 @@ pub fn login(
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
     let login: Login = parse_json(body)?;
-    let email = normalize_email(&login.email)?;
+    let user = check_password(db, &login.email, &login.password, client, now)?;
+    let (_, api_key) = store::mint_key(
+        db,
+        &NewKey {
+            organization_id: user.organization_id,
+            user_id: user.id,
+            mode: Mode::Live,
+            name: Some("Login"),
+            scopes: &Scope::ALL,
+            oauth_expires_at: None,
+        },
+        now,
+    )?;
+    let scopes: Vec<&str> = Scope::ALL.iter().map(|scope| scope.as_str()).collect();
+    Ok(json_response(
+        200,
+        &json!({ "user": UserView::from(&user), "api_key": api_key, "scopes": scopes }),
+    ))
+}
+
+/// The user whose email and password these are, under the login limits:
+/// failures count per email and per client address, and past either limit
+/// the answer is `429` until the window ends. A wrong password and an
+/// unknown email answer alike (`401 invalid_credentials`) and take as long.
+pub fn check_password(
+    db: &impl Database,
+    email: &str,
+    password: &str,
+    client: Option<IpAddr>,
+    now: UnixSeconds,
+) -> Result<User, AgentsError> {
+    let email = normalize_email(email)?;
     let by_email = limits::email_bucket("login-failures", &email);
     let by_address = limits::address_bucket("login-failures", client);
     for (bucket, limit) in [
@@ -327,30 +359,14 @@ pub fn login(
             return Err(too_many_requests(&usage, now));
         }
     }
-    let user = match store::find_user_by_email(db, &email)? {
-        Some(user) if password::verify(&login.password, &user.password_hash) => user,
-        Some(_) => return Err(failed_login(db, &by_email, &by_address, now)),
+    match store::find_user_by_email(db, &email)? {
+        Some(user) if password::verify(password, &user.password_hash) => Ok(user),
+        Some(_) => Err(failed_login(db, &by_email, &by_address, now)),
         None => {
-            password::verify_nothing(&login.password);
-            return Err(failed_login(db, &by_email, &by_address, now));
+            password::verify_nothing(password);
+            Err(failed_login(db, &by_email, &by_address, now))
         }
-    };
-    let (_, api_key) = store::mint_key(
-        db,
-        &NewKey {
-            organization_id: user.organization_id,
-            user_id: user.id,
-            mode: Mode::Live,
-            name: Some("Login"),
-            scopes: &Scope::ALL,
-        },
-        now,
-    )?;
-    let scopes: Vec<&str> = Scope::ALL.iter().map(|scope| scope.as_str()).collect();
-    Ok(json_response(
-        200,
-        &json!({ "user": UserView::from(&user), "api_key": api_key, "scopes": scopes }),
-    ))
+    }
 }
 
 /// Counts a failed login and answers `401 invalid_credentials`.

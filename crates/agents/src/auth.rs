@@ -1,6 +1,6 @@
 //! Who is calling: the key of `Authorization: Bearer aa_live_...` (or
-//! `aa_test_...`), what it may do (its scopes) and the account's access
-//! level.
+//! `aa_test_...`, or an OAuth access token `aa_oat_...`), what it may do
+//! (its scopes) and the account's access level.
 //!
 //! Access levels, as the specification's table has them: an unverified
 //! account reaches the auth and account endpoints only (`403
@@ -85,8 +85,14 @@ pub fn authenticate(
         ));
     };
     let invalid = || AgentsError::new(401, "invalid_api_key", "The API key is not valid.");
-    if !token.starts_with(keys::AGENTS_LIVE_PREFIX) && !token.starts_with(keys::AGENTS_TEST_PREFIX)
-    {
+    let known_prefix = [
+        keys::AGENTS_LIVE_PREFIX,
+        keys::AGENTS_TEST_PREFIX,
+        keys::AGENTS_OAUTH_PREFIX,
+    ]
+    .iter()
+    .any(|prefix| token.starts_with(prefix));
+    if !known_prefix {
         return Err(invalid());
     }
     let grant = store::find_grant(db, &keys::hash_key(token), now)?.ok_or_else(invalid)?;
@@ -139,6 +145,7 @@ mod tests {
                 mode: Mode::Test,
                 name: None,
                 scopes: &[Scope::CampaignsRead],
+                oauth_expires_at: None,
             },
             NOW,
         )

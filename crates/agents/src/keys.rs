@@ -89,6 +89,7 @@ pub fn create(
             mode,
             name,
             scopes: &scopes,
+            oauth_expires_at: None,
         },
         now,
     )?;
@@ -135,6 +136,7 @@ pub fn rotate(
                 mode: old.mode,
                 name: old.name.as_deref(),
                 scopes: &old.scopes,
+                oauth_expires_at: None,
             },
             now,
         )?;

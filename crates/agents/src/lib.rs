@@ -12,9 +12,11 @@ pub mod business;
 mod client;
 pub mod error;
 pub mod events;
+pub mod html;
 pub mod keys;
 pub mod limits;
 pub mod mail;
+pub mod oauth;
 pub mod pages;
 pub mod password;
 pub mod plans;
@@ -85,6 +87,13 @@ enum Endpoint {
     DeleteWebhook,
     ListDeliveries,
     Redeliver,
+    CreateClient,
+    ListClients,
+    DeleteClient,
+    AuthorizePage,
+    AuthorizeSubmit,
+    Token,
+    RevokeToken,
 }
 
 impl Endpoint {
@@ -100,6 +109,10 @@ impl Endpoint {
                 | Self::CheckoutPage
                 | Self::CheckoutSubmit
                 | Self::StripeEvent
+                | Self::AuthorizePage
+                | Self::AuthorizeSubmit
+                | Self::Token
+                | Self::RevokeToken
         )
     }
 }
@@ -153,6 +166,17 @@ const ROUTES: &[Route<Endpoint>] = &[
         "/api/v1/webhooks/:id/deliveries/:delivery/redeliver",
         Endpoint::Redeliver,
     ),
+    Route::new("POST", "/api/v1/oauth/clients", Endpoint::CreateClient),
+    Route::new("GET", "/api/v1/oauth/clients", Endpoint::ListClients),
+    Route::new(
+        "DELETE",
+        "/api/v1/oauth/clients/:id",
+        Endpoint::DeleteClient,
+    ),
+    Route::new("GET", "/api/v1/oauth/authorize", Endpoint::AuthorizePage),
+    Route::new("POST", "/api/v1/oauth/authorize", Endpoint::AuthorizeSubmit),
+    Route::new("POST", "/api/v1/oauth/token", Endpoint::Token),
+    Route::new("POST", "/api/v1/oauth/revoke", Endpoint::RevokeToken),
 ];
 
 /// The request's answer, and the usage of the limit it was counted in
@@ -247,6 +271,12 @@ async fn route<E: Env>(
         (Endpoint::Plans, _) => Ok(billing::plans()),
         (Endpoint::CheckoutPage, _) => billing::checkout_page(db, &query(), now),
         (Endpoint::CheckoutSubmit, _) => billing::checkout_submit(db, body, now),
+        (Endpoint::AuthorizePage, _) => oauth::authorize_page(db, &query()),
+        (Endpoint::AuthorizeSubmit, _) => oauth::authorize_submit(db, body, client, now),
+        (Endpoint::Token, _) => oauth::token(db, header(request, "authorization"), body, now),
+        (Endpoint::RevokeToken, _) => {
+            oauth::revoke(db, header(request, "authorization"), body, now)
+        }
         (Endpoint::StripeEvent, _) => billing::stripe_event(
             db,
             &billing::BillingConfig::from_env(env),
@@ -302,6 +332,9 @@ async fn route<E: Env>(
         (Endpoint::DeleteWebhook, Some(caller)) => webhooks::delete(db, caller, id),
         (Endpoint::ListDeliveries, Some(caller)) => webhooks::deliveries(db, caller, id, &query()),
         (Endpoint::Redeliver, Some(caller)) => webhooks::redeliver(db, caller, id, second, now),
+        (Endpoint::CreateClient, Some(caller)) => oauth::create_client(db, caller, body, now),
+        (Endpoint::ListClients, Some(caller)) => oauth::list_clients(db, caller),
+        (Endpoint::DeleteClient, Some(caller)) => oauth::delete_client(db, caller, id, now),
     }
 }
 

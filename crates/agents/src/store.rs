@@ -201,6 +201,9 @@ pub struct NewKey<'a> {
     pub mode: Mode,
     pub name: Option<&'a str>,
     pub scopes: &'a [Scope],
+    /// An OAuth access token (listed with the OAuth client, not the keys)
+    /// that ends at this time; `None` for an API key.
+    pub oauth_expires_at: Option<UnixSeconds>,
 }
 
 /// A key record (never its secret).
@@ -266,12 +269,17 @@ pub fn mint_key(
     key: &NewKey<'_>,
     now: UnixSeconds,
 ) -> Result<(KeyRecord, String), DbError> {
-    let secret = keys::generate(key.mode.prefix());
+    let (prefix, kind) = match key.oauth_expires_at {
+        Some(_) => (keys::AGENTS_OAUTH_PREFIX, "oauth"),
+        None => (key.mode.prefix(), "key"),
+    };
+    let secret = keys::generate(prefix);
     let record = db
         .find(
             &format!(
-                "INSERT INTO agent_keys (id, organization_id, user_id, mode, key_hash, key_prefix, name, scopes, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING {KEY_RETURNING}"
+                "INSERT INTO agent_keys (id, organization_id, user_id, mode, key_hash, key_prefix, name, scopes,
+                     created_at, kind, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING {KEY_RETURNING}"
             ),
             &[
                 format!("key_{}", uuid::Uuid::new_v4().simple()).into(),
@@ -283,6 +291,8 @@ pub fn mint_key(
                 key.name.into(),
                 Json(key.scopes).into(),
                 now.into(),
+                kind.into(),
+                key.oauth_expires_at.into(),
             ],
         )?
         .ok_or_else(|| DbError::Malformed("INSERT ... RETURNING returned no row".into()))?;
@@ -332,7 +342,7 @@ pub fn list_keys(
     db.list(
         &format!(
             "SELECT {KEY_COLUMNS} FROM agent_keys k
-             WHERE k.organization_id = ?1 AND (?2 IS NULL OR k.seq < ?2)
+             WHERE k.organization_id = ?1 AND k.kind = 'key' AND (?2 IS NULL OR k.seq < ?2)
              ORDER BY k.seq DESC LIMIT ?3"
         ),
         &[
@@ -346,7 +356,7 @@ pub fn list_keys(
 pub fn count_keys(db: &impl Database, organization_id: OrganizationId) -> Result<i64, DbError> {
     Ok(db
         .query_row(
-            "SELECT COUNT(*) FROM agent_keys WHERE organization_id = ?1",
+            "SELECT COUNT(*) FROM agent_keys WHERE organization_id = ?1 AND kind = 'key'",
             &[organization_id.into()],
         )?
         .and_then(|row| row.integer(0))

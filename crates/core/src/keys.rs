@@ -19,6 +19,10 @@ pub const PARTNER_PREFIX: &str = "pt_";
 pub const AGENTS_LIVE_PREFIX: &str = "aa_live_";
 /// Prefix of sandbox agents API keys.
 pub const AGENTS_TEST_PREFIX: &str = "aa_test_";
+/// Prefix of agents API OAuth access tokens.
+pub const AGENTS_OAUTH_PREFIX: &str = "aa_oat_";
+/// Prefix of agents API OAuth refresh tokens.
+pub const AGENTS_REFRESH_PREFIX: &str = "aa_ort_";
 
 /// Hex SHA-256 of a key: what the database stores.
 pub fn hash_key(secret: &str) -> String {

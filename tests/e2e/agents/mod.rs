@@ -4,6 +4,7 @@ mod accounts;
 mod billing;
 mod business;
 mod keys;
+mod oauth;
 mod webhooks;
 
 use adspin_e2e::demo::ADMIN_TOKEN;

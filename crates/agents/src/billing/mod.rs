@@ -11,7 +11,6 @@
 //! Sandbox (`aa_test_`) keys always use the demo provider: nothing in the
 //! sandbox spends money.
 
-pub mod page;
 pub mod store;
 pub mod stripe;
 
@@ -33,6 +32,7 @@ use adspin_core::web::{Query, Response, json_response};
 use crate::AgentsError;
 use crate::auth::Caller;
 use crate::events;
+use crate::html;
 use crate::pages::PageRequest;
 use crate::plans::{self, CURRENCY, Plan};
 use crate::scopes::Scope;
@@ -503,7 +503,7 @@ pub fn checkout_page(
 ) -> Result<Response, AgentsError> {
     let token = query.get("token").unwrap_or_default();
     let Some(checkout) = store::find_checkout(db, &hash_token(token))? else {
-        return Ok(page::html(
+        return Ok(html::page(
             404,
             "Payment link not found",
             "<p>This payment link does not exist. Ask for a new one.</p>",
@@ -511,20 +511,20 @@ pub fn checkout_page(
     };
     let plan = Plan::by_id(checkout.plan_id).unwrap_or(plans::FREE);
     match (checkout.status, checkout.provider) {
-        (CheckoutStatus::Completed, _) => Ok(page::html(
+        (CheckoutStatus::Completed, _) => Ok(html::page(
             200,
             "Subscription active",
             &format!(
                 "<p>Your {} plan is active. You can close this page.</p>",
-                page::escape(plan.name)
+                html::escape(plan.name)
             ),
         )),
-        (CheckoutStatus::Failed, _) => Ok(page::html(
+        (CheckoutStatus::Failed, _) => Ok(html::page(
             200,
             "Payment failed",
             "<p>The payment did not go through. Ask for a new payment link.</p>",
         )),
-        (CheckoutStatus::Pending, _) if checkout.expires_at <= now => Ok(page::html(
+        (CheckoutStatus::Pending, _) if checkout.expires_at <= now => Ok(html::page(
             410,
             "Payment link expired",
             "<p>This payment link has expired. Ask for a new one.</p>",
@@ -549,7 +549,7 @@ pub fn checkout_page(
             } else {
                 ""
             };
-            Ok(page::html(
+            Ok(html::page(
                 200,
                 &format!("Subscribe to {}", plan.name),
                 &format!(
@@ -559,9 +559,9 @@ pub fn checkout_page(
                      <button class=\"pay\" name=\"action\" value=\"pay\">Pay ${price:.2}</button>\
                      <button class=\"decline\" name=\"action\" value=\"decline\">Decline</button></form>\
                      <p class=\"note\">Demo payment provider: the Pay button completes the payment.</p>",
-                    email = page::escape(&email),
+                    email = html::escape(&email),
                     price = plan.price(),
-                    token = page::escape(token),
+                    token = html::escape(token),
                 ),
             ))
         }
@@ -580,14 +580,14 @@ pub fn checkout_submit(
     let checkout = store::find_checkout(db, &hash_token(token))?
         .filter(|checkout| checkout.provider == Provider::Demo);
     let Some(checkout) = checkout else {
-        return Ok(page::html(
+        return Ok(html::page(
             404,
             "Payment link not found",
             "<p>This payment link does not exist. Ask for a new one.</p>",
         ));
     };
     if checkout.status == CheckoutStatus::Pending && checkout.expires_at <= now {
-        return Ok(page::html(
+        return Ok(html::page(
             410,
             "Payment link expired",
             "<p>This payment link has expired. Ask for a new one.</p>",
@@ -601,7 +601,7 @@ pub fn checkout_submit(
             fail(db, &checkout, now)?;
         }
         _ => {
-            return Ok(page::html(
+            return Ok(html::page(
                 400,
                 "Choose Pay or Decline",
                 "<p>Go back and press Pay or Decline.</p>",

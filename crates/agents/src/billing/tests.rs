@@ -49,6 +49,7 @@ fn caller_with_email(db: &impl Database, mode: Mode, email: &str) -> Caller {
             mode,
             name: None,
             scopes: &Scope::ALL,
+            oauth_expires_at: None,
         },
         NOW,
     )

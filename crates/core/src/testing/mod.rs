@@ -13,7 +13,7 @@ use crate::money::Micros;
 use crate::time::UnixSeconds;
 
 /// Every migration, in order.
-pub const MIGRATIONS: [&str; 10] = [
+pub const MIGRATIONS: [&str; 11] = [
     include_str!("../../../../migrations/0001_foundation.sql"),
     include_str!("../../../../migrations/0002_advertiser.sql"),
     include_str!("../../../../migrations/0003_ssp.sql"),
@@ -24,6 +24,7 @@ pub const MIGRATIONS: [&str; 10] = [
     include_str!("../../../../migrations/0008_agents.sql"),
     include_str!("../../../../migrations/0009_billing.sql"),
     include_str!("../../../../migrations/0010_webhooks.sql"),
+    include_str!("../../../../migrations/0011_oauth.sql"),
 ];
 
 /// The development seed (the demo organization and its keys).

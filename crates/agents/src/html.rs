@@ -1,12 +1,12 @@
-//! The checkout pages a person opens from the emailed link (the demo
-//! provider's payment page and what follows). The only HTML the agents
-//! API serves: everything an agent reads is JSON.
+//! The pages a person (not an agent) opens: the checkout page of an
+//! emailed payment link and the OAuth consent page. The only HTML the
+//! agents API serves: everything an agent reads is JSON.
 
 use adspin_core::web::Response;
 
 /// An HTML page with `status`.
-pub fn html(status: u16, title: &str, body: &str) -> Response {
-    let page = format!(
+pub fn page(status: u16, title: &str, body: &str) -> Response {
+    let document = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><style>\
@@ -15,11 +15,13 @@ pub fn html(status: u16, title: &str, body: &str) -> Response {
          .price{{font-size:2rem;font-weight:600;margin:.5rem 0}}\
          button{{font-size:1rem;padding:.6rem 1.4rem;border-radius:8px;border:0;cursor:pointer;margin-right:.5rem}}\
          .pay{{background:#1f6feb;color:#fff}}.decline{{background:#eaeef2;color:#1f2328}}\
-         .note{{color:#57606a;font-size:.9rem}}</style></head>\
+         .note{{color:#57606a;font-size:.9rem}}\
+         label{{display:block;margin:.6rem 0 .2rem}}input[type=email],input[type=password]{{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}}\
+         ul.scopes{{padding-left:1.2rem}}.error{{color:#cf222e}}</style></head>\
          <body><div class=\"card\"><h1>{title}</h1>{body}</div></body></html>\n",
         title = escape(title),
     );
-    let mut response = Response::new(page.into_bytes());
+    let mut response = Response::new(document.into_bytes());
     *response.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
     let headers = response.headers_mut();
     headers.insert(
@@ -69,7 +71,7 @@ mod tests {
             escape("<a href=\"x\">O'Neil & co</a>"),
             "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;"
         );
-        let page = html(200, "<Pay>", "<p>ok</p>");
+        let page = page(200, "<Pay>", "<p>ok</p>");
         let text = String::from_utf8(page.body().clone()).expect("utf-8");
         assert!(text.contains("<title>&lt;Pay&gt;</title>"));
         assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
