@@ -5,6 +5,7 @@ mod billing;
 mod business;
 mod keys;
 mod oauth;
+mod tenancy;
 mod webhooks;
 
 use adspin_e2e::demo::ADMIN_TOKEN;
