@@ -216,9 +216,15 @@ async fn serve<E: Env>(
     let usage = match (&caller, endpoint) {
         (None, Endpoint::StripeEvent) => limits::count_provider_events(db, client, now),
         (None, _) => limits::count_anonymous(db, client, now),
-        (Some(caller), _) => billing::effective_plan(db, caller.organization_id(), now)
-            .map_err(AgentsError::from)
-            .and_then(|plan| limits::count_account(db, caller.organization_id(), plan.limits, now)),
+        (Some(caller), _) => {
+            let multiplier = settings::positive_integer(env, "agents_rate_limit_multiplier", 1);
+            billing::effective_plan(db, caller.organization_id(), now)
+                .map_err(AgentsError::from)
+                .and_then(|plan| {
+                    let limits = plan.limits.scaled(multiplier);
+                    limits::count_account(db, caller.organization_id(), limits, now)
+                })
+        }
     };
     let usage = match usage {
         Ok(usage) => usage,

@@ -62,6 +62,17 @@ pub struct PlanLimits {
     pub per_day: u32,
 }
 
+impl PlanLimits {
+    /// The limits times `multiplier` (a deployment's
+    /// `agents_rate_limit_multiplier`).
+    pub fn scaled(self, multiplier: u32) -> Self {
+        Self {
+            per_minute: self.per_minute.saturating_mul(multiplier),
+            per_day: self.per_day.saturating_mul(multiplier),
+        }
+    }
+}
+
 /// Counts an authenticated request in the account's minute and day
 /// windows; the usage reported (and refused, when exceeded) is the window
 /// that is exceeded, else the one with less room left.
@@ -215,6 +226,20 @@ mod tests {
         assert!(usage.exceeded(), "the fifth request of the day");
         assert_eq!(usage.limit, 4);
         assert!(usage.retry_after(next_minute) > 60);
+    }
+
+    #[test]
+    fn a_deployment_can_multiply_the_plan_limits() {
+        let free = crate::plans::FREE.limits;
+        assert_eq!(free.scaled(1), free);
+        assert_eq!(
+            free.scaled(3),
+            PlanLimits {
+                per_minute: 30,
+                per_day: 1_500
+            }
+        );
+        assert_eq!(free.scaled(u32::MAX).per_day, u32::MAX);
     }
 
     #[test]

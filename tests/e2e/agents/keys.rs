@@ -257,3 +257,15 @@ fn requests_without_a_valid_key_are_401_and_the_eleventh_of_a_minute_is_429() {
         .expect("reset");
     assert!(reset > 1_700_000_000);
 }
+
+#[test]
+fn a_deployment_may_multiply_the_plan_limits() {
+    let app = adspin_e2e::HostLaunch::app()
+        .variable("agents_rate_limit_multiplier", "3")
+        .start();
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    let response = call(&app, "GET", "/auth/keys", key, None);
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("x-ratelimit-limit"), Some("30"));
+}
