@@ -181,6 +181,11 @@ fn billing_needs_a_verified_account_and_its_scopes() {
     );
     assert_eq!(unverified.status, 403);
     assert_eq!(unverified.json()["error"]["code"], "account_not_verified");
+    for path in ["/billing/status", "/billing/invoices"] {
+        let read = call(&app, "GET", path, key, None);
+        assert_eq!(read.status, 403, "{path}");
+        assert_eq!(read.json()["error"]["code"], "account_not_verified");
+    }
     let scoped = call(
         &app,
         "POST",

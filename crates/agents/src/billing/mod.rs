@@ -334,6 +334,7 @@ pub fn subscribe_status(
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
     caller.require(Scope::BillingRead)?;
+    caller.require_verified()?;
     let token = query
         .get("token")
         .filter(|token| !token.is_empty())
@@ -385,6 +386,7 @@ pub fn status(
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
     caller.require(Scope::BillingRead)?;
+    caller.require_verified()?;
     let subscription =
         store::current_subscription(db, caller.organization_id(), caller.mode(), now)?;
     let plan = subscription
@@ -413,6 +415,7 @@ pub async fn cancel(
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
     caller.require(Scope::BillingWrite)?;
+    caller.require_verified()?;
     let subscription =
         store::current_subscription(db, caller.organization_id(), caller.mode(), now)?
             .filter(|subscription| {
@@ -466,6 +469,7 @@ pub fn invoices(
     query: &Query,
 ) -> Result<Response, AgentsError> {
     caller.require(Scope::BillingRead)?;
+    caller.require_verified()?;
     let page = PageRequest::from_query(query)?;
     let organization = caller.organization_id();
     let rows = store::list_invoices(db, organization, caller.mode(), page.before_seq, page.limit)?;
