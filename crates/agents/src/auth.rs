@@ -14,6 +14,7 @@ use adspin_core::time::UnixSeconds;
 use adspin_core::web::bearer_token;
 
 use crate::AgentsError;
+use crate::plans::{self, Plan};
 use crate::scopes::Scope;
 use crate::store::{self, KeyRecord, Mode};
 
@@ -23,6 +24,9 @@ pub struct Caller {
     pub key: KeyRecord,
     /// Whether the account's email is verified.
     pub verified: bool,
+    /// The plan the account's live subscription is on (Free without one):
+    /// it sets the request limits.
+    pub plan: Plan,
 }
 
 impl Caller {
@@ -99,6 +103,10 @@ pub fn authenticate(
     Ok(Caller {
         key: grant.key,
         verified: grant.user_enabled,
+        plan: grant
+            .live_plan_id
+            .and_then(Plan::by_id)
+            .unwrap_or(plans::FREE),
     })
 }
 

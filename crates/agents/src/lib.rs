@@ -218,12 +218,8 @@ async fn serve<E: Env>(
         (None, _) => limits::count_anonymous(db, client, now),
         (Some(caller), _) => {
             let multiplier = settings::positive_integer(env, "agents_rate_limit_multiplier", 1);
-            billing::effective_plan(db, caller.organization_id(), now)
-                .map_err(AgentsError::from)
-                .and_then(|plan| {
-                    let limits = plan.limits.scaled(multiplier);
-                    limits::count_account(db, caller.organization_id(), limits, now)
-                })
+            let limits = caller.plan.limits.scaled(multiplier);
+            limits::count_account(db, caller.organization_id(), limits, now)
         }
     };
     let usage = match usage {

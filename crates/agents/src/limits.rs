@@ -82,22 +82,24 @@ pub fn count_account(
     plan: PlanLimits,
     now: UnixSeconds,
 ) -> Result<Usage, AgentsError> {
-    let minute = rate_limit::hit(
+    let minute_bucket = format!("agents:account:{organization_id}:minute");
+    let day_bucket = format!("agents:account:{organization_id}:day");
+    let [minute, day] = rate_limit::hit_both(
         db,
-        &format!("agents:account:{organization_id}:minute"),
-        Limit {
-            limit: plan.per_minute,
-            window_seconds: 60,
-        },
-        now,
-    )?;
-    let day = rate_limit::hit(
-        db,
-        &format!("agents:account:{organization_id}:day"),
-        Limit {
-            limit: plan.per_day,
-            window_seconds: 86_400,
-        },
+        (
+            &minute_bucket,
+            Limit {
+                limit: plan.per_minute,
+                window_seconds: 60,
+            },
+        ),
+        (
+            &day_bucket,
+            Limit {
+                limit: plan.per_day,
+                window_seconds: 86_400,
+            },
+        ),
         now,
     )?;
     Ok(match (minute.exceeded(), day.exceeded()) {

@@ -299,11 +299,13 @@ pub fn mint_key(
     Ok((record, secret))
 }
 
-/// What a presented key grants: the key and its user's state.
+/// What a presented key grants: the key, its user's state and the plan
+/// the account's live subscription is on (when there is one in force).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     pub key: KeyRecord,
     pub user_enabled: bool,
+    pub live_plan_id: Option<i64>,
 }
 
 impl FromRow for Grant {
@@ -311,12 +313,13 @@ impl FromRow for Grant {
         Ok(Self {
             key: KeyRecord::from_row(row)?,
             user_enabled: row.get(11)?,
+            live_plan_id: row.get(12)?,
         })
     }
 }
 
 /// The grant of the key whose secret hashes to `key_hash`, if it is
-/// neither revoked nor past its expiry.
+/// neither revoked nor past its expiry: one statement per request.
 pub fn find_grant(
     db: &impl Database,
     key_hash: &str,
@@ -324,7 +327,10 @@ pub fn find_grant(
 ) -> Result<Option<Grant>, DbError> {
     db.find(
         &format!(
-            "SELECT {KEY_COLUMNS}, u.enabled FROM agent_keys k JOIN agent_users u ON u.id = k.user_id
+            "SELECT {KEY_COLUMNS}, u.enabled, s.plan_id FROM agent_keys k
+             JOIN agent_users u ON u.id = k.user_id
+             LEFT JOIN agent_subscriptions s ON s.organization_id = k.organization_id AND s.mode = 'live'
+                 AND s.status = 'active' AND (s.current_period_end IS NULL OR s.current_period_end > ?2)
              WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?2)"
         ),
         &[key_hash.into(), now.into()],

@@ -71,6 +71,53 @@ pub fn hit(
     })
 }
 
+/// Counts one request in two buckets at once (a minute and a day, say) in
+/// one statement, and reports both windows' usage in the given order.
+pub fn hit_both(
+    db: &impl Database,
+    first: (&str, Limit),
+    second: (&str, Limit),
+    now: UnixSeconds,
+) -> Result<[Usage; 2], DbError> {
+    let start = |limit: Limit| now.get() - now.get().rem_euclid(limit.window_seconds);
+    let rows = db.execute(
+        "INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (?1, ?2, 1), (?3, ?4, 1)
+         ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1
+         RETURNING bucket, count",
+        &[
+            first.0.into(),
+            start(first.1).into(),
+            second.0.into(),
+            start(second.1).into(),
+        ],
+    )?;
+    let count_of = |bucket: &str| {
+        rows.iter()
+            .find(|row| row.text(0) == Some(bucket))
+            .and_then(|row| row.integer(1))
+            .unwrap_or(1)
+    };
+    let mut usages = [first, second].map(|(bucket, limit)| Usage {
+        limit: limit.limit,
+        used: u32::try_from(count_of(bucket)).unwrap_or(u32::MAX),
+        resets_at: UnixSeconds::new(start(limit) + limit.window_seconds),
+    });
+    for ((bucket, limit), usage) in [first, second].iter().zip(usages.iter_mut()) {
+        if usage.used == 1 {
+            // As in `hit`: the first hit of a window forgets the windows
+            // before the previous one.
+            db.execute(
+                "DELETE FROM rate_limit_windows WHERE bucket = ?1 AND window_start < ?2",
+                &[
+                    (*bucket).into(),
+                    (start(*limit) - limit.window_seconds).into(),
+                ],
+            )?;
+        }
+    }
+    Ok(usages)
+}
+
 /// The window's usage of `bucket` without counting a request: how many
 /// were counted so far (0 when none).
 pub fn peek(
@@ -121,6 +168,31 @@ mod tests {
         assert_eq!(usages[3].remaining(), 0);
         assert_eq!(usages[0].resets_at, UnixSeconds::new(10_800));
         assert_eq!(usages[0].retry_after(now), 3_590);
+    }
+
+    #[test]
+    fn two_buckets_are_counted_in_one_statement_like_two_hits() {
+        let db = NativeDb::with_schema(&[SCHEMA]).expect("db");
+        let minute = Limit {
+            limit: 2,
+            window_seconds: 60,
+        };
+        let now = UnixSeconds::new(7_210);
+        for expected in 1..=3 {
+            let [a, b] = hit_both(&db, ("m", minute), ("h", HOURLY), now).expect("hit");
+            assert_eq!((a.used, b.used), (expected, expected));
+            assert_eq!(a.resets_at, UnixSeconds::new(7_260));
+            assert_eq!(b.resets_at, UnixSeconds::new(10_800));
+        }
+        let [a, b] =
+            hit_both(&db, ("m", minute), ("h", HOURLY), now.plus_seconds(60)).expect("hit");
+        assert_eq!((a.used, b.used), (1, 4), "a new minute, the same hour");
+        assert!(b.exceeded() && !a.exceeded());
+        assert_eq!(
+            hit(&db, "h", HOURLY, now).expect("hit").used,
+            5,
+            "the same counters as hit"
+        );
     }
 
     #[test]

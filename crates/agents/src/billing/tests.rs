@@ -57,6 +57,7 @@ fn caller_with_email(db: &impl Database, mode: Mode, email: &str) -> Caller {
     Caller {
         key,
         verified: true,
+        plan: crate::plans::FREE,
     }
 }
 

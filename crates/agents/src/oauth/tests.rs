@@ -59,6 +59,7 @@ fn account(db: &impl Database, email: &str) -> Caller {
     Caller {
         key,
         verified: true,
+        plan: crate::plans::FREE,
     }
 }
 
