@@ -666,6 +666,37 @@ pub fn stripe_event(
         ("checkout.session.async_payment_failed" | "checkout.session.expired", Some(checkout)) => {
             fail(db, &checkout, now)?;
         }
+        ("invoice.paid", _)
+            if event.data.object.billing_reason.as_deref() == Some("subscription_cycle") =>
+        {
+            renew_from_stripe(db, &event.data.object, now)?;
+        }
+        ("invoice.payment_failed", _) => {
+            if let Some(reference) = event.data.object.subscription.as_deref()
+                && let Some(owner) = store::find_by_reference(db, Provider::Stripe, reference)?
+            {
+                let plan = Plan::by_id(owner.plan_id).unwrap_or(plans::FREE);
+                transaction(db, || {
+                    events::emit(
+                        db,
+                        owner.organization_id,
+                        owner.mode,
+                        "billing.payment_failed",
+                        &json!({
+                            "plan": plan.summary(),
+                            "amount": plan.price(),
+                            "currency": CURRENCY,
+                            "subscription_id": owner.id,
+                            "message": "Stripe could not collect the renewal; it retries as its settings say.",
+                        }),
+                        now,
+                    )
+                })?;
+            }
+        }
+        ("customer.subscription.deleted", _) => {
+            store::end_by_reference(db, Provider::Stripe, &event.data.object.id, now)?;
+        }
         // Other events, and sessions this deployment did not create, are
         // acknowledged so Stripe stops sending them.
         _ => {}
@@ -674,6 +705,60 @@ pub fn stripe_event(
         200,
         &json!({ "received": true, "id": event.id }),
     ))
+}
+
+/// A Stripe renewal (`invoice.paid`, `subscription_cycle`): the
+/// subscription runs another month from where its period ended, with an
+/// invoice and `billing.payment_completed`, once per Stripe invoice.
+fn renew_from_stripe(
+    db: &impl Database,
+    invoice: &stripe::EventObject,
+    now: UnixSeconds,
+) -> Result<(), AgentsError> {
+    let Some(reference) = invoice.subscription.as_deref() else {
+        return Ok(());
+    };
+    transaction(db, || {
+        let Some(owner) = store::find_by_reference(db, Provider::Stripe, reference)? else {
+            return Ok(());
+        };
+        if store::invoice_recorded(db, Provider::Stripe, &invoice.id)? {
+            return Ok(());
+        }
+        let Some(plan) = Plan::by_id(owner.plan_id) else {
+            return Ok(());
+        };
+        let start = owner.current_period_end.unwrap_or(now);
+        let end = one_month_after(start);
+        if !store::extend_period(db, owner.id, start, end, now)? {
+            return Ok(());
+        }
+        let invoice_id = store::insert_invoice(
+            db,
+            &NewInvoice {
+                organization_id: owner.organization_id,
+                mode: owner.mode,
+                subscription_id: owner.id,
+                plan_id: plan.id,
+                amount_cents: invoice.amount_paid.unwrap_or(plan.price_cents),
+                currency: CURRENCY,
+                provider: Provider::Stripe,
+                provider_reference: Some(&invoice.id),
+                period_start: start,
+                period_end: end,
+            },
+            now,
+        )?;
+        events::emit(
+            db,
+            owner.organization_id,
+            owner.mode,
+            "billing.payment_completed",
+            &payment_data(plan, owner.id, &invoice_id, start, end),
+            now,
+        )?;
+        Ok::<_, AgentsError>(())
+    })
 }
 
 /// Starts the paid subscription of a pending checkout and records its
@@ -775,7 +860,7 @@ const MAINTENANCE_BATCH: u32 = 100;
 
 /// Renews demo-provider subscriptions whose month ended (a new invoice, a
 /// `billing.payment_completed`) and ends the cancelled ones. Stripe renews
-/// its own subscriptions.
+/// its own subscriptions and says so with `invoice.paid`.
 pub fn maintain(db: &impl Database, now: UnixSeconds) -> Result<Maintenance, DbError> {
     let mut report = Maintenance {
         ended: store::end_cancelled(db, now)?,

@@ -451,3 +451,46 @@ pub fn extend_period(
     )?;
     Ok(!rows.is_empty())
 }
+
+/// A provider's subscription `reference` that is still current, with its
+/// account: where Stripe's renewal events land.
+pub fn find_by_reference(
+    db: &impl Database,
+    provider: Provider,
+    reference: &str,
+) -> Result<Option<Renewal>, DbError> {
+    db.find(
+        "SELECT id, organization_id, mode, plan_id, current_period_end FROM agent_subscriptions
+         WHERE provider = ?1 AND provider_reference = ?2 AND status = 'active'",
+        &[provider.into(), reference.into()],
+    )
+}
+
+/// Whether a provider's invoice was already recorded.
+pub fn invoice_recorded(
+    db: &impl Database,
+    provider: Provider,
+    reference: &str,
+) -> Result<bool, DbError> {
+    Ok(db
+        .query_row(
+            "SELECT 1 FROM agent_invoices WHERE provider = ?1 AND provider_reference = ?2",
+            &[provider.into(), reference.into()],
+        )?
+        .is_some())
+}
+
+/// Ends a provider's subscription at once (the provider deleted it).
+pub fn end_by_reference(
+    db: &impl Database,
+    provider: Provider,
+    reference: &str,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE agent_subscriptions SET status = 'ended', updated_at = ?3
+         WHERE provider = ?1 AND provider_reference = ?2 AND status = 'active'",
+        &[provider.into(), reference.into(), now.into()],
+    )?;
+    Ok(())
+}

@@ -232,14 +232,23 @@ pub struct EventData {
     pub object: EventObject,
 }
 
-/// A Checkout Session as events carry it.
+/// The object an event is about (a Checkout Session, an invoice or a
+/// subscription): the fields billing reads of any of them.
 #[derive(Debug, Clone, Deserialize)]
 pub struct EventObject {
     pub id: String,
+    /// A session's or an invoice's subscription.
     #[serde(default)]
     pub subscription: Option<String>,
+    /// A session's `paid`, `unpaid` or `no_payment_required`.
     #[serde(default)]
     pub payment_status: Option<String>,
+    /// An invoice's reason: `subscription_cycle` for a renewal.
+    #[serde(default)]
+    pub billing_reason: Option<String>,
+    /// An invoice's amount paid, in cents.
+    #[serde(default)]
+    pub amount_paid: Option<i64>,
 }
 
 #[cfg(test)]

@@ -456,3 +456,76 @@ fn the_scheduled_work_renews_demo_plans_and_ends_cancelled_ones() {
         month_later.to_iso8601_numeric_offset()
     );
 }
+
+#[test]
+fn stripe_renewals_extend_the_period_once_per_invoice_and_a_deleted_subscription_ends() {
+    let env = TestEnv::new(NOW);
+    let caller = caller(&env.db, Mode::Live);
+    let config = BillingConfig {
+        provider: Provider::Stripe,
+        stripe: Some(StripeConfig {
+            api_base: "http://stripe.test".into(),
+            secret_key: "sk_test_123".into(),
+            webhook_secret: "whsec_abc".into(),
+        }),
+    };
+    env.http.reply(
+        "http://stripe.test/v1/checkout/sessions",
+        FakeReply::json(
+            0,
+            200,
+            &json!({"id": "cs_1", "url": "https://checkout.stripe.test/cs_1"}),
+        ),
+    );
+    subscribe_to(&env, &config, &caller, json!({"plan_id": 2})).expect("pending");
+    let send = |event: Value, at: UnixSeconds| {
+        let body = event.to_string();
+        let signature = format!(
+            "t={},v1={}",
+            at.get(),
+            hex::encode(stripe::sign("whsec_abc", at.get(), body.as_bytes()))
+        );
+        stripe_event(&env.db, &config, Some(&signature), body.as_bytes(), at).expect("received")
+    };
+    send(
+        json!({"id": "evt_1", "type": "checkout.session.completed",
+        "data": {"object": {"id": "cs_1", "subscription": "sub_9", "payment_status": "paid"}}}),
+        NOW,
+    );
+    let month_later = UnixSeconds::parse_iso8601("2027-02-15T08:00:00Z").expect("time");
+    let renewal = json!({"id": "evt_2", "type": "invoice.paid",
+        "data": {"object": {"id": "in_2", "subscription": "sub_9", "billing_reason": "subscription_cycle", "amount_paid": 4900}}});
+    send(renewal.clone(), month_later.plus_seconds(-60));
+    send(renewal, month_later.plus_seconds(-30));
+    assert_eq!(
+        effective_plan(
+            &env.db,
+            caller.organization_id(),
+            month_later.plus_seconds(86_400)
+        )
+        .expect("plan")
+        .name,
+        "Standard"
+    );
+    let listed = json_of(&invoices(&env.db, &caller, &Query::default()).expect("invoices"));
+    assert_eq!(
+        listed["pagination"]["total"], 2,
+        "one renewal invoice however often the event comes"
+    );
+    assert_eq!(
+        maintain(&env.db, month_later).expect("pass"),
+        Maintenance::default(),
+        "Stripe renews its own"
+    );
+
+    send(
+        json!({"id": "evt_3", "type": "customer.subscription.deleted", "data": {"object": {"id": "sub_9"}}}),
+        month_later,
+    );
+    assert_eq!(
+        effective_plan(&env.db, caller.organization_id(), month_later)
+            .expect("plan")
+            .name,
+        "Free"
+    );
+}
