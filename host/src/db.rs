@@ -72,10 +72,15 @@ const LONG_TURN: Duration = Duration::from_millis(10);
 /// one to be given back.
 const MAX_OPEN: usize = 64;
 
+/// Prepares a new connection beyond the settings every connection gets
+/// (for example by registering a virtual table module).
+pub type ConnectionSetup = fn(&Connection) -> rusqlite::Result<()>;
+
 /// One SQLite file: its shared connection and any extra ones.
 #[derive(Debug)]
 pub struct Database {
     path: PathBuf,
+    setup: Option<ConnectionSetup>,
     pool: Mutex<Pool>,
     returned: Condvar,
 }
@@ -127,12 +132,19 @@ impl Drop for Lease {
 impl Database {
     /// Opens (creating if needed) the database at `path` in WAL mode.
     pub fn open(path: &Path) -> Result<Arc<Self>> {
+        Self::open_with(path, None)
+    }
+
+    /// Opens the database at `path` like [`Database::open`], running
+    /// `setup` on every connection it opens.
+    pub fn open_with(path: &Path, setup: Option<ConnectionSetup>) -> Result<Arc<Self>> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create directory {}", parent.display()))?;
         }
         let db = Arc::new(Self {
             path: path.to_path_buf(),
+            setup,
             pool: Mutex::new(Pool::default()),
             returned: Condvar::new(),
         });
@@ -162,6 +174,9 @@ impl Database {
             }
             _ => Authorization::Allow,
         }));
+        if let Some(setup) = self.setup {
+            setup(&conn)?;
+        }
         Ok(conn)
     }
 

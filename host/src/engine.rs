@@ -140,7 +140,7 @@ pub fn load_component(
         .map_err(anyhow::Error::from)
         .with_context(|| {
             format!(
-                "component {:?} cannot be linked: it must export wasi:http/incoming-handler@0.2 and import only WASI 0.2 and fermyon:spin@2.0.0 interfaces",
+                "component {:?} cannot be linked: it must export wasi:http/incoming-handler@0.2 and import only WASI 0.2, fermyon:spin@2.0.0 and wasi:keyvalue@0.2.0-draft2 interfaces",
                 definition.id
             )
         })?;
@@ -162,10 +162,17 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<HostState>> {
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     use crate::bindings::fermyon::spin::{key_value, sqlite, variables};
-    key_value::add_to_linker::<HostState, KeyValueData>(&mut linker, |state| KeyValueView {
-        access: &mut state.key_value,
-        table: &mut state.table,
-    })?;
+    use crate::bindings::wasi::keyvalue::{atomics, batch, store};
+    fn key_value_view(state: &mut HostState) -> KeyValueView<'_> {
+        KeyValueView {
+            access: &mut state.key_value,
+            table: &mut state.table,
+        }
+    }
+    key_value::add_to_linker::<HostState, KeyValueData>(&mut linker, key_value_view)?;
+    store::add_to_linker::<HostState, KeyValueData>(&mut linker, key_value_view)?;
+    atomics::add_to_linker::<HostState, KeyValueData>(&mut linker, key_value_view)?;
+    batch::add_to_linker::<HostState, KeyValueData>(&mut linker, key_value_view)?;
     sqlite::add_to_linker::<HostState, SqliteData>(&mut linker, |state| SqliteView {
         access: &mut state.sqlite,
         table: &mut state.table,

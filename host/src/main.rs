@@ -3,8 +3,9 @@
 //!
 //! It reads the same `spin.toml`, routes like Spin, sets Spin's request
 //! headers, and provides the Spin interfaces the application imports
-//! (key-value, SQLite, variables, outbound HTTP with service chaining),
-//! persisted under the state directory (`.spin/` beside the manifest).
+//! (key-value, `wasi:keyvalue`, SQLite, variables, outbound HTTP with
+//! service chaining), persisted under the state directory (`.spin/`
+//! beside the manifest).
 
 mod app;
 mod bindings;
@@ -184,7 +185,7 @@ async fn up(args: UpArgs) -> Result<()> {
 
     let state_dir = args.state_dir.unwrap_or_else(|| app.dir.join(".spin"));
     let default_db = Database::open(&state_dir.join(sqlite::FILE_NAME))?;
-    let key_value = KeyValue::open(Database::open(&state_dir.join(kv::FILE_NAME))?)?;
+    let key_value = KeyValue::open(&state_dir.join(kv::FILE_NAME))?;
     sql_statements::apply(&default_db, &args.sqlite_statements).await?;
     for (key, value) in args.key_values {
         key_value

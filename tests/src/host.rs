@@ -98,6 +98,13 @@ impl HostLaunch {
         self
     }
 
+    /// Runs on `runtime` instead ([`Runtime::for_app`] lets a fixture's
+    /// tests run on the Spin CLI too).
+    pub fn on(mut self, runtime: Runtime) -> Self {
+        self.runtime = runtime;
+        self
+    }
+
     /// The runtime this launch starts.
     pub fn runtime(&self) -> &Runtime {
         &self.runtime

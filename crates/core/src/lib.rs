@@ -1,7 +1,7 @@
 //! adspin's platform-free core: what more than one surface needs.
 //!
-//! Everything here is plain Rust over `http` types and a small [`db`]
-//! trait, so it is unit-tested natively. The Spin adapter crate
+//! Everything here is plain Rust over `http` types and small [`db`] and
+//! [`kv`] traits, so it is unit-tested natively. The Spin adapter crate
 //! (`adspin-spin`) implements the platform side; the surface crates
 //! (advertiser, SSP, DSP, events, operator, platform, agents) build on
 //! this crate and never on each other. `docs/ARCHITECTURE.md` draws it.
@@ -22,6 +22,7 @@ pub mod image_fetch;
 pub mod internal_bid;
 pub mod jwt;
 pub mod keys;
+pub mod kv;
 pub mod log;
 pub mod money;
 pub mod objects;

@@ -1,25 +1,31 @@
-//! [`Env`] over Spin: the `default` SQLite database, component variables,
-//! the WASI clocks and outbound `wasi:http`.
+//! [`Env`] over Spin: the `default` SQLite database, the `default`
+//! key-value store, component variables, the WASI clocks and outbound
+//! `wasi:http`.
 
 use std::cell::OnceCell;
 
 use adspin_core::db::DbError;
 use adspin_core::env::Env;
+use adspin_core::kv::KvError;
 
 use crate::clock::SpinClock;
 use crate::db::SpinDb;
 use crate::http::SpinHttp;
+use crate::kv::SpinKv;
 
-/// The environment of one request in a Spin component.
+/// The environment of one request in a Spin component. Stores are opened
+/// on first use, so a component whose manifest lists none still runs.
 #[derive(Default)]
 pub struct SpinEnv {
     db: OnceCell<SpinDb>,
+    kv: OnceCell<SpinKv>,
     clock: SpinClock,
     http: SpinHttp,
 }
 
 impl Env for SpinEnv {
     type Db = SpinDb;
+    type Kv = SpinKv;
     type Clock = SpinClock;
     type Http = SpinHttp;
 
@@ -29,6 +35,14 @@ impl Env for SpinEnv {
         }
         let db = SpinDb::open_default()?;
         Ok(self.db.get_or_init(|| db))
+    }
+
+    fn kv(&self) -> Result<&SpinKv, KvError> {
+        if let Some(kv) = self.kv.get() {
+            return Ok(kv);
+        }
+        let kv = SpinKv::open_default()?;
+        Ok(self.kv.get_or_init(|| kv))
     }
 
     fn variable(&self, name: &str) -> Option<String> {

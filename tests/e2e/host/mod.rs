@@ -1,9 +1,11 @@
 //! The local Spin-compatible host, driven through the probe component
-//! (`tests/components/probe`) under the manifest `tests/manifests/host.toml`.
+//! (`tests/components/probe`) under the manifest `tests/manifests/host.toml`,
+//! and through the keyvalue component under `tests/manifests/keyvalue.toml`.
 
 mod build;
 mod connections;
 mod failures;
+mod keyvalue;
 mod outbound;
 mod routing;
 mod storage;

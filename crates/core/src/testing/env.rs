@@ -1,11 +1,11 @@
-//! [`TestEnv`]: an in-memory database, variables from a map, a
-//! [`VirtualClock`] that only moves when every task waits on it, and
-//! [`FakeHttp`], whose answers take virtual time. Deadlines are tested
-//! exactly and instantly: [`run`] drives a future and, whenever it is
-//! stuck, jumps the clock to the next timer.
+//! [`TestEnv`]: an in-memory database, an in-memory key-value store
+//! ([`MemoryKv`]), variables from a map, a [`VirtualClock`] that only moves
+//! when every task waits on it, and [`FakeHttp`], whose answers take
+//! virtual time. Deadlines are tested exactly and instantly: [`run`] drives
+//! a future and, whenever it is stuck, jumps the clock to the next timer.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::rc::Rc;
@@ -16,6 +16,7 @@ use crate::clock::{Clock, Instant};
 use crate::db::DbError;
 use crate::db::native::NativeDb;
 use crate::env::Env;
+use crate::kv::{KeyValue, KvError};
 use crate::outbound::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
 use crate::time::UnixSeconds;
 
@@ -204,12 +205,73 @@ impl HttpClient for FakeHttp {
     }
 }
 
+/// A key-value store in memory, deterministic (keys kept in order).
+///
+/// Counters are 8 little-endian bytes, as in the local host's and Spin's
+/// SQLite store. Stricter than either where they differ from each other:
+/// incrementing a value that is not a counter, or past the ends of `i64`,
+/// is an error (Spin's SQLite store panics on the first and wraps on the
+/// second; its Redis store refuses both).
+#[derive(Debug, Default)]
+pub struct MemoryKv {
+    values: RefCell<BTreeMap<String, Vec<u8>>>,
+}
+
+impl MemoryKv {
+    /// Every key, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.values.borrow().keys().cloned().collect()
+    }
+}
+
+impl KeyValue for MemoryKv {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        Ok(self.values.borrow().get(key).cloned())
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.values
+            .borrow_mut()
+            .insert(key.to_string(), value.to_vec());
+        Ok(())
+    }
+
+    fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.values.borrow_mut().remove(key);
+        Ok(())
+    }
+
+    fn increment(&self, key: &str, by: i64) -> Result<i64, KvError> {
+        let mut values = self.values.borrow_mut();
+        let current = match values.get(key) {
+            None => 0,
+            Some(bytes) => {
+                let bytes: [u8; 8] = bytes.as_slice().try_into().map_err(|_| {
+                    KvError::Failed(format!(
+                        "cannot increment {key:?}: its value is {} bytes, not a counter",
+                        bytes.len()
+                    ))
+                })?;
+                i64::from_le_bytes(bytes)
+            }
+        };
+        let new = current
+            .checked_add(by)
+            .ok_or_else(|| KvError::Failed(format!("incrementing {key:?} by {by} overflows")))?;
+        values.insert(key.to_string(), new.to_le_bytes().to_vec());
+        Ok(new)
+    }
+}
+
 /// An [`Env`] for native tests.
 pub struct TestEnv {
     pub db: NativeDb,
+    pub kv: MemoryKv,
     pub clock: Rc<VirtualClock>,
     pub http: FakeHttp,
     variables: HashMap<String, String>,
+    /// Whether the component may open the key-value store.
+    kv_listed: bool,
 }
 
 impl TestEnv {
@@ -218,6 +280,7 @@ impl TestEnv {
         let clock = Rc::new(VirtualClock::new(epoch));
         Self {
             db: super::database(),
+            kv: MemoryKv::default(),
             http: FakeHttp {
                 clock: Rc::clone(&clock),
                 replies: RefCell::new(HashMap::new()),
@@ -225,7 +288,15 @@ impl TestEnv {
             },
             clock,
             variables: HashMap::new(),
+            kv_listed: true,
         }
+    }
+
+    /// As a component whose manifest lists no key-value store:
+    /// [`Env::kv`] fails, everything else works.
+    pub fn without_key_value(mut self) -> Self {
+        self.kv_listed = false;
+        self
     }
 
     /// Sets a variable.
@@ -237,11 +308,20 @@ impl TestEnv {
 
 impl Env for TestEnv {
     type Db = NativeDb;
+    type Kv = MemoryKv;
     type Clock = VirtualClock;
     type Http = FakeHttp;
 
     fn db(&self) -> Result<&NativeDb, DbError> {
         Ok(&self.db)
+    }
+
+    fn kv(&self) -> Result<&MemoryKv, KvError> {
+        if self.kv_listed {
+            Ok(&self.kv)
+        } else {
+            Err(KvError::Unavailable("access-denied".to_string()))
+        }
     }
 
     fn variable(&self, name: &str) -> Option<String> {
@@ -254,5 +334,73 @@ impl Env for TestEnv {
 
     fn http(&self) -> &FakeHttp {
         &self.http
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EPOCH: UnixSeconds = UnixSeconds::new(1_700_000_000);
+
+    #[test]
+    fn values_are_set_read_overwritten_and_deleted() {
+        let env = TestEnv::new(EPOCH);
+        let kv = env.kv().expect("the store is listed");
+        assert_eq!(kv.get("token"), Ok(None));
+        kv.set("token", b"one").expect("set");
+        kv.set("token", b"two").expect("overwrite");
+        assert_eq!(kv.get("token"), Ok(Some(b"two".to_vec())));
+        kv.delete("token").expect("delete");
+        kv.delete("token")
+            .expect("deleting a missing key is no error");
+        assert_eq!(kv.get("token"), Ok(None));
+    }
+
+    #[test]
+    fn a_counter_starts_at_zero_and_returns_each_new_value() {
+        let env = TestEnv::new(EPOCH);
+        let kv = env.kv().expect("kv");
+        assert_eq!(kv.increment("attempts", 1), Ok(1));
+        assert_eq!(kv.increment("attempts", 5), Ok(6));
+        assert_eq!(kv.increment("attempts", -2), Ok(4));
+        assert_eq!(kv.increment("attempts", 0), Ok(4));
+        assert_eq!(kv.get("attempts"), Ok(Some(4_i64.to_le_bytes().to_vec())));
+    }
+
+    #[test]
+    fn incrementing_a_value_that_is_not_a_counter_fails_and_keeps_it() {
+        let env = TestEnv::new(EPOCH);
+        let kv = env.kv().expect("kv");
+        kv.set("name", b"ada").expect("set");
+        assert!(matches!(kv.increment("name", 1), Err(KvError::Failed(_))));
+        assert_eq!(kv.get("name"), Ok(Some(b"ada".to_vec())));
+    }
+
+    #[test]
+    fn incrementing_past_the_end_of_i64_fails_and_keeps_the_counter() {
+        let env = TestEnv::new(EPOCH);
+        let kv = env.kv().expect("kv");
+        assert_eq!(kv.increment("n", i64::MAX), Ok(i64::MAX));
+        assert!(matches!(kv.increment("n", 1), Err(KvError::Failed(_))));
+        assert_eq!(kv.increment("n", 0), Ok(i64::MAX));
+    }
+
+    #[test]
+    fn keys_are_listed_in_order() {
+        let env = TestEnv::new(EPOCH);
+        let kv = env.kv().expect("kv");
+        for key in ["b", "c", "a"] {
+            kv.set(key, b"").expect("set");
+        }
+        assert_eq!(env.kv.keys(), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn without_the_store_only_opening_it_fails() {
+        let env = TestEnv::new(EPOCH).without_key_value();
+        assert!(matches!(env.kv(), Err(KvError::Unavailable(_))));
+        assert!(env.db().is_ok());
+        assert_eq!(env.clock().now(), EPOCH);
     }
 }

@@ -1,9 +1,10 @@
 //! Fixtures for native tests: the whole schema, live demand, and an
-//! [`Env`](crate::env::Env) on virtual time with fake outbound HTTP.
+//! [`Env`](crate::env::Env) on virtual time with an in-memory key-value
+//! store and fake outbound HTTP.
 
 mod env;
 
-pub use env::{FakeHttp, FakeReply, TestEnv, VirtualClock, run};
+pub use env::{FakeHttp, FakeReply, MemoryKv, TestEnv, VirtualClock, run};
 
 use crate::db::Database;
 use crate::db::native::NativeDb;
