@@ -17,6 +17,7 @@ use subtle::ConstantTimeEq;
 use adspin_core::body::parse_json;
 use adspin_core::db::{Database, transaction};
 use adspin_core::ids::OrganizationId;
+use adspin_core::kv::KeyValue;
 use adspin_core::organizations::{NewOrganization, insert_organization};
 use adspin_core::outbox::{self, Email};
 use adspin_core::rate_limit;
@@ -85,6 +86,7 @@ struct Registration {
 /// `POST /auth/register`: `201` with the user and a live key.
 pub fn register(
     db: &impl Database,
+    kv: &impl KeyValue,
     body: &[u8],
     client: Option<IpAddr>,
     now: UnixSeconds,
@@ -107,8 +109,8 @@ pub fn register(
                 "max_length": password::MAX_LENGTH}),
         )
     })?;
-    let usage = rate_limit::hit(
-        db,
+    let usage = rate_limit::kv::hit(
+        kv,
         &limits::address_bucket("registrations", client),
         limits::REGISTRATIONS,
         now,
@@ -271,13 +273,14 @@ struct Resend {
 /// unverified account. The answer is the same whether or not one exists.
 pub fn resend_code(
     db: &impl Database,
+    kv: &impl KeyValue,
     body: &[u8],
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
     let resend: Resend = parse_json(body)?;
     let email = normalize_email(&resend.email)?;
-    let usage = rate_limit::hit(
-        db,
+    let usage = rate_limit::kv::hit(
+        kv,
         &limits::email_bucket("resends", &email),
         limits::RESENDS_PER_EMAIL,
         now,
@@ -311,12 +314,13 @@ struct Login {
 /// failures are limited per email and per client address.
 pub fn login(
     db: &impl Database,
+    kv: &impl KeyValue,
     body: &[u8],
     client: Option<IpAddr>,
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
     let login: Login = parse_json(body)?;
-    let user = check_password(db, &login.email, &login.password, client, now)?;
+    let user = check_password(db, kv, &login.email, &login.password, client, now)?;
     let (_, api_key) = store::mint_key(
         db,
         &NewKey {
@@ -342,6 +346,7 @@ pub fn login(
 /// unknown email answer alike (`401 invalid_credentials`) and take as long.
 pub fn check_password(
     db: &impl Database,
+    kv: &impl KeyValue,
     email: &str,
     password: &str,
     client: Option<IpAddr>,
@@ -354,24 +359,24 @@ pub fn check_password(
         (&by_email, limits::LOGIN_FAILURES_PER_EMAIL),
         (&by_address, limits::LOGIN_FAILURES_PER_ADDRESS),
     ] {
-        let usage = rate_limit::peek(db, bucket, limit, now)?;
+        let usage = rate_limit::kv::peek(kv, bucket, limit, now)?;
         if usage.used >= usage.limit {
             return Err(too_many_requests(&usage, now));
         }
     }
     match store::find_user_by_email(db, &email)? {
         Some(user) if password::verify(password, &user.password_hash) => Ok(user),
-        Some(_) => Err(failed_login(db, &by_email, &by_address, now)),
+        Some(_) => Err(failed_login(kv, &by_email, &by_address, now)),
         None => {
             password::verify_nothing(password);
-            Err(failed_login(db, &by_email, &by_address, now))
+            Err(failed_login(kv, &by_email, &by_address, now))
         }
     }
 }
 
 /// Counts a failed login and answers `401 invalid_credentials`.
 fn failed_login(
-    db: &impl Database,
+    kv: &impl KeyValue,
     by_email: &str,
     by_address: &str,
     now: UnixSeconds,
@@ -380,7 +385,7 @@ fn failed_login(
         (by_email, limits::LOGIN_FAILURES_PER_EMAIL),
         (by_address, limits::LOGIN_FAILURES_PER_ADDRESS),
     ] {
-        if let Err(error) = rate_limit::hit(db, bucket, limit, now) {
+        if let Err(error) = rate_limit::kv::hit(kv, bucket, limit, now) {
             return error.into();
         }
     }

@@ -167,6 +167,13 @@ impl From<DbError> for AgentsError {
     }
 }
 
+/// A key-value failure is the client's generic 500; the cause is logged.
+impl From<adspin_core::kv::KvError> for AgentsError {
+    fn from(error: adspin_core::kv::KvError) -> Self {
+        Self::internal_because(format_args!("key-value: {error}"))
+    }
+}
+
 /// A body past the limit is `413 payload_too_large`; one cut short, `400`.
 impl From<ReadError> for AgentsError {
     fn from(error: ReadError) -> Self {

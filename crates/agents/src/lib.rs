@@ -46,7 +46,11 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         Ok(db) => db,
         Err(error) => return respond(&info, &AgentsError::from(error)),
     };
-    let (usage, outcome) = serve(env, db, request, body).await;
+    let kv = match env.kv() {
+        Ok(kv) => kv,
+        Err(error) => return respond(&info, &AgentsError::from(error)),
+    };
+    let (usage, outcome) = serve(env, db, kv, request, body).await;
     let mut response = match outcome {
         Ok(response) => response,
         Err(error) => respond(&info, &error),
@@ -184,6 +188,7 @@ const ROUTES: &[Route<Endpoint>] = &[
 async fn serve<E: Env>(
     env: &E,
     db: &E::Db,
+    kv: &E::Kv,
     mut request: Request,
     body: Body,
 ) -> (Option<limits::Usage>, Result<Response, AgentsError>) {
@@ -208,18 +213,18 @@ async fn serve<E: Env>(
         match auth::authenticate(db, header(&request, "authorization"), now) {
             Ok(caller) => Some(caller),
             Err(error) => {
-                let usage = limits::count_anonymous(db, client, now);
+                let usage = limits::count_anonymous(kv, client, now);
                 return (usage.ok(), Err(error));
             }
         }
     };
     let usage = match (&caller, endpoint) {
-        (None, Endpoint::StripeEvent) => limits::count_provider_events(db, client, now),
-        (None, _) => limits::count_anonymous(db, client, now),
+        (None, Endpoint::StripeEvent) => limits::count_provider_events(kv, client, now),
+        (None, _) => limits::count_anonymous(kv, client, now),
         (Some(caller), _) => {
             let multiplier = settings::positive_integer(env, "agents_rate_limit_multiplier", 1);
             let limits = caller.plan.limits.scaled(multiplier);
-            limits::count_account(db, caller.organization_id(), limits, now)
+            limits::count_account(kv, caller.organization_id(), limits, now)
         }
     };
     let usage = match usage {
@@ -235,6 +240,7 @@ async fn serve<E: Env>(
     let outcome = route(
         env,
         db,
+        kv,
         &request,
         endpoint,
         caller.as_ref(),
@@ -251,6 +257,7 @@ async fn serve<E: Env>(
 async fn route<E: Env>(
     env: &E,
     db: &E::Db,
+    kv: &E::Kv,
     request: &Request,
     endpoint: Endpoint,
     caller: Option<&auth::Caller>,
@@ -266,15 +273,15 @@ async fn route<E: Env>(
     let body = request.body().as_slice();
     let query = || Query::from_request(request);
     match (endpoint, caller) {
-        (Endpoint::Register, _) => accounts::register(db, body, client, now),
+        (Endpoint::Register, _) => accounts::register(db, kv, body, client, now),
         (Endpoint::Verify, _) => accounts::verify(db, body, now),
-        (Endpoint::ResendCode, _) => accounts::resend_code(db, body, now),
-        (Endpoint::Login, _) => accounts::login(db, body, client, now),
+        (Endpoint::ResendCode, _) => accounts::resend_code(db, kv, body, now),
+        (Endpoint::Login, _) => accounts::login(db, kv, body, client, now),
         (Endpoint::Plans, _) => Ok(billing::plans()),
         (Endpoint::CheckoutPage, _) => billing::checkout_page(db, &query(), now),
         (Endpoint::CheckoutSubmit, _) => billing::checkout_submit(db, body, now),
         (Endpoint::AuthorizePage, _) => oauth::authorize_page(db, &query()),
-        (Endpoint::AuthorizeSubmit, _) => oauth::authorize_submit(db, body, client, now),
+        (Endpoint::AuthorizeSubmit, _) => oauth::authorize_submit(db, kv, body, client, now),
         (Endpoint::Token, _) => oauth::token(db, header(request, "authorization"), body, now),
         (Endpoint::RevokeToken, _) => {
             oauth::revoke(db, header(request, "authorization"), body, now)

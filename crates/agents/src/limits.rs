@@ -4,12 +4,14 @@
 //! `X-RateLimit-Reset` (Unix seconds) of the limit the request was counted
 //! in; a `429` adds `Retry-After` (seconds). The endpoints that need no key
 //! (registration, verification, login) are counted per client address;
-//! some also count per email. Counters are fixed windows in SQLite
-//! ([`adspin_core::rate_limit`]), exact across instances.
+//! some also count per email. Counters are fixed windows on the key-value
+//! store ([`adspin_core::rate_limit::kv`]): one atomic increment per
+//! window, exact across instances sharing the store (Redis in
+//! deployments).
 
 use std::net::IpAddr;
 
-use adspin_core::db::Database;
+use adspin_core::kv::KeyValue;
 use adspin_core::rate_limit::{self, Limit};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::Response;
@@ -77,29 +79,27 @@ impl PlanLimits {
 /// windows; the usage reported (and refused, when exceeded) is the window
 /// that is exceeded, else the one with less room left.
 pub fn count_account(
-    db: &impl Database,
+    kv: &impl KeyValue,
     organization_id: adspin_core::ids::OrganizationId,
     plan: PlanLimits,
     now: UnixSeconds,
 ) -> Result<Usage, AgentsError> {
-    let minute_bucket = format!("agents:account:{organization_id}:minute");
-    let day_bucket = format!("agents:account:{organization_id}:day");
-    let [minute, day] = rate_limit::hit_both(
-        db,
-        (
-            &minute_bucket,
-            Limit {
-                limit: plan.per_minute,
-                window_seconds: 60,
-            },
-        ),
-        (
-            &day_bucket,
-            Limit {
-                limit: plan.per_day,
-                window_seconds: 86_400,
-            },
-        ),
+    let minute = rate_limit::kv::hit(
+        kv,
+        &format!("agents:account:{organization_id}:minute"),
+        Limit {
+            limit: plan.per_minute,
+            window_seconds: 60,
+        },
+        now,
+    )?;
+    let day = rate_limit::kv::hit(
+        kv,
+        &format!("agents:account:{organization_id}:day"),
+        Limit {
+            limit: plan.per_day,
+            window_seconds: 86_400,
+        },
         now,
     )?;
     Ok(match (minute.exceeded(), day.exceeded()) {
@@ -126,12 +126,12 @@ pub fn email_bucket(kind: &str, email: &str) -> String {
 
 /// Counts a request that presents no key.
 pub fn count_anonymous(
-    db: &impl Database,
+    kv: &impl KeyValue,
     client: Option<IpAddr>,
     now: UnixSeconds,
 ) -> Result<Usage, AgentsError> {
-    Ok(rate_limit::hit(
-        db,
+    Ok(rate_limit::kv::hit(
+        kv,
         &address_bucket("requests", client),
         ANONYMOUS,
         now,
@@ -140,12 +140,12 @@ pub fn count_anonymous(
 
 /// Counts a payment provider's event (signed, so not a client's request).
 pub fn count_provider_events(
-    db: &impl Database,
+    kv: &impl KeyValue,
     client: Option<IpAddr>,
     now: UnixSeconds,
 ) -> Result<Usage, AgentsError> {
-    Ok(rate_limit::hit(
-        db,
+    Ok(rate_limit::kv::hit(
+        kv,
         &address_bucket("provider-events", client),
         PROVIDER_EVENTS,
         now,
@@ -187,29 +187,29 @@ pub fn add_headers(response: &mut Response, usage: &Usage) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use adspin_core::testing::database;
+    use adspin_core::testing::MemoryKv;
 
     #[test]
     fn the_sixty_first_anonymous_request_of_a_minute_is_refused() {
-        let db = database();
+        let kv = MemoryKv::default();
         let client = Some("203.0.113.9".parse().expect("ip"));
         let now = UnixSeconds::new(1_800_000_030);
         for _ in 0..60 {
-            assert!(!count_anonymous(&db, client, now).expect("count").exceeded());
+            assert!(!count_anonymous(&kv, client, now).expect("count").exceeded());
         }
-        let usage = count_anonymous(&db, client, now).expect("count");
+        let usage = count_anonymous(&kv, client, now).expect("count");
         assert!(usage.exceeded());
         let error = too_many_requests(&usage, now);
         let response = error.to_response("req_1");
         assert_eq!(response.status(), 429);
         assert_eq!(response.headers()["retry-after"], "30");
         let other = Some("203.0.113.10".parse().expect("ip"));
-        assert!(!count_anonymous(&db, other, now).expect("count").exceeded());
+        assert!(!count_anonymous(&kv, other, now).expect("count").exceeded());
     }
 
     #[test]
     fn an_account_is_held_to_its_minute_and_its_day() {
-        let db = database();
+        let kv = MemoryKv::default();
         let account = adspin_core::ids::OrganizationId::new_random();
         let plan = PlanLimits {
             per_minute: 3,
@@ -217,14 +217,14 @@ mod tests {
         };
         let minute = UnixSeconds::new(1_800_000_000);
         for _ in 0..3 {
-            let usage = count_account(&db, account, plan, minute).expect("count");
+            let usage = count_account(&kv, account, plan, minute).expect("count");
             assert!(!usage.exceeded());
         }
-        let usage = count_account(&db, account, plan, minute).expect("count");
+        let usage = count_account(&kv, account, plan, minute).expect("count");
         assert!(usage.exceeded());
         assert_eq!(usage.limit, 3, "the minute is the exceeded window");
         let next_minute = minute.plus_seconds(60);
-        let usage = count_account(&db, account, plan, next_minute).expect("count");
+        let usage = count_account(&kv, account, plan, next_minute).expect("count");
         assert!(usage.exceeded(), "the fifth request of the day");
         assert_eq!(usage.limit, 4);
         assert!(usage.retry_after(next_minute) > 60);

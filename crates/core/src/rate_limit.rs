@@ -71,53 +71,6 @@ pub fn hit(
     })
 }
 
-/// Counts one request in two buckets at once (a minute and a day, say) in
-/// one statement, and reports both windows' usage in the given order.
-pub fn hit_both(
-    db: &impl Database,
-    first: (&str, Limit),
-    second: (&str, Limit),
-    now: UnixSeconds,
-) -> Result<[Usage; 2], DbError> {
-    let start = |limit: Limit| now.get() - now.get().rem_euclid(limit.window_seconds);
-    let rows = db.execute(
-        "INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (?1, ?2, 1), (?3, ?4, 1)
-         ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1
-         RETURNING bucket, count",
-        &[
-            first.0.into(),
-            start(first.1).into(),
-            second.0.into(),
-            start(second.1).into(),
-        ],
-    )?;
-    let count_of = |bucket: &str| {
-        rows.iter()
-            .find(|row| row.text(0) == Some(bucket))
-            .and_then(|row| row.integer(1))
-            .unwrap_or(1)
-    };
-    let mut usages = [first, second].map(|(bucket, limit)| Usage {
-        limit: limit.limit,
-        used: u32::try_from(count_of(bucket)).unwrap_or(u32::MAX),
-        resets_at: UnixSeconds::new(start(limit) + limit.window_seconds),
-    });
-    for ((bucket, limit), usage) in [first, second].iter().zip(usages.iter_mut()) {
-        if usage.used == 1 {
-            // As in `hit`: the first hit of a window forgets the windows
-            // before the previous one.
-            db.execute(
-                "DELETE FROM rate_limit_windows WHERE bucket = ?1 AND window_start < ?2",
-                &[
-                    (*bucket).into(),
-                    (start(*limit) - limit.window_seconds).into(),
-                ],
-            )?;
-        }
-    }
-    Ok(usages)
-}
-
 /// The window's usage of `bucket` without counting a request: how many
 /// were counted so far (0 when none).
 pub fn peek(
@@ -137,6 +90,102 @@ pub fn peek(
         used: u32::try_from(used).unwrap_or(u32::MAX),
         resets_at: UnixSeconds::new(window_start + limit.window_seconds),
     })
+}
+
+/// Fixed-window counters on the key-value store: one atomic
+/// `increment` counts a request and reads the window's total, however many
+/// instances count at once.
+///
+/// A window's counter is the key `<bucket>:<window start>`. The store
+/// keeps no expiry, so the first hit of a window (its count is 1) deletes
+/// the counters that can no longer be counted in: the window before the
+/// previous one, and the last two windows of the bucket's previous burst
+/// of activity (`<bucket>:last` remembers its window). The previous
+/// window stays, as in SQL: requests that read the clock just before the
+/// boundary may still be counting in it.
+pub mod kv {
+    use super::{Limit, Usage};
+    use crate::kv::{KeyValue, KvError};
+    use crate::time::UnixSeconds;
+
+    fn window_start(limit: Limit, now: UnixSeconds) -> i64 {
+        now.get() - now.get().rem_euclid(limit.window_seconds)
+    }
+
+    fn counter(bucket: &str, start: i64) -> String {
+        format!("{bucket}:{start}")
+    }
+
+    /// Counts one request in `bucket` and reports the window's usage.
+    pub fn hit(
+        store: &impl KeyValue,
+        bucket: &str,
+        limit: Limit,
+        now: UnixSeconds,
+    ) -> Result<Usage, KvError> {
+        let start = window_start(limit, now);
+        let used = store.increment(&counter(bucket, start), 1)?;
+        if used == 1 {
+            forget_stale(store, bucket, limit, start)?;
+        }
+        Ok(usage(limit, start, used))
+    }
+
+    /// The window's usage without counting a request (and without creating
+    /// its counter: `increment(key, 0)` would leave a key behind for every
+    /// bucket ever peeked at).
+    pub fn peek(
+        store: &impl KeyValue,
+        bucket: &str,
+        limit: Limit,
+        now: UnixSeconds,
+    ) -> Result<Usage, KvError> {
+        let start = window_start(limit, now);
+        let used = store
+            .get(&counter(bucket, start))?
+            .map_or(0, |bytes| counter_value(&bytes));
+        Ok(usage(limit, start, used))
+    }
+
+    /// A counter's stored value, in either form Spin's stores write it:
+    /// decimal text (Redis) or 8 little-endian bytes (SQLite).
+    fn counter_value(bytes: &[u8]) -> i64 {
+        std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| text.trim().parse::<i64>().ok())
+            .or_else(|| <[u8; 8]>::try_from(bytes).ok().map(i64::from_le_bytes))
+            .unwrap_or(0)
+    }
+
+    fn usage(limit: Limit, start: i64, used: i64) -> Usage {
+        Usage {
+            limit: limit.limit,
+            used: u32::try_from(used.max(0)).unwrap_or(u32::MAX),
+            resets_at: UnixSeconds::new(start + limit.window_seconds),
+        }
+    }
+
+    fn forget_stale(
+        store: &impl KeyValue,
+        bucket: &str,
+        limit: Limit,
+        start: i64,
+    ) -> Result<(), KvError> {
+        let window = limit.window_seconds;
+        store.delete(&counter(bucket, start - 2 * window))?;
+        let last_key = format!("{bucket}:last");
+        let last = store
+            .get(&last_key)?
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| text.parse::<i64>().ok());
+        if let Some(last) = last
+            && last < start - window
+        {
+            store.delete(&counter(bucket, last))?;
+            store.delete(&counter(bucket, last - window))?;
+        }
+        store.set(&last_key, start.to_string().as_bytes())
+    }
 }
 
 #[cfg(test)]
@@ -171,28 +220,36 @@ mod tests {
     }
 
     #[test]
-    fn two_buckets_are_counted_in_one_statement_like_two_hits() {
-        let db = NativeDb::with_schema(&[SCHEMA]).expect("db");
+    fn key_value_windows_count_like_sql_and_leave_no_stale_counters() {
+        use crate::testing::MemoryKv;
+        let store = MemoryKv::default();
         let minute = Limit {
             limit: 2,
             window_seconds: 60,
         };
-        let now = UnixSeconds::new(7_210);
-        for expected in 1..=3 {
-            let [a, b] = hit_both(&db, ("m", minute), ("h", HOURLY), now).expect("hit");
-            assert_eq!((a.used, b.used), (expected, expected));
-            assert_eq!(a.resets_at, UnixSeconds::new(7_260));
-            assert_eq!(b.resets_at, UnixSeconds::new(10_800));
-        }
-        let [a, b] =
-            hit_both(&db, ("m", minute), ("h", HOURLY), now.plus_seconds(60)).expect("hit");
-        assert_eq!((a.used, b.used), (1, 4), "a new minute, the same hour");
-        assert!(b.exceeded() && !a.exceeded());
+        let now = UnixSeconds::new(6_000);
+        let usages: Vec<u32> = (0..3)
+            .map(|_| kv::hit(&store, "b", minute, now).expect("hit").used)
+            .collect();
+        assert_eq!(usages, [1, 2, 3]);
+        assert!(kv::hit(&store, "b", minute, now).expect("hit").exceeded());
+        assert_eq!(kv::peek(&store, "b", minute, now).expect("peek").used, 4);
         assert_eq!(
-            hit(&db, "h", HOURLY, now).expect("hit").used,
-            5,
-            "the same counters as hit"
+            kv::peek(&store, "b", minute, now).expect("peek").resets_at,
+            UnixSeconds::new(6_060)
         );
+        // Two more minutes of activity, then an idle hour: the first hit
+        // after it leaves only the current and the last counters behind.
+        kv::hit(&store, "b", minute, now.plus_seconds(60)).expect("hit");
+        kv::hit(&store, "b", minute, now.plus_seconds(120)).expect("hit");
+        assert_eq!(
+            kv::peek(&store, "b", minute, now).expect("peek").used,
+            0,
+            "w-2 forgotten"
+        );
+        kv::hit(&store, "b", minute, now.plus_seconds(3_600)).expect("hit");
+        let keys = store.keys();
+        assert_eq!(keys, ["b:9600", "b:last"], "{keys:?}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use super::*;
 use adspin_core::outbox::mailbox;
-use adspin_core::testing::database;
+use adspin_core::testing::{MemoryKv, database};
 use serde_json::Value;
 
 const NOW: UnixSeconds = UnixSeconds::new(1_800_000_000);
@@ -12,7 +12,14 @@ fn json_of(response: &Response) -> Value {
 fn register_jane(db: &impl Database) -> Value {
     let body = json!({"email": " Jane@Example.com ", "password": "securePassword123",
         "first_name": "Jane", "last_name": "Smith"});
-    let response = register(db, body.to_string().as_bytes(), None, NOW).expect("registered");
+    let response = register(
+        db,
+        &MemoryKv::default(),
+        body.to_string().as_bytes(),
+        None,
+        NOW,
+    )
+    .expect("registered");
     assert_eq!(response.status(), 201);
     json_of(&response)
 }
@@ -58,10 +65,11 @@ fn registration_answers_with_an_unverified_user_and_a_live_key() {
 #[test]
 fn a_taken_email_is_409_whatever_its_case() {
     let db = database();
+    let kv = MemoryKv::default();
     register_jane(&db);
     let again = json!({"email": "JANE@example.com", "password": "anotherPassword",
         "first_name": "J", "last_name": "S"});
-    let error = register(&db, again.to_string().as_bytes(), None, NOW).expect_err("taken");
+    let error = register(&db, &kv, again.to_string().as_bytes(), None, NOW).expect_err("taken");
     assert_eq!((error.status(), error.code()), (409, "email_taken"));
     let organizations = db
         .query_row("SELECT COUNT(*) FROM organizations", &[])
@@ -77,6 +85,7 @@ fn a_taken_email_is_409_whatever_its_case() {
 #[test]
 fn registration_refuses_bad_fields_naming_them() {
     let db = database();
+    let kv = MemoryKv::default();
     let cases = [
         (
             json!({"email": "not-an-email", "password": "securePassword123", "first_name": "J", "last_name": "S"}),
@@ -100,12 +109,13 @@ fn registration_refuses_bad_fields_naming_them() {
         ),
     ];
     for (body, field) in cases {
-        let error = register(&db, body.to_string().as_bytes(), None, NOW).expect_err("refused");
+        let error =
+            register(&db, &kv, body.to_string().as_bytes(), None, NOW).expect_err("refused");
         assert_eq!(error.status(), 422, "{body}");
         let response = json_of(&error.to_response("req_1"));
         assert_eq!(response["error"]["details"]["field"], field, "{body}");
     }
-    let error = register(&db, b"{not json", None, NOW).expect_err("malformed");
+    let error = register(&db, &kv, b"{not json", None, NOW).expect_err("malformed");
     assert_eq!((error.status(), error.code()), (400, "invalid_json"));
 }
 
@@ -124,6 +134,7 @@ fn the_emailed_code_verifies_the_account_once() {
 #[test]
 fn wrong_codes_are_counted_and_the_sixth_is_refused_even_if_right() {
     let db = database();
+    let kv = MemoryKv::default();
     register_jane(&db);
     let code = code_sent_to(&db, "jane@example.com");
     let wrong = if code == "000000" { "000001" } else { "000000" };
@@ -136,7 +147,7 @@ fn wrong_codes_are_counted_and_the_sixth_is_refused_even_if_right() {
     let error = verify_with(&db, &code, NOW).expect_err("exhausted");
     assert_eq!((error.status(), error.code()), (400, "too_many_attempts"));
     // A new code starts over.
-    resend_code(&db, br#"{"email": "jane@example.com"}"#, NOW).expect("resent");
+    resend_code(&db, &kv, br#"{"email": "jane@example.com"}"#, NOW).expect("resent");
     let fresh = code_sent_to(&db, "jane@example.com");
     assert!(verify_with(&db, &fresh, NOW).is_ok());
 }
@@ -144,12 +155,13 @@ fn wrong_codes_are_counted_and_the_sixth_is_refused_even_if_right() {
 #[test]
 fn an_expired_code_is_refused_and_a_resent_one_works() {
     let db = database();
+    let kv = MemoryKv::default();
     register_jane(&db);
     let code = code_sent_to(&db, "jane@example.com");
     let late = NOW.plus_seconds(CODE_LIFETIME_SECONDS);
     let error = verify_with(&db, &code, late).expect_err("expired");
     assert_eq!(error.code(), "code_expired");
-    resend_code(&db, br#"{"email": "jane@example.com"}"#, late).expect("resent");
+    resend_code(&db, &kv, br#"{"email": "jane@example.com"}"#, late).expect("resent");
     let fresh = code_sent_to(&db, "jane@example.com");
     assert!(
         verify_with(&db, &code, late).is_err() || code == fresh,
@@ -172,9 +184,10 @@ fn an_unknown_email_and_a_wrong_code_answer_alike() {
 #[test]
 fn resending_is_limited_per_email_and_says_nothing_about_accounts() {
     let db = database();
-    let unknown = resend_code(&db, br#"{"email": "nobody@example.com"}"#, NOW).expect("same");
+    let kv = MemoryKv::default();
+    let unknown = resend_code(&db, &kv, br#"{"email": "nobody@example.com"}"#, NOW).expect("same");
     register_jane(&db);
-    let known = resend_code(&db, br#"{"email": "jane@example.com"}"#, NOW).expect("sent");
+    let known = resend_code(&db, &kv, br#"{"email": "jane@example.com"}"#, NOW).expect("sent");
     assert_eq!(json_of(&unknown), json_of(&known));
     assert!(
         mailbox(&db, Some("nobody@example.com"), 5)
@@ -182,24 +195,26 @@ fn resending_is_limited_per_email_and_says_nothing_about_accounts() {
             .is_empty()
     );
     for _ in 1..limits::RESENDS_PER_EMAIL.limit {
-        resend_code(&db, br#"{"email": "jane@example.com"}"#, NOW).expect("sent");
+        resend_code(&db, &kv, br#"{"email": "jane@example.com"}"#, NOW).expect("sent");
     }
-    let error = resend_code(&db, br#"{"email": "jane@example.com"}"#, NOW).expect_err("limited");
+    let error =
+        resend_code(&db, &kv, br#"{"email": "jane@example.com"}"#, NOW).expect_err("limited");
     assert_eq!((error.status(), error.code()), (429, "rate_limited"));
 }
 
 #[test]
 fn login_mints_a_new_key_and_failures_answer_alike_then_slow_down() {
     let db = database();
+    let kv = MemoryKv::default();
     let registered = register_jane(&db);
     let body = json!({"email": "jane@example.com", "password": "securePassword123"}).to_string();
-    let answer = json_of(&login(&db, body.as_bytes(), None, NOW).expect("logged in"));
+    let answer = json_of(&login(&db, &kv, body.as_bytes(), None, NOW).expect("logged in"));
     assert_ne!(answer["api_key"], registered["api_key"]);
     assert_eq!(answer["scopes"].as_array().map(Vec::len), Some(9));
     let wrong = json!({"email": "jane@example.com", "password": "wrongPassword1"}).to_string();
     let unknown = json!({"email": "joe@example.com", "password": "wrongPassword1"}).to_string();
-    let a = login(&db, wrong.as_bytes(), None, NOW).expect_err("wrong");
-    let b = login(&db, unknown.as_bytes(), None, NOW).expect_err("unknown");
+    let a = login(&db, &kv, wrong.as_bytes(), None, NOW).expect_err("wrong");
+    let b = login(&db, &kv, unknown.as_bytes(), None, NOW).expect_err("unknown");
     assert_eq!((a.status(), a.code()), (401, "invalid_credentials"));
     assert_eq!(
         json_of(&a.to_response("r")),
@@ -207,12 +222,12 @@ fn login_mints_a_new_key_and_failures_answer_alike_then_slow_down() {
         "the same answer"
     );
     for _ in 1..limits::LOGIN_FAILURES_PER_EMAIL.limit {
-        login(&db, wrong.as_bytes(), None, NOW).expect_err("wrong");
+        login(&db, &kv, wrong.as_bytes(), None, NOW).expect_err("wrong");
     }
-    let limited = login(&db, body.as_bytes(), None, NOW).expect_err("limited");
+    let limited = login(&db, &kv, body.as_bytes(), None, NOW).expect_err("limited");
     assert_eq!((limited.status(), limited.code()), (429, "rate_limited"));
     let later = NOW.plus_seconds(limits::LOGIN_FAILURES_PER_EMAIL.window_seconds);
-    assert!(login(&db, body.as_bytes(), None, later).is_ok());
+    assert!(login(&db, &kv, body.as_bytes(), None, later).is_ok());
 }
 
 #[test]

@@ -35,6 +35,7 @@ use subtle::ConstantTimeEq;
 use adspin_core::body::parse_json;
 use adspin_core::db::{Database, DbError, transaction};
 use adspin_core::keys;
+use adspin_core::kv::KeyValue;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Response, json_response};
 
@@ -261,6 +262,7 @@ pub fn authorize_page(db: &impl Database, query: &Query) -> Result<Response, Age
 /// `decision=deny`, with `access_denied`.
 pub fn authorize_submit(
     db: &impl Database,
+    kv: &impl KeyValue,
     body: &[u8],
     client_address: Option<IpAddr>,
     now: UnixSeconds,
@@ -280,7 +282,7 @@ pub fn authorize_submit(
     }
     let email = form.get("email").unwrap_or_default();
     let password = form.get("password").unwrap_or_default();
-    let user = match accounts::check_password(db, email, password, client_address, now) {
+    let user = match accounts::check_password(db, kv, email, password, client_address, now) {
         Ok(user) => user,
         Err(error) if error.status() == 500 => return Err(error),
         Err(error) => {

@@ -3,7 +3,7 @@ use crate::auth;
 use crate::store::{NewKey, NewUser};
 use adspin_core::ids::OrganizationId;
 use adspin_core::organizations::{NewOrganization, insert_organization};
-use adspin_core::testing::database;
+use adspin_core::testing::{MemoryKv, database};
 
 const NOW: UnixSeconds = UnixSeconds::new(1_800_000_000);
 const REDIRECT: &str = "https://app.integrator.example/callback";
@@ -99,7 +99,9 @@ fn approve(db: &impl Database, client_id: &str, scope: &str) -> String {
         "{}&decision=approve&email=jane%40example.com&password=securePassword123",
         authorize_query(client_id, scope)
     );
-    let target = location(&authorize_submit(db, form.as_bytes(), None, NOW).expect("redirect"));
+    let target = location(
+        &authorize_submit(db, &MemoryKv::default(), form.as_bytes(), None, NOW).expect("redirect"),
+    );
     assert!(target.as_str().starts_with(REDIRECT));
     assert_eq!(param(&target, "state").as_deref(), Some("xyz"));
     param(&target, "code").expect("code")
@@ -321,7 +323,10 @@ fn bad_requests_never_redirect_to_unregistered_uris_and_denials_do() {
         "{}&decision=deny",
         authorize_query(client_id, "account:read")
     );
-    let denied = location(&authorize_submit(&db, denied.as_bytes(), None, NOW).expect("redirect"));
+    let denied = location(
+        &authorize_submit(&db, &MemoryKv::default(), denied.as_bytes(), None, NOW)
+            .expect("redirect"),
+    );
     assert_eq!(param(&denied, "error").as_deref(), Some("access_denied"));
     assert_eq!(param(&denied, "state").as_deref(), Some("xyz"));
 
@@ -329,7 +334,8 @@ fn bad_requests_never_redirect_to_unregistered_uris_and_denials_do() {
         "{}&decision=approve&email=jane%40example.com&password=nope",
         authorize_query(client_id, "account:read")
     );
-    let page = authorize_submit(&db, wrong.as_bytes(), None, NOW).expect("page");
+    let page =
+        authorize_submit(&db, &MemoryKv::default(), wrong.as_bytes(), None, NOW).expect("page");
     assert_eq!(page.status(), 401);
     assert!(String::from_utf8_lossy(page.body()).contains("incorrect"));
 }
