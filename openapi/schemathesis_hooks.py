@@ -2,7 +2,8 @@
 them for tests/contract/run.sh).
 
 They cover what the OpenAPI documents in this directory cannot say, and
-nothing else: every check runs on every operation.
+keep the agents API's run within its rate limits; nothing else: every
+check runs on every operation.
 
 1. Integers are sent spelled as integers (`before_call`).
 
@@ -33,11 +34,30 @@ nothing else: every check runs on every operation.
    those; any other refusal of a schema-valid request is still a failure:
    a rule the documents do not describe, or describe wrongly. Set
    CONTRACT_DROPPED_LOG to a file name to list the dropped failures.
+
+3. The agents API's rate limits (`before_call`, `after_call`, and the
+   connections; only when run.sh sets CONTRACT_AGENTS_CLIENTS=1).
+
+   agents-v1.json documents its limits and their `429`s, and a `429` is
+   never a failure; but a run that mostly meets them tests little else.
+   Keyed requests count per account: run.sh puts the account on the
+   Flexible plan (300 a minute), and before a keyed request the hooks
+   wait for the window to end when the previous keyed answer said none
+   was left (`X-RateLimit-Remaining: 0`, until `X-RateLimit-Reset`), as a
+   well-behaved client does. Requests without a key count per client
+   address (60 a minute, 20 registrations an hour): each connection comes
+   from another loopback address (127.0.0.2 to 127.0.0.254; the server
+   reads the connection's peer, as it should), as many clients would, and
+   is not reused. Only where requests come from changes; what they say
+   does not.
 """
 
+import itertools
 import json
 import os
 import re
+import threading
+import time
 from dataclasses import dataclass
 
 import schemathesis
@@ -70,11 +90,17 @@ def _as_integers(value):
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    _wait_for_the_account_window(case)
     if not case.media_type or not media_types.is_json(case.media_type):
         return
     body, changed = _as_integers(case.body)
     if changed:
         case.body = body
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    _note_the_account_window(case, response)
 
 
 # 2. Rules no schema can express.
@@ -158,6 +184,13 @@ GROUP_CREATIVE_TYPE = Rule(
     code="invalid_value",
     param=r"creative\.type",
     message="share one creative type",
+)
+
+AGENTS_CURSOR = Rule(
+    "a cursor must be the `next_cursor` of a page of the same list (state)",
+    code="validation_error",
+    param="cursor",
+    status=422,
 )
 
 ALLOWED: dict[str, list[Rule]] = {
@@ -260,6 +293,19 @@ ALLOWED: dict[str, list[Rule]] = {
             message="past hour",
         ),
     ],
+    # agents-v1.json (the error's `details.field` is its `param`)
+    "POST /api/v1/auth/verify": [
+        Rule(
+            "the code must be the one last emailed to this address, for an account waiting for it (state)",
+            code="invalid_code",
+        ),
+        Rule("a code works for 15 minutes (the current time)", code="code_expired"),
+        Rule("a code allows 5 submissions (state)", code="too_many_attempts"),
+    ],
+    "GET /api/v1/auth/keys": [AGENTS_CURSOR],
+    "GET /api/v1/billing/invoices": [AGENTS_CURSOR],
+    "GET /api/v1/webhooks": [AGENTS_CURSOR],
+    "GET /api/v1/webhooks/{id}/deliveries": [AGENTS_CURSOR],
 }
 
 
@@ -272,6 +318,11 @@ def _errors(response) -> list:
     if not isinstance(body, dict):
         return []
     error = body.get("error")
+    if isinstance(error, dict) and isinstance(error.get("code"), str) and "request_id" in error:
+        # The agents API: {"error": {"code", "message", "status", "details": {"field", ...}, "request_id"}}
+        details = error.get("details")
+        field = details.get("field") if isinstance(details, dict) else None
+        return [{"code": error["code"], "param": field, "message": error.get("message")}]
     if isinstance(error, dict) and isinstance(error.get("code"), str):
         # `/v1` and `/admin`: {"error": {"message", "type", "param", "code"}}
         return [error]
@@ -311,3 +362,71 @@ def filter_failure(context, failure, case, response):
             for rule, error in zip(matched, errors):
                 print(case.operation.label, response.status_code, rule.why, json.dumps(error), sep="\t", file=log)
     return False
+
+
+# 3. The agents API's rate limits.
+
+AGENTS_CLIENTS = os.environ.get("CONTRACT_AGENTS_CLIENTS") == "1"
+
+
+def _keyed_agents_operation(case) -> bool:
+    """Whether `case` is an operation of the agents API that takes a key."""
+    operation = case.operation
+    return operation.path.startswith("/api/v1/") and operation.definition.raw.get("security") != []
+
+
+class _AccountWindow:
+    """What the last keyed answer said about the account's window."""
+
+    lock = threading.Lock()
+    remaining: int | None = None
+    reset: float = 0.0
+
+
+def _wait_for_the_account_window(case) -> None:
+    if not AGENTS_CLIENTS or not _keyed_agents_operation(case):
+        return
+    with _AccountWindow.lock:
+        wait = _AccountWindow.reset - time.time() if _AccountWindow.remaining == 0 else 0.0
+    if wait > 0:
+        # The server's windows end on its clock, the same machine's; half a second of margin.
+        time.sleep(wait + 0.5)
+        with _AccountWindow.lock:
+            _AccountWindow.remaining = None
+
+
+def _note_the_account_window(case, response) -> None:
+    # A 401 is counted per client address, not per account.
+    if not AGENTS_CLIENTS or not _keyed_agents_operation(case) or response.status_code == 401:
+        return
+    headers = {name.lower(): values for name, values in response.headers.items()}
+    try:
+        remaining = int(headers["x-ratelimit-remaining"][0])
+        reset = float(headers["x-ratelimit-reset"][0])
+    except (KeyError, IndexError, ValueError):
+        return
+    with _AccountWindow.lock:
+        _AccountWindow.remaining = remaining
+        _AccountWindow.reset = reset
+
+
+if AGENTS_CLIENTS:
+    import urllib3.connectionpool
+    import urllib3.util.connection
+
+    _CLIENT_ADDRESSES = itertools.cycle([f"127.0.0.{n}" for n in range(2, 255)])
+    _create_connection = urllib3.util.connection.create_connection
+    _put_conn = urllib3.connectionpool.HTTPConnectionPool._put_conn
+
+    def _create_connection_from_next_address(address, *args, source_address=None, **kwargs):
+        if source_address is None and address[0] in ("127.0.0.1", "localhost"):
+            source_address = (next(_CLIENT_ADDRESSES), 0)
+        return _create_connection(address, *args, source_address=source_address, **kwargs)
+
+    def _close_instead_of_reusing(self, conn):
+        if conn is not None:
+            conn.close()
+        _put_conn(self, None)
+
+    urllib3.util.connection.create_connection = _create_connection_from_next_address
+    urllib3.connectionpool.HTTPConnectionPool._put_conn = _close_instead_of_reusing

@@ -253,13 +253,36 @@ fn a_known_path_with_another_method_is_405_with_allow_on_every_surface() {
 #[test]
 fn the_app_serves_its_openapi_documents() {
     let app = start();
-    for document in ["advertiser-v1.json", "ssp-v1.json", "operator.json"] {
+    for document in [
+        "advertiser-v1.json",
+        "ssp-v1.json",
+        "operator.json",
+        "agents-v1.json",
+    ] {
         let response = app.get(&format!("/openapi/{document}"));
         assert_eq!(response.status, 200, "{document}");
         assert_eq!(response.header("content-type"), Some("application/json"));
         assert_eq!(response.json()["openapi"], "3.1.0", "{document}");
     }
     assert_eq!(app.get("/openapi/nope.json").status, 404);
+    // Every operation of the agents document is a route of the agents API.
+    let agents = app.get("/openapi/agents-v1.json").json();
+    let paths = agents["paths"].as_object().expect("paths");
+    assert_eq!(paths.len(), 20);
+    for (path, operations) in paths {
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{delivery_id}", "msg_00000000000000000000000000000000");
+        for method in operations.as_object().expect("operations").keys() {
+            let method = method.to_uppercase();
+            let response = app.request(&method, &concrete, &[], None);
+            assert!(
+                response.status != 405 && !response.text().contains("No endpoint is served at"),
+                "{method} {concrete} is documented but not served: {}",
+                response.text()
+            );
+        }
+    }
 }
 
 /// Sends a request's head declaring `content-length` bytes of body, sends

@@ -366,4 +366,36 @@ mod tests {
             Matched::NotFound
         );
     }
+
+    #[test]
+    fn the_openapi_document_describes_every_route_and_no_other() {
+        let document: serde_json::Value =
+            serde_json::from_str(include_str!("../../../openapi/agents-v1.json")).expect("json");
+        // Path parameters as `{}`, whatever their names.
+        let shape = |path: &str| -> String {
+            path.split('/')
+                .map(|segment| {
+                    if segment.starts_with(':') || segment.starts_with('{') {
+                        "{}"
+                    } else {
+                        segment
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, operations) in document["paths"].as_object().expect("paths") {
+            for method in operations.as_object().expect("operations").keys() {
+                documented.push((method.to_uppercase(), shape(path)));
+            }
+        }
+        let mut served: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|route| (route.method.to_string(), shape(route.pattern)))
+            .collect();
+        documented.sort();
+        served.sort();
+        assert_eq!(documented, served);
+    }
 }

@@ -23,6 +23,10 @@ const OPENAPI: &[(&str, &str)] = &[
         "operator.json",
         include_str!("../../../openapi/operator.json"),
     ),
+    (
+        "agents-v1.json",
+        include_str!("../../../openapi/agents-v1.json"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]
