@@ -186,6 +186,16 @@ GROUP_CREATIVE_TYPE = Rule(
     message="share one creative type",
 )
 
+OAUTH_CLIENT_PAGE = Rule(
+    "the client must be registered, and the redirect URI one it registered (state): a page, never a redirect",
+    code="html_page",
+    message="This authorization request cannot be used",
+)
+OAUTH_CLIENT = Rule(
+    "the client must be registered, with the secret it was issued (state)",
+    code="invalid_client",
+    status=401,
+)
 AGENTS_CURSOR = Rule(
     "a cursor must be the `next_cursor` of a page of the same list (state)",
     code="validation_error",
@@ -306,11 +316,48 @@ ALLOWED: dict[str, list[Rule]] = {
     "GET /api/v1/billing/invoices": [AGENTS_CURSOR],
     "GET /api/v1/webhooks": [AGENTS_CURSOR],
     "GET /api/v1/webhooks/{id}/deliveries": [AGENTS_CURSOR],
+    "GET /api/v1/oauth/authorize": [OAUTH_CLIENT_PAGE],
+    "POST /api/v1/oauth/authorize": [
+        OAUTH_CLIENT_PAGE,
+        Rule(
+            "approving needs the email and password of a verified account (state)",
+            code="html_page",
+            message="Connect ",
+            status=401,
+        ),
+        Rule(
+            "approving needs the email and password of a verified account (state)",
+            code="html_page",
+            message="Connect ",
+            status=403,
+        ),
+    ],
+    "POST /api/v1/oauth/token": [
+        OAUTH_CLIENT,
+        Rule(
+            "a code or refresh token must be one the server issued to this client, unused and unexpired (state)",
+            code="invalid_grant",
+        ),
+        Rule(
+            "which fields a grant needs depends on grant_type (a relation between fields)",
+            code="invalid_request",
+        ),
+        Rule(
+            "a refresh may only narrow the scopes its grant has (state)",
+            code="invalid_scope",
+        ),
+    ],
+    "POST /api/v1/oauth/revoke": [OAUTH_CLIENT],
 }
 
 
 def _errors(response) -> list:
     """The errors of a response as `code`, `param` and `message`, whichever surface answered."""
+    headers = {name.lower(): values for name, values in response.headers.items()}
+    if (headers.get("content-type") or [""])[0].startswith("text/html"):
+        # The agents API's pages (checkout, OAuth consent): the title says what went wrong.
+        title = re.search(r"<title>(.*?)</title>", response.content.decode("utf-8", "replace"))
+        return [{"code": "html_page", "message": title.group(1) if title else ""}]
     try:
         body = json.loads(response.content)
     except ValueError:
@@ -318,6 +365,9 @@ def _errors(response) -> list:
     if not isinstance(body, dict):
         return []
     error = body.get("error")
+    if isinstance(error, str) and "error_description" in body:
+        # OAuth 2.0 (RFC 6749 section 5.2): {"error", "error_description"}
+        return [{"code": error, "message": body.get("error_description")}]
     if isinstance(error, dict) and isinstance(error.get("code"), str) and "request_id" in error:
         # The agents API: {"error": {"code", "message", "status", "details": {"field", ...}, "request_id"}}
         details = error.get("details")

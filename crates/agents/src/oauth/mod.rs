@@ -285,15 +285,21 @@ pub fn authorize_submit(
     let user = match accounts::check_password(db, kv, email, password, client_address, now) {
         Ok(user) => user,
         Err(error) if error.status() == 500 => return Err(error),
+        // A malformed email is a wrong one here: the page says so (401).
         Err(error) => {
-            let message = if error.status() == 429 {
-                "Too many failed sign-ins. Wait a few minutes and try again."
+            let (status, message) = if error.status() == 429 {
+                (
+                    http::StatusCode::TOO_MANY_REQUESTS,
+                    "Too many failed sign-ins. Wait a few minutes and try again.",
+                )
             } else {
-                "The email or password is incorrect."
+                (
+                    http::StatusCode::UNAUTHORIZED,
+                    "The email or password is incorrect.",
+                )
             };
             let mut page = consent_page(&authorization, Some(message));
-            *page.status_mut() = http::StatusCode::from_u16(error.status())
-                .unwrap_or(http::StatusCode::UNAUTHORIZED);
+            *page.status_mut() = status;
             return Ok(page);
         }
     };

@@ -338,6 +338,13 @@ fn bad_requests_never_redirect_to_unregistered_uris_and_denials_do() {
         authorize_submit(&db, &MemoryKv::default(), wrong.as_bytes(), None, NOW).expect("page");
     assert_eq!(page.status(), 401);
     assert!(String::from_utf8_lossy(page.body()).contains("incorrect"));
+    let malformed = format!(
+        "{}&decision=approve&email=&password=x",
+        authorize_query(client_id, "account:read")
+    );
+    let page =
+        authorize_submit(&db, &MemoryKv::default(), malformed.as_bytes(), None, NOW).expect("page");
+    assert_eq!(page.status(), 401, "a malformed email is a wrong one");
 }
 
 #[test]
