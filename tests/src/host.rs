@@ -161,6 +161,9 @@ impl HostLaunch {
                 }
             }
         }
+        // Its own process group, so that stopping it stops what it started
+        // (Spin's `up` runs the app in a `spin trigger http` child).
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         command
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
@@ -260,6 +263,14 @@ impl TestApp {
     }
 
     fn stop(&mut self) {
+        // The whole process group: killing `spin up` alone leaves its
+        // `spin trigger http` child serving (and spending CPU) after the test.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--"])
+            .arg(format!("-{}", self.child.id()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
