@@ -159,9 +159,7 @@ pub fn revoke(
     caller.require(Scope::AccountWrite)?;
     let key = store::find_key(db, caller.organization_id(), id)?.ok_or_else(|| not_found(id))?;
     store::revoke_key(db, key.seq, now)?;
-    let mut response = Response::new(Vec::new());
-    *response.status_mut() = http::StatusCode::NO_CONTENT;
-    Ok(response)
+    Ok(adspin_core::web::no_content())
 }
 
 /// The caller's organization's key `id`, unless it is revoked or expired

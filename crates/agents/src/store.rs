@@ -360,13 +360,10 @@ pub fn list_keys(
 }
 
 pub fn count_keys(db: &impl Database, organization_id: OrganizationId) -> Result<i64, DbError> {
-    Ok(db
-        .query_row(
-            "SELECT COUNT(*) FROM agent_keys WHERE organization_id = ?1 AND kind = 'key'",
-            &[organization_id.into()],
-        )?
-        .and_then(|row| row.integer(0))
-        .unwrap_or(0))
+    db.count(
+        "SELECT COUNT(*) FROM agent_keys WHERE organization_id = ?1 AND kind = 'key'",
+        &[organization_id.into()],
+    )
 }
 
 pub fn find_key(

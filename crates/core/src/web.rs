@@ -113,6 +113,13 @@ pub fn json_response(status: u16, body: &impl Serialize) -> Response {
     response
 }
 
+/// `204 No Content`.
+pub fn no_content() -> Response {
+    let mut response = Response::new(Vec::new());
+    *response.status_mut() = http::StatusCode::NO_CONTENT;
+    response
+}
+
 /// A JSON response from already-serialized text (sent byte for byte).
 pub fn raw_json_response(status: u16, body: String) -> Response {
     let mut response = json_response(status, &());

@@ -52,9 +52,7 @@ async fn serve(
         Endpoint::Collect => {
             let event = collect::parse(&request, &partner, now)?;
             store::insert_event(db, &partner, &event, now)?;
-            let mut response = Response::new(Vec::new());
-            *response.status_mut() = http::StatusCode::NO_CONTENT;
-            Ok(response)
+            Ok(adspin_core::web::no_content())
         }
         Endpoint::Conversion => {
             let reported = conversion::parse(

@@ -7,8 +7,7 @@ use http::HeaderValue;
 
 /// `OPTIONS` preflight: methods, headers and a 24-hour max age.
 pub fn preflight(request: &Request) -> Response {
-    let mut response = http::Response::new(Vec::new());
-    *response.status_mut() = http::StatusCode::NO_CONTENT;
+    let mut response = adspin_core::web::no_content();
     let headers = response.headers_mut();
     headers.insert(
         "access-control-allow-methods",

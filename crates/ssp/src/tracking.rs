@@ -166,9 +166,7 @@ pub fn view(env: &impl Env, request: &Request, token: &str) -> Result<Response, 
         ));
     }
     delivery::record_view(env.db()?, &token.v, now)?.ok_or_else(TrackingError::not_found)?;
-    let mut response = http::Response::new(Vec::new());
-    *response.status_mut() = http::StatusCode::NO_CONTENT;
-    Ok(response)
+    Ok(adspin_core::web::no_content())
 }
 
 #[cfg(test)]

@@ -17,12 +17,12 @@ pub mod stripe;
 use chrono::{DateTime, Months, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use adspin_core::body::parse_json;
 use adspin_core::db::{Database, DbError, transaction};
 use adspin_core::env::Env;
 use adspin_core::ids::OrganizationId;
+use adspin_core::keys;
 use adspin_core::outbound::HttpClient;
 use adspin_core::outbox::{self, Email};
 use adspin_core::settings::UntrustedHost;
@@ -189,8 +189,8 @@ pub async fn subscribe(
     let base_url = base_url.map_err(AgentsError::internal_because)?;
     let user = accounts::find_user(db, caller.key.user_id)?
         .ok_or_else(|| AgentsError::internal_because("the key's user is missing"))?;
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    let token_hash = hash_token(&token);
+    let token = keys::generate("");
+    let token_hash = keys::hash_key(&token);
     let checkout_url = format!("{base_url}/api/v1/billing/checkout?token={token}");
     let provider = if mode == Mode::Test {
         Provider::Demo
@@ -339,7 +339,7 @@ pub fn subscribe_status(
         .get("token")
         .filter(|token| !token.is_empty())
         .ok_or_else(|| AgentsError::validation("token", "token is required."))?;
-    let checkout = store::find_checkout(db, &hash_token(token))?
+    let checkout = store::find_checkout(db, &keys::hash_key(token))?
         .filter(|checkout| {
             checkout.organization_id == caller.organization_id() && checkout.mode == caller.mode()
         })
@@ -506,7 +506,7 @@ pub fn checkout_page(
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
     let token = query.get("token").unwrap_or_default();
-    let Some(checkout) = store::find_checkout(db, &hash_token(token))? else {
+    let Some(checkout) = store::find_checkout(db, &keys::hash_key(token))? else {
         return Ok(html::page(
             404,
             "Payment link not found",
@@ -581,7 +581,7 @@ pub fn checkout_submit(
 ) -> Result<Response, AgentsError> {
     let form = Query::parse(&String::from_utf8_lossy(body));
     let token = form.get("token").unwrap_or_default();
-    let checkout = store::find_checkout(db, &hash_token(token))?
+    let checkout = store::find_checkout(db, &keys::hash_key(token))?
         .filter(|checkout| checkout.provider == Provider::Demo);
     let Some(checkout) = checkout else {
         return Ok(html::page(
@@ -955,11 +955,6 @@ fn checkout_not_found() -> AgentsError {
         "checkout_not_found",
         "No checkout of this account has that token.",
     )
-}
-
-/// Checkout tokens are stored as SHA-256 hashes.
-fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// The same day of the next month (the month's last day when it has no

@@ -379,13 +379,10 @@ pub fn count_invoices(
     organization_id: OrganizationId,
     mode: Mode,
 ) -> Result<i64, DbError> {
-    Ok(db
-        .query_row(
-            "SELECT COUNT(*) FROM agent_invoices WHERE organization_id = ?1 AND mode = ?2",
-            &[organization_id.into(), mode.into()],
-        )?
-        .and_then(|row| row.integer(0))
-        .unwrap_or(0))
+    db.count(
+        "SELECT COUNT(*) FROM agent_invoices WHERE organization_id = ?1 AND mode = ?2",
+        &[organization_id.into(), mode.into()],
+    )
 }
 
 /// Ends the cancelled subscriptions whose period is over; returns how many.

@@ -4,12 +4,11 @@
 //! HMAC-SHA256 of `{t}.{body}` with the endpoint's signing secret, at most
 //! five minutes old).
 
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use adspin_core::outbound::{HttpClient, OutboundRequest};
+use adspin_core::signed::hmac_sha256;
 use adspin_core::time::UnixSeconds;
 
 use crate::plans::Plan;
@@ -207,15 +206,11 @@ pub fn verify_signature(
 }
 
 /// Stripe's `v1` signature of `payload` sent at `timestamp`.
-pub fn sign(secret: &str, timestamp: i64, payload: &[u8]) -> Vec<u8> {
-    // HMAC takes a key of any length.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return Vec::new();
-    };
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(payload);
-    mac.finalize().into_bytes().to_vec()
+pub fn sign(secret: &str, timestamp: i64, payload: &[u8]) -> [u8; 32] {
+    hmac_sha256(
+        secret.as_bytes(),
+        &[timestamp.to_string().as_bytes(), b".", payload],
+    )
 }
 
 /// The part of a Stripe event billing reads.

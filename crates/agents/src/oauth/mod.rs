@@ -107,13 +107,10 @@ pub fn create_client(
             ));
         }
     }
-    let secret = request.confidential.unwrap_or(true).then(|| {
-        format!(
-            "ocs_{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        )
-    });
+    let secret = request
+        .confidential
+        .unwrap_or(true)
+        .then(|| keys::generate("ocs_"));
     let client = Client {
         id: format!("oc_{}", uuid::Uuid::new_v4().simple()),
         organization_id: caller.organization_id(),
@@ -160,9 +157,7 @@ pub fn delete_client(
             )
         })?;
     transaction(db, || store::revoke_client(db, &client.id, now))?;
-    let mut response = Response::new(Vec::new());
-    *response.status_mut() = http::StatusCode::NO_CONTENT;
-    Ok(response)
+    Ok(adspin_core::web::no_content())
 }
 
 /// What an authorization request asks for, once checked.
@@ -311,15 +306,11 @@ pub fn authorize_submit(
         *page.status_mut() = http::StatusCode::FORBIDDEN;
         return Ok(page);
     }
-    let code = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
+    let code = keys::generate("");
     store::insert_code(
         db,
         &Code {
-            code_hash: hash(&code),
+            code_hash: keys::hash_key(&code),
             client_id: authorization.client.id.clone(),
             organization_id: user.organization_id,
             user_id: user.id,
@@ -530,7 +521,7 @@ fn exchange_code(db: &impl Database, client: &Client, form: &Query, now: UnixSec
         .get("code")
         .ok_or_else(|| OAuthError::new("invalid_request", "code is required."))?;
     let invalid = || OAuthError::new("invalid_grant", "The code is invalid, expired or used.");
-    let stored = match store::find_code(db, &hash(code)) {
+    let stored = match store::find_code(db, &keys::hash_key(code)) {
         Ok(stored) => stored.ok_or_else(invalid)?,
         Err(error) => return Ok(Err(error)),
     };
@@ -591,7 +582,7 @@ fn refresh(db: &impl Database, client: &Client, form: &Query, now: UnixSeconds) 
             "The refresh token is invalid, expired or revoked.",
         )
     };
-    let stored = match store::find_refresh(db, &hash(token)) {
+    let stored = match store::find_refresh(db, &keys::hash_key(token)) {
         Ok(stored) => stored.ok_or_else(invalid)?,
         Err(error) => return Ok(Err(error)),
     };
@@ -656,7 +647,7 @@ fn issue(
     store::insert_refresh(
         db,
         &Refresh {
-            token_hash: hash(&refresh_token),
+            token_hash: keys::hash_key(&refresh_token),
             family: family.to_string(),
             client_id: client.id.clone(),
             organization_id,
@@ -694,13 +685,13 @@ pub fn revoke(
     let Some(token) = form.get("token") else {
         return Ok(OAuthError::new("invalid_request", "token is required.").to_response());
     };
-    let token_hash = hash(token);
+    let token_hash = keys::hash_key(token);
     transaction(db, || {
         if let Some(refresh) = store::find_refresh(db, &token_hash)?
             && refresh.client_id == client.id
         {
             store::revoke_family(db, &refresh.family, now)?;
-        } else if let Some(grant) = accounts_store::find_grant(db, &keys::hash_key(token), now)?
+        } else if let Some(grant) = accounts_store::find_grant(db, &token_hash, now)?
             && let Some(refresh) = store::find_refresh_by_access(db, grant.key.seq)?
             && refresh.client_id == client.id
         {
@@ -853,11 +844,6 @@ fn valid_challenge(challenge: &str) -> bool {
 /// `BASE64URL(SHA256(verifier))`, without padding.
 fn challenge_of(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
-/// Codes, refresh tokens and secrets are stored as SHA-256 hashes.
-fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

@@ -19,14 +19,13 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 use adspin_core::clock::{Clock, with_deadline};
 use adspin_core::db::{Database, DbError, transaction};
 use adspin_core::outbound::{HttpClient, OutboundError, OutboundRequest};
+use adspin_core::signed::hmac_sha256;
 use adspin_core::time::UnixSeconds;
 
 use super::store::{self, Due, Outcome};
@@ -89,12 +88,12 @@ pub fn signature_headers(
     timestamp: UnixSeconds,
     body: &[u8],
 ) -> Vec<(String, String)> {
-    let simple = hmac(secret.as_bytes(), &[body]);
+    let simple = hmac_sha256(secret.as_bytes(), &[body]);
     let key = STANDARD
         .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
         .unwrap_or_else(|_| secret.as_bytes().to_vec());
     let timestamp_text = timestamp.get().to_string();
-    let standard = hmac(
+    let standard = hmac_sha256(
         &key,
         &[
             delivery_id.as_bytes(),
@@ -116,17 +115,6 @@ pub fn signature_headers(
             format!("v1,{}", STANDARD.encode(standard)),
         ),
     ]
-}
-
-fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    // HMAC takes a key of any length.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
-        return Vec::new();
-    };
-    for part in parts {
-        mac.update(part);
-    }
-    mac.finalize().into_bytes().to_vec()
 }
 
 /// When the retry after `attempts` failed attempts comes, or `None` when
@@ -270,6 +258,8 @@ async fn send(http: &impl HttpClient, clock: &impl Clock, delivery: &Due) -> Ans
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
 
     #[test]
     fn the_specifications_verify_accepts_the_simple_signature() {

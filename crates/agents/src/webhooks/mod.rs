@@ -18,12 +18,14 @@ pub mod store;
 
 use std::net::IpAddr;
 
+use ip_network::IpNetwork;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use adspin_core::body::parse_json;
 use adspin_core::catalog::fields;
 use adspin_core::db::{Database, transaction};
+use adspin_core::keys;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Response, json_response};
 
@@ -82,7 +84,7 @@ pub fn create(
     let request: CreateRequest = parse_json(body)?;
     let url = checked_url(&request.url, policy)?;
     let events = checked_events(&request.events)?;
-    let secret = new_secret();
+    let secret = keys::generate("");
     let webhook = store::insert_webhook(
         db,
         caller.organization_id(),
@@ -153,9 +155,7 @@ pub fn delete(db: &impl Database, caller: &Caller, id: &str) -> Result<Response,
     caller.require(Scope::WebhooksManage)?;
     let webhook = owned(db, caller, id)?;
     transaction(db, || store::delete_webhook(db, webhook.id))?;
-    let mut response = Response::new(Vec::new());
-    *response.status_mut() = http::StatusCode::NO_CONTENT;
-    Ok(response)
+    Ok(adspin_core::web::no_content())
 }
 
 /// `GET /webhooks/{id}/deliveries`: the delivery log, newest first, each
@@ -287,29 +287,27 @@ fn checked_url(text: &str, policy: UrlPolicy) -> Result<String, AgentsError> {
     let invalid = |message: &str| AgentsError::validation("url", message.to_string());
     fields::url("url", url).map_err(|_| invalid("url must be an https:// URL."))?;
     let parsed = url::Url::parse(url).map_err(|_| invalid("url must be an https:// URL."))?;
+    // An address literal: loopback (allowed in development) or public. An
+    // IPv4-mapped IPv6 address is judged as the IPv4 address it names.
+    let literal = |ip: IpAddr| {
+        let ip = ip.to_canonical();
+        if ip.is_loopback() {
+            Ok(true)
+        } else if IpNetwork::from(ip).is_global() {
+            Ok(false)
+        } else {
+            Err(invalid(
+                "url must not name a private, link-local or reserved address.",
+            ))
+        }
+    };
     let loopback = match parsed.host() {
         Some(url::Host::Domain(name)) => {
             name.eq_ignore_ascii_case("localhost")
                 || name.to_ascii_lowercase().ends_with(".localhost")
         }
-        Some(url::Host::Ipv4(ip)) => {
-            let ip = IpAddr::V4(ip);
-            if !ip.is_loopback() && !is_public(ip) {
-                return Err(invalid(
-                    "url must not name a private, link-local or reserved address.",
-                ));
-            }
-            ip.is_loopback()
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            let ip = IpAddr::V6(ip);
-            if !ip.is_loopback() && !is_public(ip) {
-                return Err(invalid(
-                    "url must not name a private, link-local or reserved address.",
-                ));
-            }
-            ip.is_loopback()
-        }
+        Some(url::Host::Ipv4(ip)) => literal(IpAddr::V4(ip))?,
+        Some(url::Host::Ipv6(ip)) => literal(IpAddr::V6(ip))?,
         None => return Err(invalid("url must name a host.")),
     };
     if loopback {
@@ -323,45 +321,6 @@ fn checked_url(text: &str, policy: UrlPolicy) -> Result<String, AgentsError> {
         return Err(invalid("url must be an https:// URL."));
     }
     Ok(url.to_string())
-}
-
-/// Whether `ip` is a public unicast address.
-fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-                || a >= 240)
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| !is_public(IpAddr::V4(v4))))
-        }
-    }
-}
-
-/// A new signing secret: 256 random bits as hex.
-fn new_secret() -> String {
-    format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
 }
 
 #[cfg(test)]

@@ -106,13 +106,10 @@ pub fn count_webhooks(
     organization_id: OrganizationId,
     mode: Mode,
 ) -> Result<i64, DbError> {
-    Ok(db
-        .query_row(
-            "SELECT COUNT(*) FROM agent_webhooks WHERE organization_id = ?1 AND mode = ?2",
-            &[organization_id.into(), mode.into()],
-        )?
-        .and_then(|row| row.integer(0))
-        .unwrap_or(0))
+    db.count(
+        "SELECT COUNT(*) FROM agent_webhooks WHERE organization_id = ?1 AND mode = ?2",
+        &[organization_id.into(), mode.into()],
+    )
 }
 
 /// Replaces an endpoint's URL, events and state. Re-activating clears the
@@ -233,13 +230,10 @@ pub fn list_deliveries(
 }
 
 pub fn count_deliveries(db: &impl Database, webhook_id: i64) -> Result<i64, DbError> {
-    Ok(db
-        .query_row(
-            "SELECT COUNT(*) FROM agent_webhook_deliveries WHERE webhook_id = ?1",
-            &[webhook_id.into()],
-        )?
-        .and_then(|row| row.integer(0))
-        .unwrap_or(0))
+    db.count(
+        "SELECT COUNT(*) FROM agent_webhook_deliveries WHERE webhook_id = ?1",
+        &[webhook_id.into()],
+    )
 }
 
 pub fn find_delivery(

@@ -154,6 +154,15 @@ pub trait Database {
     fn list<T: FromRow>(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<T>, DbError> {
         self.execute(sql, params)?.iter().map(T::from_row).collect()
     }
+
+    /// The integer in the first column of the first row (a `SELECT
+    /// COUNT(*) ...`); 0 without a row.
+    fn count(&self, sql: &str, params: &[SqlValue]) -> Result<i64, DbError> {
+        Ok(self
+            .query_row(sql, params)?
+            .and_then(|row| row.integer(0))
+            .unwrap_or(0))
+    }
 }
 
 impl<D: Database + ?Sized> Database for &D {
