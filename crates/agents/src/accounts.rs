@@ -30,6 +30,7 @@ use crate::limits::{self, too_many_requests};
 use crate::password;
 use crate::scopes::Scope;
 use crate::store::{self, Mode, NewKey, NewUser, User};
+use crate::text;
 
 /// How long a verification code can be submitted.
 pub const CODE_LIFETIME_SECONDS: i64 = 15 * 60;
@@ -93,8 +94,8 @@ pub fn register(
 ) -> Result<Response, AgentsError> {
     let registration: Registration = parse_json(body)?;
     let email = normalize_email(&registration.email)?;
-    let first_name = name("first_name", &registration.first_name)?;
-    let last_name = name("last_name", &registration.last_name)?;
+    let first_name = text::checked("first_name", &registration.first_name, MAX_NAME_LENGTH)?;
+    let last_name = text::checked("last_name", &registration.last_name, MAX_NAME_LENGTH)?;
     if let Some(method) = registration.verification_method.as_deref()
         && method != "email"
     {
@@ -474,20 +475,6 @@ pub fn normalize_email(text: &str) -> Result<String, AgentsError> {
             "email must be an address such as jane@example.com.",
         ))
     }
-}
-
-fn name<'a>(field: &str, text: &'a str) -> Result<&'a str, AgentsError> {
-    let name = text.trim();
-    let length = name.chars().count();
-    if length == 0 || length > MAX_NAME_LENGTH || name.chars().any(char::is_control) {
-        return Err(AgentsError::validation(
-            field,
-            format!(
-                "{field} must be 1 to {MAX_NAME_LENGTH} characters without control characters."
-            ),
-        ));
-    }
-    Ok(name)
 }
 
 #[cfg(test)]

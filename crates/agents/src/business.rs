@@ -16,6 +16,7 @@ use crate::AgentsError;
 use crate::auth::Caller;
 use crate::scopes::Scope;
 use crate::store::{self, Business, BusinessFields};
+use crate::text;
 
 /// Longest business name and industry, in characters.
 const MAX_TEXT_LENGTH: usize = 200;
@@ -131,8 +132,7 @@ fn checked<'a>(
     request: &'a BusinessRequest,
     current: Option<&'a Business>,
 ) -> Result<BusinessFields<'a>, AgentsError> {
-    let name = name.trim();
-    text("name", name)?;
+    let name = text::checked("name", name, MAX_TEXT_LENGTH)?;
     let pick = |given: &'a Option<Option<String>>, stored: Option<&'a Option<String>>| match given {
         Some(value) => value.as_deref().map(str::trim).filter(|v| !v.is_empty()),
         None => stored.and_then(|value| value.as_deref()),
@@ -145,7 +145,7 @@ fn checked<'a>(
     }
     let industry = pick(&request.industry, current.map(|c| &c.industry));
     if let Some(industry) = industry {
-        text("industry", industry)?;
+        text::checked("industry", industry, MAX_TEXT_LENGTH)?;
     }
     let country = pick(&request.country, current.map(|c| &c.country));
     if let Some(country) = country
@@ -162,17 +162,4 @@ fn checked<'a>(
         industry,
         country,
     })
-}
-
-fn text(field: &str, value: &str) -> Result<(), AgentsError> {
-    let length = value.chars().count();
-    if length == 0 || length > MAX_TEXT_LENGTH || value.chars().any(char::is_control) {
-        return Err(AgentsError::validation(
-            field,
-            format!(
-                "{field} must be 1 to {MAX_TEXT_LENGTH} characters without control characters."
-            ),
-        ));
-    }
-    Ok(())
 }

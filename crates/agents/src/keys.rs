@@ -20,6 +20,7 @@ use crate::auth::{Caller, insufficient_scope};
 use crate::pages::PageRequest;
 use crate::scopes::Scope;
 use crate::store::{self, KeyRecord, Mode, NewKey};
+use crate::text;
 
 /// Longest key name, in characters.
 const MAX_NAME_LENGTH: usize = 100;
@@ -59,17 +60,10 @@ pub fn create(
 ) -> Result<Response, AgentsError> {
     caller.require(Scope::AccountWrite)?;
     let request: NewKeyRequest = parse_json(body)?;
+    // A name is optional: empty is none.
     let name = match request.name.as_deref().map(str::trim) {
-        Some(name)
-            if name.chars().count() > MAX_NAME_LENGTH || name.chars().any(char::is_control) =>
-        {
-            return Err(AgentsError::validation(
-                "name",
-                "name must be at most 100 characters without control characters.",
-            ));
-        }
         Some("") | None => None,
-        Some(name) => Some(name),
+        Some(name) => Some(text::checked("name", name, MAX_NAME_LENGTH)?),
     };
     let scopes = match &request.scopes {
         None => caller.key.scopes.clone(),

@@ -22,6 +22,7 @@ pub mod password;
 pub mod plans;
 pub mod scopes;
 pub mod store;
+mod text;
 pub mod webhooks;
 pub mod worker;
 

@@ -45,6 +45,7 @@ use crate::auth::Caller;
 use crate::html;
 use crate::scopes::Scope;
 use crate::store::{self as accounts_store, Mode, NewKey};
+use crate::text;
 use store::{Client, Code, Refresh};
 
 /// How long an authorization code can be exchanged.
@@ -86,13 +87,7 @@ pub fn create_client(
     caller.require(Scope::AccountWrite)?;
     caller.require_verified()?;
     let request: NewClient = parse_json(body)?;
-    let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(AgentsError::validation(
-            "name",
-            "name must be 1 to 100 characters without control characters.",
-        ));
-    }
+    let name = text::checked("name", &request.name, 100)?;
     if request.redirect_uris.is_empty() || request.redirect_uris.len() > MAX_REDIRECT_URIS {
         return Err(AgentsError::validation(
             "redirect_uris",
