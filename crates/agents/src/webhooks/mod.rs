@@ -171,15 +171,23 @@ pub fn deliveries(
     let page = PageRequest::from_query(query)?;
     let rows = store::list_deliveries(db, webhook.id, page.before_seq, page.limit)?;
     let total = store::count_deliveries(db, webhook.id)?;
-    let mut views = Vec::with_capacity(rows.len());
-    for delivery in &rows {
-        views.push(delivery_view(
-            delivery,
-            &store::attempts_of(db, delivery.seq)?,
-        ));
-    }
-    let mut answer = page.page(rows, total, |delivery| delivery.seq, |_| Value::Null);
-    answer["data"] = Value::Array(views.into_iter().take(page.limit as usize).collect());
+    let shown: Vec<i64> = rows
+        .iter()
+        .take(page.limit as usize)
+        .map(|delivery| delivery.seq)
+        .collect();
+    let attempts = store::attempts_of(db, &shown)?;
+    let answer = page.page(
+        rows,
+        total,
+        |delivery| delivery.seq,
+        |delivery| {
+            delivery_view(
+                delivery,
+                attempts.get(&delivery.seq).map_or(&[], Vec::as_slice),
+            )
+        },
+    );
     Ok(json_response(200, &answer))
 }
 
@@ -212,7 +220,12 @@ pub fn redeliver(
     let delivery = store::find_delivery(db, webhook.id, delivery_id)?.unwrap_or(delivery);
     Ok(json_response(
         202,
-        &delivery_view(&delivery, &store::attempts_of(db, delivery.seq)?),
+        &delivery_view(
+            &delivery,
+            store::attempts_of(db, &[delivery.seq])?
+                .get(&delivery.seq)
+                .map_or(&[], Vec::as_slice),
+        ),
     ))
 }
 

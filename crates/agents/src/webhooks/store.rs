@@ -1,5 +1,7 @@
 //! Webhooks' SQL: endpoints, deliveries and their attempts.
 
+use std::collections::HashMap;
+
 use adspin_core::db::{Database, DbError, FromRow, Json, Row};
 use adspin_core::ids::OrganizationId;
 use adspin_core::time::UnixSeconds;
@@ -253,6 +255,7 @@ pub fn find_delivery(
 /// An attempt of the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
+    pub delivery_seq: i64,
     pub attempted_at: UnixSeconds,
     pub status_code: Option<i64>,
     pub error: Option<String>,
@@ -262,20 +265,34 @@ pub struct Attempt {
 impl FromRow for Attempt {
     fn from_row(row: &Row) -> Result<Self, DbError> {
         Ok(Self {
-            attempted_at: row.get(0)?,
-            status_code: row.get(1)?,
-            error: row.get(2)?,
-            duration_ms: row.get(3)?,
+            delivery_seq: row.get(0)?,
+            attempted_at: row.get(1)?,
+            status_code: row.get(2)?,
+            error: row.get(3)?,
+            duration_ms: row.get(4)?,
         })
     }
 }
 
-pub fn attempts_of(db: &impl Database, delivery_seq: i64) -> Result<Vec<Attempt>, DbError> {
-    db.list(
-        "SELECT attempted_at, status_code, error, duration_ms FROM agent_webhook_attempts
-         WHERE delivery_seq = ?1 ORDER BY seq",
-        &[delivery_seq.into()],
-    )
+/// The attempts of the deliveries `delivery_seqs`, in one statement, by
+/// delivery, oldest first.
+pub fn attempts_of(
+    db: &impl Database,
+    delivery_seqs: &[i64],
+) -> Result<HashMap<i64, Vec<Attempt>>, DbError> {
+    let attempts: Vec<Attempt> = db.list(
+        "SELECT delivery_seq, attempted_at, status_code, error, duration_ms FROM agent_webhook_attempts
+         WHERE delivery_seq IN (SELECT value FROM json_each(?1)) ORDER BY delivery_seq, seq",
+        &[Json(delivery_seqs).into()],
+    )?;
+    let mut by_delivery: HashMap<i64, Vec<Attempt>> = HashMap::new();
+    for attempt in attempts {
+        by_delivery
+            .entry(attempt.delivery_seq)
+            .or_default()
+            .push(attempt);
+    }
+    Ok(by_delivery)
 }
 
 /// Queues a delivery again, due now (it keeps its id, so receivers can
