@@ -28,6 +28,8 @@ pub mod worker;
 
 pub use error::AgentsError;
 
+use std::net::IpAddr;
+
 use adspin_core::clock::Clock;
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
@@ -62,13 +64,35 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
     response
 }
 
-/// The agents API endpoints.
+/// An agents API endpoint: served without a key, or for a key's caller.
+/// The route table says which, so a keyed endpoint is never reached
+/// without an authenticated caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Endpoint {
+    Public(Public),
+    Keyed(Keyed),
+}
+
+/// Endpoints served without a key (counted per client address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Public {
     Register,
     Verify,
     ResendCode,
     Login,
+    Plans,
+    CheckoutPage,
+    CheckoutSubmit,
+    StripeEvent,
+    AuthorizePage,
+    AuthorizeSubmit,
+    Token,
+    RevokeToken,
+}
+
+/// Endpoints that need a key (counted per account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keyed {
     CreateKey,
     ListKeys,
     RotateKey,
@@ -76,15 +100,11 @@ enum Endpoint {
     CreateBusiness,
     ReadBusiness,
     UpdateBusiness,
-    Plans,
     Subscribe,
     SubscribeStatus,
     BillingStatus,
     Cancel,
     Invoices,
-    CheckoutPage,
-    CheckoutSubmit,
-    StripeEvent,
     CreateWebhook,
     ListWebhooks,
     ReadWebhook,
@@ -95,94 +115,124 @@ enum Endpoint {
     CreateClient,
     ListClients,
     DeleteClient,
-    AuthorizePage,
-    AuthorizeSubmit,
-    Token,
-    RevokeToken,
 }
 
-impl Endpoint {
-    /// Whether the endpoint is served without a key.
-    fn is_public(self) -> bool {
-        matches!(
-            self,
-            Self::Register
-                | Self::Verify
-                | Self::ResendCode
-                | Self::Login
-                | Self::Plans
-                | Self::CheckoutPage
-                | Self::CheckoutSubmit
-                | Self::StripeEvent
-                | Self::AuthorizePage
-                | Self::AuthorizeSubmit
-                | Self::Token
-                | Self::RevokeToken
-        )
-    }
-}
+use Endpoint::{Keyed as K, Public as P};
 
 /// Every agents API endpoint, once (the `Allow` of a `405` comes from here).
 const ROUTES: &[Route<Endpoint>] = &[
-    Route::new("POST", "/api/v1/auth/register", Endpoint::Register),
-    Route::new("POST", "/api/v1/auth/verify", Endpoint::Verify),
-    Route::new("POST", "/api/v1/auth/verify/resend", Endpoint::ResendCode),
-    Route::new("POST", "/api/v1/auth/login", Endpoint::Login),
-    Route::new("POST", "/api/v1/auth/keys", Endpoint::CreateKey),
-    Route::new("GET", "/api/v1/auth/keys", Endpoint::ListKeys),
-    Route::new("POST", "/api/v1/auth/keys/:id/rotate", Endpoint::RotateKey),
-    Route::new("DELETE", "/api/v1/auth/keys/:id", Endpoint::RevokeKey),
-    Route::new("POST", "/api/v1/account/business", Endpoint::CreateBusiness),
-    Route::new("GET", "/api/v1/account/business", Endpoint::ReadBusiness),
+    Route::new("POST", "/api/v1/auth/register", P(Public::Register)),
+    Route::new("POST", "/api/v1/auth/verify", P(Public::Verify)),
+    Route::new("POST", "/api/v1/auth/verify/resend", P(Public::ResendCode)),
+    Route::new("POST", "/api/v1/auth/login", P(Public::Login)),
+    Route::new("POST", "/api/v1/auth/keys", K(Keyed::CreateKey)),
+    Route::new("GET", "/api/v1/auth/keys", K(Keyed::ListKeys)),
+    Route::new("POST", "/api/v1/auth/keys/:id/rotate", K(Keyed::RotateKey)),
+    Route::new("DELETE", "/api/v1/auth/keys/:id", K(Keyed::RevokeKey)),
+    Route::new("POST", "/api/v1/account/business", K(Keyed::CreateBusiness)),
+    Route::new("GET", "/api/v1/account/business", K(Keyed::ReadBusiness)),
     Route::new(
         "PATCH",
         "/api/v1/account/business",
-        Endpoint::UpdateBusiness,
+        K(Keyed::UpdateBusiness),
     ),
-    Route::new("GET", "/api/v1/billing/plans", Endpoint::Plans),
-    Route::new("POST", "/api/v1/billing/subscribe", Endpoint::Subscribe),
+    Route::new("GET", "/api/v1/billing/plans", P(Public::Plans)),
+    Route::new("POST", "/api/v1/billing/subscribe", K(Keyed::Subscribe)),
     Route::new(
         "GET",
         "/api/v1/billing/subscribe/status",
-        Endpoint::SubscribeStatus,
+        K(Keyed::SubscribeStatus),
     ),
-    Route::new("GET", "/api/v1/billing/status", Endpoint::BillingStatus),
-    Route::new("POST", "/api/v1/billing/cancel", Endpoint::Cancel),
-    Route::new("GET", "/api/v1/billing/invoices", Endpoint::Invoices),
-    Route::new("GET", "/api/v1/billing/checkout", Endpoint::CheckoutPage),
-    Route::new("POST", "/api/v1/billing/checkout", Endpoint::CheckoutSubmit),
+    Route::new("GET", "/api/v1/billing/status", K(Keyed::BillingStatus)),
+    Route::new("POST", "/api/v1/billing/cancel", K(Keyed::Cancel)),
+    Route::new("GET", "/api/v1/billing/invoices", K(Keyed::Invoices)),
+    Route::new("GET", "/api/v1/billing/checkout", P(Public::CheckoutPage)),
+    Route::new(
+        "POST",
+        "/api/v1/billing/checkout",
+        P(Public::CheckoutSubmit),
+    ),
     Route::new(
         "POST",
         "/api/v1/billing/stripe/webhook",
-        Endpoint::StripeEvent,
+        P(Public::StripeEvent),
     ),
-    Route::new("POST", "/api/v1/webhooks", Endpoint::CreateWebhook),
-    Route::new("GET", "/api/v1/webhooks", Endpoint::ListWebhooks),
-    Route::new("GET", "/api/v1/webhooks/:id", Endpoint::ReadWebhook),
-    Route::new("PATCH", "/api/v1/webhooks/:id", Endpoint::UpdateWebhook),
-    Route::new("DELETE", "/api/v1/webhooks/:id", Endpoint::DeleteWebhook),
+    Route::new("POST", "/api/v1/webhooks", K(Keyed::CreateWebhook)),
+    Route::new("GET", "/api/v1/webhooks", K(Keyed::ListWebhooks)),
+    Route::new("GET", "/api/v1/webhooks/:id", K(Keyed::ReadWebhook)),
+    Route::new("PATCH", "/api/v1/webhooks/:id", K(Keyed::UpdateWebhook)),
+    Route::new("DELETE", "/api/v1/webhooks/:id", K(Keyed::DeleteWebhook)),
     Route::new(
         "GET",
         "/api/v1/webhooks/:id/deliveries",
-        Endpoint::ListDeliveries,
+        K(Keyed::ListDeliveries),
     ),
     Route::new(
         "POST",
         "/api/v1/webhooks/:id/deliveries/:delivery/redeliver",
-        Endpoint::Redeliver,
+        K(Keyed::Redeliver),
     ),
-    Route::new("POST", "/api/v1/oauth/clients", Endpoint::CreateClient),
-    Route::new("GET", "/api/v1/oauth/clients", Endpoint::ListClients),
+    Route::new("POST", "/api/v1/oauth/clients", K(Keyed::CreateClient)),
+    Route::new("GET", "/api/v1/oauth/clients", K(Keyed::ListClients)),
     Route::new(
         "DELETE",
         "/api/v1/oauth/clients/:id",
-        Endpoint::DeleteClient,
+        K(Keyed::DeleteClient),
     ),
-    Route::new("GET", "/api/v1/oauth/authorize", Endpoint::AuthorizePage),
-    Route::new("POST", "/api/v1/oauth/authorize", Endpoint::AuthorizeSubmit),
-    Route::new("POST", "/api/v1/oauth/token", Endpoint::Token),
-    Route::new("POST", "/api/v1/oauth/revoke", Endpoint::RevokeToken),
+    Route::new("GET", "/api/v1/oauth/authorize", P(Public::AuthorizePage)),
+    Route::new(
+        "POST",
+        "/api/v1/oauth/authorize",
+        P(Public::AuthorizeSubmit),
+    ),
+    Route::new("POST", "/api/v1/oauth/token", P(Public::Token)),
+    Route::new("POST", "/api/v1/oauth/revoke", P(Public::RevokeToken)),
 ];
+
+/// An endpoint with what it may be run as: keyed endpoints carry their
+/// authenticated caller.
+enum Authorized {
+    Public(Public),
+    Keyed(Keyed, Box<auth::Caller>),
+}
+
+/// What an endpoint is given: the platform, the request (its body read)
+/// and who sent it.
+struct Context<'a, E: Env> {
+    env: &'a E,
+    db: &'a E::Db,
+    kv: &'a E::Kv,
+    request: &'a Request,
+    client: Option<IpAddr>,
+    now: UnixSeconds,
+}
+
+impl<E: Env> Context<'_, E> {
+    fn body(&self) -> &[u8] {
+        self.request.body()
+    }
+
+    fn query(&self) -> Query {
+        Query::from_request(self.request)
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        header(self.request, name)
+    }
+
+    fn billing(&self) -> billing::BillingConfig {
+        billing::BillingConfig::from_env(self.env)
+    }
+
+    fn url_policy(&self) -> webhooks::UrlPolicy {
+        webhooks::UrlPolicy {
+            allow_loopback: self
+                .env
+                .variable("webhook_allow_loopback")
+                .is_some_and(|value| value.trim() == "true"),
+        }
+    }
+}
 
 /// The request's answer, and the usage of the limit it was counted in
 /// (for the rate-limit headers), when it got that far.
@@ -203,30 +253,31 @@ async fn serve<E: Env>(
         }
         Matched::NotFound => return (None, Err(AgentsError::not_found(&path))),
     };
-    let id = captures.first().copied().unwrap_or_default();
-    let second = captures.get(1).copied().unwrap_or_default();
+    let ids = [
+        captures.first().copied().unwrap_or_default(),
+        captures.get(1).copied().unwrap_or_default(),
+    ];
     let client = client::address(&request);
     // A key is checked before anything is counted against its account; a
     // request without a valid one counts against its address.
-    let caller = if endpoint.is_public() {
-        None
-    } else {
-        match auth::authenticate(db, header(&request, "authorization"), now) {
-            Ok(caller) => Some(caller),
-            Err(error) => {
-                let usage = limits::count_anonymous(kv, client, now);
-                return (usage.ok(), Err(error));
+    let (authorized, usage) = match endpoint {
+        P(public @ Public::StripeEvent) => (
+            Authorized::Public(public),
+            limits::count_provider_events(kv, client, now),
+        ),
+        P(public) => (
+            Authorized::Public(public),
+            limits::count_anonymous(kv, client, now),
+        ),
+        K(keyed) => match auth::authenticate(db, header(&request, "authorization"), now) {
+            Err(error) => return (limits::count_anonymous(kv, client, now).ok(), Err(error)),
+            Ok(caller) => {
+                let multiplier = settings::positive_integer(env, "agents_rate_limit_multiplier", 1);
+                let limits = caller.plan.limits.scaled(multiplier);
+                let usage = limits::count_account(kv, caller.organization_id(), limits, now);
+                (Authorized::Keyed(keyed, Box::new(caller)), usage)
             }
-        }
-    };
-    let usage = match (&caller, endpoint) {
-        (None, Endpoint::StripeEvent) => limits::count_provider_events(kv, client, now),
-        (None, _) => limits::count_anonymous(kv, client, now),
-        (Some(caller), _) => {
-            let multiplier = settings::positive_integer(env, "agents_rate_limit_multiplier", 1);
-            let limits = caller.plan.limits.scaled(multiplier);
-            limits::count_account(kv, caller.organization_id(), limits, now)
-        }
+        },
     };
     let usage = match usage {
         Ok(usage) => usage,
@@ -238,113 +289,101 @@ async fn serve<E: Env>(
     if let Err(error) = read_body(&mut request, body, BODY_LIMIT).await {
         return (Some(usage), Err(error.into()));
     }
-    let outcome = route(
+    let context = Context {
         env,
         db,
         kv,
-        &request,
-        endpoint,
-        caller.as_ref(),
-        [id, second],
+        request: &request,
         client,
         now,
-    )
-    .await;
+    };
+    let outcome = match &authorized {
+        Authorized::Public(endpoint) => public(&context, *endpoint).await,
+        Authorized::Keyed(endpoint, caller) => keyed(&context, *endpoint, caller, ids).await,
+    };
     (Some(usage), outcome)
 }
 
-/// Runs the endpoint.
-#[allow(clippy::too_many_arguments)]
-async fn route<E: Env>(
-    env: &E,
-    db: &E::Db,
-    kv: &E::Kv,
-    request: &Request,
-    endpoint: Endpoint,
-    caller: Option<&auth::Caller>,
-    [id, second]: [&str; 2],
-    client: Option<std::net::IpAddr>,
-    now: UnixSeconds,
+/// Runs an endpoint that needs no key.
+async fn public<E: Env>(
+    context: &Context<'_, E>,
+    endpoint: Public,
 ) -> Result<Response, AgentsError> {
-    let url_policy = || webhooks::UrlPolicy {
-        allow_loopback: env
-            .variable("webhook_allow_loopback")
-            .is_some_and(|value| value.trim() == "true"),
-    };
-    let body = request.body().as_slice();
-    let query = || Query::from_request(request);
-    match (endpoint, caller) {
-        (Endpoint::Register, _) => accounts::register(db, kv, body, client, now),
-        (Endpoint::Verify, _) => accounts::verify(db, body, now),
-        (Endpoint::ResendCode, _) => accounts::resend_code(db, kv, body, now),
-        (Endpoint::Login, _) => accounts::login(db, kv, body, client, now),
-        (Endpoint::Plans, _) => Ok(billing::plans()),
-        (Endpoint::CheckoutPage, _) => billing::checkout_page(db, &query(), now),
-        (Endpoint::CheckoutSubmit, _) => billing::checkout_submit(db, body, now),
-        (Endpoint::AuthorizePage, _) => oauth::authorize_page(db, &query()),
-        (Endpoint::AuthorizeSubmit, _) => oauth::authorize_submit(db, kv, body, client, now),
-        (Endpoint::Token, _) => oauth::token(db, header(request, "authorization"), body, now),
-        (Endpoint::RevokeToken, _) => {
-            oauth::revoke(db, header(request, "authorization"), body, now)
-        }
-        (Endpoint::StripeEvent, _) => billing::stripe_event(
+    let Context {
+        db,
+        kv,
+        client,
+        now,
+        ..
+    } = *context;
+    let body = context.body();
+    match endpoint {
+        Public::Register => accounts::register(db, kv, body, client, now),
+        Public::Verify => accounts::verify(db, body, now),
+        Public::ResendCode => accounts::resend_code(db, kv, body, now),
+        Public::Login => accounts::login(db, kv, body, client, now),
+        Public::Plans => Ok(billing::plans()),
+        Public::CheckoutPage => billing::checkout_page(db, &context.query(), now),
+        Public::CheckoutSubmit => billing::checkout_submit(db, body, now),
+        Public::StripeEvent => billing::stripe_event(
             db,
-            &billing::BillingConfig::from_env(env),
-            header(request, "stripe-signature"),
+            &context.billing(),
+            context.header("stripe-signature"),
             body,
             now,
         ),
-        (_, None) => Err(AgentsError::internal_because(
-            "a keyed endpoint without a caller",
-        )),
-        (Endpoint::CreateKey, Some(caller)) => keys::create(db, caller, body, now),
-        (Endpoint::ListKeys, Some(caller)) => keys::list(db, caller, &query(), now),
-        (Endpoint::RotateKey, Some(caller)) => keys::rotate(db, caller, id, now),
-        (Endpoint::RevokeKey, Some(caller)) => keys::revoke(db, caller, id, now),
-        (Endpoint::CreateBusiness, Some(caller)) => business::create(db, caller, body, now),
-        (Endpoint::ReadBusiness, Some(caller)) => business::read(db, caller),
-        (Endpoint::UpdateBusiness, Some(caller)) => business::update(db, caller, body, now),
-        (Endpoint::Subscribe, Some(caller)) => {
+        Public::AuthorizePage => oauth::authorize_page(db, &context.query()),
+        Public::AuthorizeSubmit => oauth::authorize_submit(db, kv, body, client, now),
+        Public::Token => oauth::token(db, context.header("authorization"), body, now),
+        Public::RevokeToken => oauth::revoke(db, context.header("authorization"), body, now),
+    }
+}
+
+/// Runs an endpoint for an authenticated caller; `id` and `second` are
+/// the path's captures.
+async fn keyed<E: Env>(
+    context: &Context<'_, E>,
+    endpoint: Keyed,
+    caller: &auth::Caller,
+    [id, second]: [&str; 2],
+) -> Result<Response, AgentsError> {
+    let Context { env, db, now, .. } = *context;
+    let body = context.body();
+    match endpoint {
+        Keyed::CreateKey => keys::create(db, caller, body, now),
+        Keyed::ListKeys => keys::list(db, caller, &context.query(), now),
+        Keyed::RotateKey => keys::rotate(db, caller, id, now),
+        Keyed::RevokeKey => keys::revoke(db, caller, id, now),
+        Keyed::CreateBusiness => business::create(db, caller, body, now),
+        Keyed::ReadBusiness => business::read(db, caller),
+        Keyed::UpdateBusiness => business::update(db, caller, body, now),
+        Keyed::Subscribe => {
+            let base_url = settings::trusted_base_url(env, context.request);
             billing::subscribe(
                 db,
                 env.http(),
-                &billing::BillingConfig::from_env(env),
+                &context.billing(),
                 caller,
                 body,
-                settings::trusted_base_url(env, request),
+                base_url,
                 now,
             )
             .await
         }
-        (Endpoint::SubscribeStatus, Some(caller)) => {
-            billing::subscribe_status(db, caller, &query(), now)
-        }
-        (Endpoint::BillingStatus, Some(caller)) => billing::status(db, caller, now),
-        (Endpoint::Cancel, Some(caller)) => {
-            billing::cancel(
-                db,
-                env.http(),
-                &billing::BillingConfig::from_env(env),
-                caller,
-                now,
-            )
-            .await
-        }
-        (Endpoint::Invoices, Some(caller)) => billing::invoices(db, caller, &query()),
-        (Endpoint::CreateWebhook, Some(caller)) => {
-            webhooks::create(db, caller, body, url_policy(), now)
-        }
-        (Endpoint::ListWebhooks, Some(caller)) => webhooks::list(db, caller, &query()),
-        (Endpoint::ReadWebhook, Some(caller)) => webhooks::read(db, caller, id),
-        (Endpoint::UpdateWebhook, Some(caller)) => {
-            webhooks::update(db, caller, id, body, url_policy(), now)
-        }
-        (Endpoint::DeleteWebhook, Some(caller)) => webhooks::delete(db, caller, id),
-        (Endpoint::ListDeliveries, Some(caller)) => webhooks::deliveries(db, caller, id, &query()),
-        (Endpoint::Redeliver, Some(caller)) => webhooks::redeliver(db, caller, id, second, now),
-        (Endpoint::CreateClient, Some(caller)) => oauth::create_client(db, caller, body, now),
-        (Endpoint::ListClients, Some(caller)) => oauth::list_clients(db, caller),
-        (Endpoint::DeleteClient, Some(caller)) => oauth::delete_client(db, caller, id, now),
+        Keyed::SubscribeStatus => billing::subscribe_status(db, caller, &context.query(), now),
+        Keyed::BillingStatus => billing::status(db, caller, now),
+        Keyed::Cancel => billing::cancel(db, env.http(), &context.billing(), caller, now).await,
+        Keyed::Invoices => billing::invoices(db, caller, &context.query()),
+        Keyed::CreateWebhook => webhooks::create(db, caller, body, context.url_policy(), now),
+        Keyed::ListWebhooks => webhooks::list(db, caller, &context.query()),
+        Keyed::ReadWebhook => webhooks::read(db, caller, id),
+        Keyed::UpdateWebhook => webhooks::update(db, caller, id, body, context.url_policy(), now),
+        Keyed::DeleteWebhook => webhooks::delete(db, caller, id),
+        Keyed::ListDeliveries => webhooks::deliveries(db, caller, id, &context.query()),
+        Keyed::Redeliver => webhooks::redeliver(db, caller, id, second, now),
+        Keyed::CreateClient => oauth::create_client(db, caller, body, now),
+        Keyed::ListClients => oauth::list_clients(db, caller),
+        Keyed::DeleteClient => oauth::delete_client(db, caller, id, now),
     }
 }
 
@@ -360,7 +399,7 @@ mod tests {
         );
         assert_eq!(
             routes::find(ROUTES, "POST", "/api/v1/auth/verify/resend"),
-            Matched::Found(Endpoint::ResendCode, vec![])
+            Matched::Found(P(Public::ResendCode), vec![])
         );
         assert_eq!(
             routes::find(ROUTES, "POST", "/api/v1/auth/nope"),
