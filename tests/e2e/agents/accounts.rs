@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{last_email, post, start, verification_code, verified_account};
+use super::{last_email, post, start, tick, verification_code, verified_account};
 
 fn jane() -> Value {
     json!({"email": "jane@example.com", "password": "securePassword123",
@@ -263,10 +263,8 @@ fn with_the_http_email_transport_the_code_arrives_at_the_email_api() {
         email_api.requests().is_empty(),
         "sent by the scheduled work"
     );
-    let auth = format!("Bearer {}", adspin_e2e::demo::ADMIN_TOKEN);
-    let tick = app.request("POST", "/admin/tick", &[("authorization", &auth)], None);
-    assert_eq!(tick.status, 200, "{}", tick.text());
-    assert_eq!(tick.json()["emails"]["delivered"], 1, "{}", tick.text());
+    let report = tick(&app);
+    assert_eq!(report["emails"]["delivered"], 1, "{report}");
 
     let sent = email_api.requests();
     assert_eq!(sent.len(), 1);

@@ -2,26 +2,12 @@
 //! demo provider's checkout page, and one paid through a fake Stripe on
 //! loopback with signed events.
 
-use adspin_e2e::{FakeResponse, FakeServer, HostLaunch, TestApp, TestResponse};
+use adspin_e2e::{FakeResponse, FakeServer, HostLaunch, TestApp};
 use hmac::{Hmac, Mac};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::Sha256;
 
-use super::{last_email, start, verified_account};
-
-fn call(app: &TestApp, method: &str, path: &str, key: &str, body: Option<&Value>) -> TestResponse {
-    let auth = format!("Bearer {key}");
-    let text = body.map(Value::to_string);
-    app.request(
-        method,
-        &format!("/api/v1{path}"),
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        text.as_deref().map(str::as_bytes),
-    )
-}
+use super::{call, last_email, start, submit_checkout, verified_account};
 
 /// The path and query of the checkout link in the newest email to `to`.
 fn emailed_checkout_path(app: &TestApp, to: &str) -> String {
@@ -125,12 +111,7 @@ fn the_free_plan_activates_at_once_and_a_paid_one_after_the_demo_checkout() {
             .is_some_and(|t| t.starts_with("text/html"))
     );
     assert!(page.text().contains("Pay $49.00"), "{}", page.text());
-    let paid_page = app.request(
-        "POST",
-        "/api/v1/billing/checkout",
-        &[("content-type", "application/x-www-form-urlencoded")],
-        Some(format!("token={token}&action=pay").as_bytes()),
-    );
+    let paid_page = submit_checkout(&app, token, "pay");
     assert_eq!(paid_page.status, 200);
     assert!(
         paid_page.text().contains("Standard plan is active"),

@@ -1,24 +1,9 @@
 //! The business profile (`/account/business`) and access levels.
 
-use adspin_e2e::TestResponse;
 use adspin_e2e::demo::ADMIN_TOKEN;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{post, start, verification_code};
-
-fn call(app: &adspin_e2e::TestApp, method: &str, key: &str, body: Option<&Value>) -> TestResponse {
-    let auth = format!("Bearer {key}");
-    let text = body.map(Value::to_string);
-    app.request(
-        method,
-        "/api/v1/account/business",
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        text.as_deref().map(str::as_bytes),
-    )
-}
+use super::{call, post, start, verification_code};
 
 #[test]
 fn the_quick_start_business_needs_a_verified_account_and_names_the_organization() {
@@ -35,10 +20,16 @@ fn the_quick_start_business_needs_a_verified_account_and_names_the_organization(
         .as_str()
         .expect("organization");
 
-    let unverified = call(&app, "POST", key, Some(&json!({"name": "Acme Corp"})));
+    let unverified = call(
+        &app,
+        "POST",
+        "/account/business",
+        key,
+        Some(&json!({"name": "Acme Corp"})),
+    );
     assert_eq!(unverified.status, 403, "{}", unverified.text());
     assert_eq!(unverified.json()["error"]["code"], "account_not_verified");
-    let none = call(&app, "GET", key, None);
+    let none = call(&app, "GET", "/account/business", key, None);
     assert_eq!(
         none.status, 404,
         "account endpoints answer unverified accounts"
@@ -53,13 +44,25 @@ fn the_quick_start_business_needs_a_verified_account_and_names_the_organization(
     );
     assert_eq!(verified.status, 200);
 
-    let created = call(&app, "POST", key, Some(&json!({ "name": "Acme Corp" })));
+    let created = call(
+        &app,
+        "POST",
+        "/account/business",
+        key,
+        Some(&json!({ "name": "Acme Corp" })),
+    );
     assert_eq!(created.status, 201, "{}", created.text());
     let created = created.json();
     assert!(created["id"].is_i64());
     assert_eq!(created["name"], "Acme Corp");
     assert_eq!(created["message"], "Business created successfully.");
-    let again = call(&app, "POST", key, Some(&json!({ "name": "Acme Two" })));
+    let again = call(
+        &app,
+        "POST",
+        "/account/business",
+        key,
+        Some(&json!({ "name": "Acme Two" })),
+    );
     assert_eq!(
         (again.status, again.json()["error"]["code"].clone()),
         (409, json!("business_exists"))
@@ -68,16 +71,26 @@ fn the_quick_start_business_needs_a_verified_account_and_names_the_organization(
     let changed = call(
         &app,
         "PATCH",
+        "/account/business",
         key,
         Some(&json!({"website": "https://acme.com", "country": "US"})),
     );
     assert_eq!(changed.status, 200, "{}", changed.text());
     assert_eq!(changed.json()["name"], "Acme Corp");
     assert_eq!(changed.json()["website"], "https://acme.com");
-    let bad = call(&app, "PATCH", key, Some(&json!({"country": "usa"})));
+    let bad = call(
+        &app,
+        "PATCH",
+        "/account/business",
+        key,
+        Some(&json!({"country": "usa"})),
+    );
     assert_eq!(bad.status, 422);
     assert_eq!(bad.json()["error"]["details"]["field"], "country");
-    assert_eq!(call(&app, "GET", key, None).json()["country"], "US");
+    assert_eq!(
+        call(&app, "GET", "/account/business", key, None).json()["country"],
+        "US"
+    );
 
     // One data model: the account is the organization /admin and /v1 see.
     let auth = format!("Bearer {ADMIN_TOKEN}");

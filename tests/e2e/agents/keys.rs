@@ -2,24 +2,10 @@
 //! allows 10 requests a minute per account, so each test keeps under it
 //! or tests it.
 
-use adspin_e2e::{TestApp, TestResponse};
+use adspin_e2e::TestResponse;
 use serde_json::{Value, json};
 
-use super::{post, start, verified_account};
-
-fn call(app: &TestApp, method: &str, path: &str, key: &str, body: Option<&Value>) -> TestResponse {
-    let auth = format!("Bearer {key}");
-    let text = body.map(Value::to_string);
-    app.request(
-        method,
-        &format!("/api/v1{path}"),
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        text.as_deref().map(str::as_bytes),
-    )
-}
+use super::{call, post, start, verified_account};
 
 fn error_code(response: &TestResponse) -> String {
     response.json()["error"]["code"]

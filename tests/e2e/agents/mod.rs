@@ -21,6 +21,54 @@ pub(crate) fn post(app: &TestApp, path: &str, body: &Value) -> TestResponse {
     app.post_json(&format!("/api/v1{path}"), &[], body)
 }
 
+/// Calls an agents API path (`/auth/keys`) with `key`.
+pub(crate) fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<&Value>,
+) -> TestResponse {
+    let auth = format!("Bearer {key}");
+    let text = body.map(Value::to_string);
+    app.request(
+        method,
+        &format!("/api/v1{path}"),
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        text.as_deref().map(str::as_bytes),
+    )
+}
+
+/// POSTs a form (`application/x-www-form-urlencoded`) to `path`.
+pub(crate) fn form(app: &TestApp, path: &str, body: &str) -> TestResponse {
+    app.request(
+        "POST",
+        path,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(body.as_bytes()),
+    )
+}
+
+/// Presses Pay (`action=pay`) or Decline on a demo checkout's page.
+pub(crate) fn submit_checkout(app: &TestApp, token: &str, action: &str) -> TestResponse {
+    form(
+        app,
+        "/api/v1/billing/checkout",
+        &format!("token={token}&action={action}"),
+    )
+}
+
+/// One call of the scheduled work; its report.
+pub(crate) fn tick(app: &TestApp) -> Value {
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let response = app.request("POST", "/admin/tick", &[("authorization", &auth)], None);
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()
+}
+
 /// The newest email sent to `to`, from the development mailbox.
 pub(crate) fn last_email(app: &TestApp, to: &str) -> Value {
     let auth = format!("Bearer {ADMIN_TOKEN}");

@@ -7,19 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{start, verified_account};
+use super::{form, start, verified_account};
 
 const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 const VERIFIER: &str = "a-long-random-verifier-made-of-allowed-characters-0123456789";
-
-fn form(app: &adspin_e2e::TestApp, path: &str, body: &str) -> adspin_e2e::TestResponse {
-    app.request(
-        "POST",
-        path,
-        &[("content-type", "application/x-www-form-urlencoded")],
-        Some(body.as_bytes()),
-    )
-}
 
 fn encode(text: &str) -> String {
     text.bytes()

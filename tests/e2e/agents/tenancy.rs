@@ -1,24 +1,9 @@
 //! Two accounts never see each other's data, and the sandbox (aa_test_
 //! keys) never sees live data nor the other way round.
 
-use adspin_e2e::{TestApp, TestResponse};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{start, verified_account};
-
-fn call(app: &TestApp, method: &str, path: &str, key: &str, body: Option<&Value>) -> TestResponse {
-    let auth = format!("Bearer {key}");
-    let text = body.map(Value::to_string);
-    app.request(
-        method,
-        &format!("/api/v1{path}"),
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        text.as_deref().map(str::as_bytes),
-    )
-}
+use super::{call, start, verified_account};
 
 #[test]
 fn accounts_and_modes_are_walled_off() {

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use adspin_e2e::demo::ADMIN_TOKEN;
-use adspin_e2e::{FakeRequest, FakeResponse, FakeServer, HostLaunch, TestApp, TestResponse};
+use adspin_e2e::{FakeRequest, FakeResponse, FakeServer, HostLaunch, TestApp};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::{post, verification_code};
+use super::{call, post, submit_checkout, tick, verification_code};
 
 fn start() -> TestApp {
     HostLaunch::app()
@@ -22,27 +22,6 @@ fn start() -> TestApp {
         .variable("webhook_allowed_hosts", "http://127.0.0.1:*")
         .variable("webhook_retry_seconds", "0")
         .start()
-}
-
-fn call(app: &TestApp, method: &str, path: &str, key: &str, body: Option<&Value>) -> TestResponse {
-    let auth = format!("Bearer {key}");
-    let text = body.map(Value::to_string);
-    app.request(
-        method,
-        &format!("/api/v1{path}"),
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        text.as_deref().map(str::as_bytes),
-    )
-}
-
-fn tick(app: &TestApp) -> Value {
-    let auth = format!("Bearer {ADMIN_TOKEN}");
-    let response = app.request("POST", "/admin/tick", &[("authorization", &auth)], None);
-    assert_eq!(response.status, 200, "{}", response.text());
-    response.json()
 }
 
 /// Checks both signatures of a delivery as a receiver would.
@@ -131,12 +110,7 @@ fn a_receiver_that_fails_three_times_still_gets_every_event_once_signed() {
     )
     .json();
     let token = paid["token"].as_str().expect("token");
-    let paid_page = app.request(
-        "POST",
-        "/api/v1/billing/checkout",
-        &[("content-type", "application/x-www-form-urlencoded")],
-        Some(format!("token={token}&action=pay").as_bytes()),
-    );
+    let paid_page = submit_checkout(&app, token, "pay");
     assert_eq!(paid_page.status, 200);
 
     // Two deliveries fail three times between them, then both get through.
@@ -294,12 +268,7 @@ fn registration_checks_urls_and_events_and_a_410_disables_the_endpoint() {
     )
     .json();
     let token = paid["token"].as_str().expect("token");
-    app.request(
-        "POST",
-        "/api/v1/billing/checkout",
-        &[("content-type", "application/x-www-form-urlencoded")],
-        Some(format!("token={token}&action=pay").as_bytes()),
-    );
+    submit_checkout(&app, token, "pay");
     let report = tick(&app);
     assert_eq!(report["webhooks"]["failed"], 1, "{report}");
     assert_eq!(gone.requests().len(), 1);
