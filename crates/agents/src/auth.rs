@@ -113,58 +113,25 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{NewKey, NewUser};
-    use adspin_core::organizations::{NewOrganization, insert_organization};
+    use crate::test_support::{Account, NOW};
     use adspin_core::testing::database;
 
-    const NOW: UnixSeconds = UnixSeconds::new(1_800_000_000);
-
-    fn account(db: &impl Database) -> (store::User, String, KeyRecord) {
-        let organization_id = OrganizationId::new_random();
-        insert_organization(
-            db,
-            NewOrganization {
-                id: organization_id,
-                name: "Jane Smith".into(),
-                url: None,
-                timezone: "UTC".into(),
-                currency_code: "USD".into(),
-            },
-            NOW,
-        )
-        .expect("organization");
-        let user = store::insert_user(
-            db,
-            &NewUser {
-                organization_id,
-                email: "jane@example.com",
-                password_hash: "$argon2id$...",
-                first_name: "Jane",
-                last_name: "Smith",
-            },
-            NOW,
-        )
-        .expect("user");
-        let (record, secret) = store::mint_key(
-            db,
-            &NewKey {
-                organization_id,
-                user_id: user.id,
-                mode: Mode::Test,
-                name: None,
-                scopes: &[Scope::CampaignsRead],
-                oauth_expires_at: None,
-            },
-            NOW,
-        )
-        .expect("key");
-        (user, secret, record)
+    fn account(db: &impl Database) -> (Caller, String) {
+        Account {
+            email: "jane@example.com",
+            mode: Mode::Test,
+            scopes: &[Scope::CampaignsRead],
+            password_hash: "$argon2id$...",
+            verified: false,
+        }
+        .create(db)
     }
 
     #[test]
     fn a_key_grants_its_scopes_until_revoked_or_expired() {
         let db = database();
-        let (user, secret, record) = account(&db);
+        let (created, secret) = account(&db);
+        let record = created.key;
         let header = format!("Bearer {secret}");
         let caller = authenticate(&db, Some(&header), NOW).expect("valid");
         assert_eq!(caller.mode(), Mode::Test);
@@ -177,7 +144,7 @@ mod tests {
             "account_not_verified"
         );
 
-        store::enable_user(&db, user.id, NOW).expect("verify");
+        store::enable_user(&db, record.user_id, NOW).expect("verify");
         assert!(
             authenticate(&db, Some(&header), NOW)
                 .expect("valid")

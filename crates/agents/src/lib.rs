@@ -22,6 +22,8 @@ pub mod password;
 pub mod plans;
 pub mod scopes;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 mod text;
 pub mod webhooks;
 pub mod worker;

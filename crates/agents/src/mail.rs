@@ -180,11 +180,9 @@ async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::NOW;
     use adspin_core::outbox::{Email, enqueue, mailbox};
     use adspin_core::testing::{FakeReply, TestEnv, run};
-    use adspin_core::time::UnixSeconds;
-
-    const NOW: UnixSeconds = UnixSeconds::new(1_800_000_000);
     const URL: &str = "https://mail.example/v1/send";
 
     fn queue(env: &TestEnv, to: &str) {

@@ -1,13 +1,8 @@
 use super::*;
+use crate::test_support::{NOW, json_of};
 use adspin_core::outbox::mailbox;
 use adspin_core::testing::{MemoryKv, database};
 use serde_json::Value;
-
-const NOW: UnixSeconds = UnixSeconds::new(1_800_000_000);
-
-fn json_of(response: &Response) -> Value {
-    serde_json::from_slice(response.body()).expect("json")
-}
 
 fn register_jane(db: &impl Database) -> Value {
     let body = json!({"email": " Jane@Example.com ", "password": "securePassword123",

@@ -1,14 +1,8 @@
 use super::*;
-use crate::store::{NewKey, NewUser};
-use adspin_core::organizations::{NewOrganization, insert_organization};
+use crate::test_support::{Account, NOW, json_of};
 use adspin_core::testing::{FakeReply, TestEnv, run};
 
-const NOW: UnixSeconds = UnixSeconds::new(1_800_000_000);
 const BASE: &str = "http://127.0.0.1:3000";
-
-fn json_of(response: &Response) -> Value {
-    serde_json::from_slice(response.body()).expect("json")
-}
 
 /// A verified account with a key of `mode` holding every scope.
 fn caller(db: &impl Database, mode: Mode) -> Caller {
@@ -16,49 +10,32 @@ fn caller(db: &impl Database, mode: Mode) -> Caller {
 }
 
 fn caller_with_email(db: &impl Database, mode: Mode, email: &str) -> Caller {
-    let organization_id = OrganizationId::new_random();
-    insert_organization(
-        db,
-        NewOrganization {
-            id: organization_id,
-            name: "Jane Smith".into(),
-            url: None,
-            timezone: "UTC".into(),
-            currency_code: "USD".into(),
-        },
-        NOW,
-    )
-    .expect("organization");
-    let user = accounts::insert_user(
-        db,
-        &NewUser {
-            organization_id,
-            email,
-            password_hash: "x",
-            first_name: "Jane",
-            last_name: "Smith",
-        },
-        NOW,
-    )
-    .expect("user");
-    let (key, _) = accounts::mint_key(
-        db,
-        &NewKey {
-            organization_id,
-            user_id: user.id,
-            mode,
-            name: None,
-            scopes: &Scope::ALL,
-            oauth_expires_at: None,
-        },
-        NOW,
-    )
-    .expect("key");
-    Caller {
-        key,
-        verified: true,
-        plan: crate::plans::FREE,
+    Account {
+        mode,
+        ..Account::verified(email)
     }
+    .create(db)
+    .0
+}
+
+/// Stripe at a fake address, its webhook secret `whsec_abc`.
+fn stripe_config() -> BillingConfig {
+    BillingConfig {
+        provider: Provider::Stripe,
+        stripe: Some(StripeConfig {
+            api_base: "http://stripe.test".into(),
+            secret_key: "sk_test_123".into(),
+            webhook_secret: "whsec_abc".into(),
+        }),
+    }
+}
+
+/// `Stripe-Signature` of `payload` sent at `at`, with `whsec_abc`.
+fn stripe_signature(at: i64, payload: &[u8]) -> String {
+    format!(
+        "t={at},v1={}",
+        hex::encode(stripe::sign("whsec_abc", at, payload))
+    )
 }
 
 fn demo() -> BillingConfig {
@@ -292,14 +269,7 @@ fn unknown_plans_and_options_are_422_naming_the_field() {
 fn stripe_checkouts_are_created_through_the_api_and_activated_by_signed_events() {
     let env = TestEnv::new(NOW);
     let caller = caller(&env.db, Mode::Live);
-    let config = BillingConfig {
-        provider: Provider::Stripe,
-        stripe: Some(StripeConfig {
-            api_base: "http://stripe.test".into(),
-            secret_key: "sk_test_123".into(),
-            webhook_secret: "whsec_abc".into(),
-        }),
-    };
+    let config = stripe_config();
     env.http.reply(
         "http://stripe.test/v1/checkout/sessions",
         FakeReply::json(5, 200, &json!({"id": "cs_test_1", "url": "https://checkout.stripe.test/c/cs_test_1", "object": "checkout.session"})),
@@ -332,12 +302,7 @@ fn stripe_checkouts_are_created_through_the_api_and_activated_by_signed_events()
     let event = json!({"id": "evt_1", "type": "checkout.session.completed",
         "data": {"object": {"id": "cs_test_1", "subscription": "sub_1", "payment_status": "paid"}}})
     .to_string();
-    let signature = |at: i64| {
-        format!(
-            "t={at},v1={}",
-            hex::encode(stripe::sign("whsec_abc", at, event.as_bytes()))
-        )
-    };
+    let signature = |at: i64| stripe_signature(at, event.as_bytes());
     let forged = stripe_event(&env.db, &config, Some("t=1,v1=00"), event.as_bytes(), NOW)
         .expect_err("forged");
     assert_eq!((forged.status(), forged.code()), (400, "invalid_signature"));
@@ -461,14 +426,7 @@ fn the_scheduled_work_renews_demo_plans_and_ends_cancelled_ones() {
 fn stripe_renewals_extend_the_period_once_per_invoice_and_a_deleted_subscription_ends() {
     let env = TestEnv::new(NOW);
     let caller = caller(&env.db, Mode::Live);
-    let config = BillingConfig {
-        provider: Provider::Stripe,
-        stripe: Some(StripeConfig {
-            api_base: "http://stripe.test".into(),
-            secret_key: "sk_test_123".into(),
-            webhook_secret: "whsec_abc".into(),
-        }),
-    };
+    let config = stripe_config();
     env.http.reply(
         "http://stripe.test/v1/checkout/sessions",
         FakeReply::json(
@@ -480,11 +438,7 @@ fn stripe_renewals_extend_the_period_once_per_invoice_and_a_deleted_subscription
     subscribe_to(&env, &config, &caller, json!({"plan_id": 2})).expect("pending");
     let send = |event: Value, at: UnixSeconds| {
         let body = event.to_string();
-        let signature = format!(
-            "t={},v1={}",
-            at.get(),
-            hex::encode(stripe::sign("whsec_abc", at.get(), body.as_bytes()))
-        );
+        let signature = stripe_signature(at.get(), body.as_bytes());
         stripe_event(&env.db, &config, Some(&signature), body.as_bytes(), at).expect("received")
     };
     send(

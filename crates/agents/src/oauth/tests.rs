@@ -1,66 +1,21 @@
 use super::*;
 use crate::auth;
-use crate::store::{NewKey, NewUser};
-use adspin_core::ids::OrganizationId;
-use adspin_core::organizations::{NewOrganization, insert_organization};
+use crate::test_support::{Account, NOW, json_of};
 use adspin_core::testing::{MemoryKv, database};
 
-const NOW: UnixSeconds = UnixSeconds::new(1_800_000_000);
 const REDIRECT: &str = "https://app.integrator.example/callback";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-
-fn json_of(response: &Response) -> Value {
-    serde_json::from_slice(response.body()).expect("json")
-}
 
 /// A verified account with the password `securePassword123` and a key
 /// holding every scope.
 fn account(db: &impl Database, email: &str) -> Caller {
-    let organization_id = OrganizationId::new_random();
-    insert_organization(
-        db,
-        NewOrganization {
-            id: organization_id,
-            name: email.into(),
-            url: None,
-            timezone: "UTC".into(),
-            currency_code: "USD".into(),
-        },
-        NOW,
-    )
-    .expect("organization");
     let hash = crate::password::hash("securePassword123").expect("hash");
-    let user = accounts_store::insert_user(
-        db,
-        &NewUser {
-            organization_id,
-            email,
-            password_hash: &hash,
-            first_name: "Jane",
-            last_name: "Smith",
-        },
-        NOW,
-    )
-    .expect("user");
-    accounts_store::enable_user(db, user.id, NOW).expect("verified");
-    let (key, _) = accounts_store::mint_key(
-        db,
-        &NewKey {
-            organization_id,
-            user_id: user.id,
-            mode: Mode::Live,
-            name: None,
-            scopes: &Scope::ALL,
-            oauth_expires_at: None,
-        },
-        NOW,
-    )
-    .expect("key");
-    Caller {
-        key,
-        verified: true,
-        plan: crate::plans::FREE,
+    Account {
+        password_hash: &hash,
+        ..Account::verified(email)
     }
+    .create(db)
+    .0
 }
 
 fn register_client(db: &impl Database, owner: &Caller, confidential: bool) -> Value {

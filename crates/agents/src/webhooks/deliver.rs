@@ -317,27 +317,14 @@ mod delivery_tests {
     use super::*;
     use crate::events;
     use crate::store::Mode;
+    use crate::test_support::NOW;
     use adspin_core::ids::OrganizationId;
-    use adspin_core::organizations::{NewOrganization, insert_organization};
-    use adspin_core::testing::{FakeReply, TestEnv, run};
+    use adspin_core::testing::{FakeReply, TestEnv, organization, run};
 
-    const NOW: UnixSeconds = UnixSeconds::new(1_800_000_000);
     const URL: &str = "https://receiver.example/hook";
 
     fn account_with_webhook(env: &TestEnv) -> OrganizationId {
-        let organization = OrganizationId::new_random();
-        insert_organization(
-            &env.db,
-            NewOrganization {
-                id: organization,
-                name: "Acme".into(),
-                url: None,
-                timezone: "UTC".into(),
-                currency_code: "USD".into(),
-            },
-            NOW,
-        )
-        .expect("organization");
+        let organization = organization(&env.db);
         store::insert_webhook(
             &env.db,
             organization,
