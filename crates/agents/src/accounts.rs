@@ -110,12 +110,7 @@ pub fn register(
                 "max_length": password::MAX_LENGTH}),
         )
     })?;
-    let usage = rate_limit::kv::hit(
-        kv,
-        &limits::address_bucket("registrations", client),
-        limits::REGISTRATIONS,
-        now,
-    )?;
+    let usage = limits::count_address(kv, "registrations", limits::REGISTRATIONS, client, now)?;
     if usage.exceeded() {
         return Err(too_many_requests(&usage, now));
     }

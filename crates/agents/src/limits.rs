@@ -124,18 +124,30 @@ pub fn email_bucket(kind: &str, email: &str) -> String {
     format!("agents:{kind}:email:{email}")
 }
 
+/// Counts a request in `limit`'s window of its client address (the
+/// counter `kind`).
+pub fn count_address(
+    kv: &impl KeyValue,
+    kind: &str,
+    limit: Limit,
+    client: Option<IpAddr>,
+    now: UnixSeconds,
+) -> Result<Usage, AgentsError> {
+    Ok(rate_limit::kv::hit(
+        kv,
+        &address_bucket(kind, client),
+        limit,
+        now,
+    )?)
+}
+
 /// Counts a request that presents no key.
 pub fn count_anonymous(
     kv: &impl KeyValue,
     client: Option<IpAddr>,
     now: UnixSeconds,
 ) -> Result<Usage, AgentsError> {
-    Ok(rate_limit::kv::hit(
-        kv,
-        &address_bucket("requests", client),
-        ANONYMOUS,
-        now,
-    )?)
+    count_address(kv, "requests", ANONYMOUS, client, now)
 }
 
 /// Counts a payment provider's event (signed, so not a client's request).
@@ -144,12 +156,7 @@ pub fn count_provider_events(
     client: Option<IpAddr>,
     now: UnixSeconds,
 ) -> Result<Usage, AgentsError> {
-    Ok(rate_limit::kv::hit(
-        kv,
-        &address_bucket("provider-events", client),
-        PROVIDER_EVENTS,
-        now,
-    )?)
+    count_address(kv, "provider-events", PROVIDER_EVENTS, client, now)
 }
 
 /// `429 rate_limited` with `Retry-After` until `usage`'s window resets.
