@@ -100,7 +100,7 @@ pub fn list(
     caller.require(Scope::AccountRead)?;
     let page = PageRequest::from_query(query)?;
     let organization = caller.organization_id();
-    let rows = store::list_keys(db, organization, page.before_seq, page.limit)?;
+    let rows = store::list_keys(db, organization, &page)?;
     let total = store::count_keys(db, organization)?;
     Ok(json_response(
         200,

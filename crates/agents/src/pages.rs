@@ -60,7 +60,14 @@ impl PageRequest {
         Ok(Self { limit, before_seq })
     }
 
-    /// The page of `rows` (fetched with `limit + 1`, newest first).
+    /// How many rows to fetch: one more than the page, to learn whether
+    /// more follow.
+    pub fn rows_to_fetch(&self) -> i64 {
+        i64::from(self.limit) + 1
+    }
+
+    /// The page of `rows` (fetched with [`Self::rows_to_fetch`], newest
+    /// first).
     pub fn page<T>(
         &self,
         mut rows: Vec<T>,

@@ -125,13 +125,19 @@ impl Plan {
         let mut view = self.summary();
         view["interval"] = json!("month");
         view["aliases"] = json!(self.aliases);
-        view["limits"] = json!({
+        view["limits"] = self.limits_view();
+        view
+    }
+
+    /// What the plan allows: requests, AI generations, campaigns (`null`
+    /// is unlimited).
+    pub fn limits_view(&self) -> Value {
+        json!({
             "requests_per_minute": self.limits.per_minute,
             "requests_per_day": self.limits.per_day,
             "ai_generations_per_month": self.ai_generations_per_month,
             "campaigns": self.campaigns,
-        });
-        view
+        })
     }
 }
 

@@ -5,6 +5,8 @@ use adspin_core::ids::OrganizationId;
 use adspin_core::keys;
 use adspin_core::time::UnixSeconds;
 
+use crate::pages::PageRequest;
+
 use crate::scopes::Scope;
 
 /// An account's user.
@@ -342,8 +344,7 @@ pub fn find_grant(
 pub fn list_keys(
     db: &impl Database,
     organization_id: OrganizationId,
-    before_seq: Option<i64>,
-    limit: u32,
+    page: &PageRequest,
 ) -> Result<Vec<KeyRecord>, DbError> {
     db.list(
         &format!(
@@ -353,8 +354,8 @@ pub fn list_keys(
         ),
         &[
             organization_id.into(),
-            before_seq.into(),
-            (i64::from(limit) + 1).into(),
+            page.before_seq.into(),
+            page.rows_to_fetch().into(),
         ],
     )
 }

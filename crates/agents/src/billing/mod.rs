@@ -394,7 +394,7 @@ pub fn status(
         .and_then(|subscription| Plan::by_id(subscription.plan_id))
         .unwrap_or(plans::FREE);
     let mut plan_view = plan.summary();
-    plan_view["limits"] = plan.view()["limits"].clone();
+    plan_view["limits"] = plan.limits_view();
     Ok(json_response(
         200,
         &json!({
@@ -472,7 +472,7 @@ pub fn invoices(
     caller.require_verified()?;
     let page = PageRequest::from_query(query)?;
     let organization = caller.organization_id();
-    let rows = store::list_invoices(db, organization, caller.mode(), page.before_seq, page.limit)?;
+    let rows = store::list_invoices(db, organization, caller.mode(), &page)?;
     let total = store::count_invoices(db, organization, caller.mode())?;
     Ok(json_response(
         200,

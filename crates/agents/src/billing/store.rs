@@ -4,6 +4,8 @@ use adspin_core::db::{Database, DbError, FromRow, Row};
 use adspin_core::ids::OrganizationId;
 use adspin_core::time::UnixSeconds;
 
+use crate::pages::PageRequest;
+
 use crate::store::Mode;
 
 /// Who takes the payment.
@@ -358,8 +360,7 @@ pub fn list_invoices(
     db: &impl Database,
     organization_id: OrganizationId,
     mode: Mode,
-    before_seq: Option<i64>,
-    limit: u32,
+    page: &PageRequest,
 ) -> Result<Vec<Invoice>, DbError> {
     db.list(
         "SELECT seq, id, plan_id, amount_cents, currency, status, provider, period_start, period_end, created_at
@@ -368,8 +369,8 @@ pub fn list_invoices(
         &[
             organization_id.into(),
             mode.into(),
-            before_seq.into(),
-            (i64::from(limit) + 1).into(),
+            page.before_seq.into(),
+            page.rows_to_fetch().into(),
         ],
     )
 }

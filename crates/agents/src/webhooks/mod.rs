@@ -103,13 +103,7 @@ pub fn create(
 pub fn list(db: &impl Database, caller: &Caller, query: &Query) -> Result<Response, AgentsError> {
     caller.require(Scope::WebhooksManage)?;
     let page = PageRequest::from_query(query)?;
-    let rows = store::list_webhooks(
-        db,
-        caller.organization_id(),
-        caller.mode(),
-        page.before_seq,
-        page.limit,
-    )?;
+    let rows = store::list_webhooks(db, caller.organization_id(), caller.mode(), &page)?;
     let total = store::count_webhooks(db, caller.organization_id(), caller.mode())?;
     Ok(json_response(
         200,
@@ -169,7 +163,7 @@ pub fn deliveries(
     caller.require(Scope::WebhooksManage)?;
     let webhook = owned(db, caller, id)?;
     let page = PageRequest::from_query(query)?;
-    let rows = store::list_deliveries(db, webhook.id, page.before_seq, page.limit)?;
+    let rows = store::list_deliveries(db, webhook.id, &page)?;
     let total = store::count_deliveries(db, webhook.id)?;
     let shown: Vec<i64> = rows
         .iter()

@@ -6,6 +6,8 @@ use adspin_core::db::{Database, DbError, FromRow, Json, Row};
 use adspin_core::ids::OrganizationId;
 use adspin_core::time::UnixSeconds;
 
+use crate::pages::PageRequest;
+
 use crate::store::Mode;
 
 /// A webhook endpoint.
@@ -85,8 +87,7 @@ pub fn list_webhooks(
     db: &impl Database,
     organization_id: OrganizationId,
     mode: Mode,
-    before_id: Option<i64>,
-    limit: u32,
+    page: &PageRequest,
 ) -> Result<Vec<Webhook>, DbError> {
     db.list(
         &format!(
@@ -97,8 +98,8 @@ pub fn list_webhooks(
         &[
             organization_id.into(),
             mode.into(),
-            before_id.into(),
-            (i64::from(limit) + 1).into(),
+            page.before_seq.into(),
+            page.rows_to_fetch().into(),
         ],
     )
 }
@@ -215,8 +216,7 @@ const DELIVERY_COLUMNS: &str = "d.seq, d.id, e.id, e.type, d.status, d.attempts,
 pub fn list_deliveries(
     db: &impl Database,
     webhook_id: i64,
-    before_seq: Option<i64>,
-    limit: u32,
+    page: &PageRequest,
 ) -> Result<Vec<DeliveryRecord>, DbError> {
     db.list(
         &format!(
@@ -225,8 +225,8 @@ pub fn list_deliveries(
         ),
         &[
             webhook_id.into(),
-            before_seq.into(),
-            (i64::from(limit) + 1).into(),
+            page.before_seq.into(),
+            page.rows_to_fetch().into(),
         ],
     )
 }
