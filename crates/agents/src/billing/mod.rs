@@ -733,7 +733,7 @@ fn renew_from_stripe(
         if !store::extend_period(db, owner.id, start, end, now)? {
             return Ok(());
         }
-        let invoice_id = store::insert_invoice(
+        record_payment(
             db,
             &NewInvoice {
                 organization_id: owner.organization_id,
@@ -747,14 +747,6 @@ fn renew_from_stripe(
                 period_start: start,
                 period_end: end,
             },
-            now,
-        )?;
-        events::emit(
-            db,
-            owner.organization_id,
-            owner.mode,
-            "billing.payment_completed",
-            &payment_data(plan, owner.id, &invoice_id, start, end),
             now,
         )?;
         Ok::<_, AgentsError>(())
@@ -799,7 +791,7 @@ fn complete(
             "UPDATE agent_checkouts SET subscription_id = ?2 WHERE token_hash = ?1",
             &[checkout.token_hash.as_str().into(), subscription.id.into()],
         )?;
-        let invoice = store::insert_invoice(
+        record_payment(
             db,
             &NewInvoice {
                 organization_id: checkout.organization_id,
@@ -815,35 +807,36 @@ fn complete(
             },
             now,
         )?;
-        events::emit(
-            db,
-            checkout.organization_id,
-            checkout.mode,
-            "billing.payment_completed",
-            &payment_data(plan, subscription.id, &invoice, now, period_end),
-            now,
-        )?;
         Ok::<_, AgentsError>(())
     })
 }
 
-/// What `billing.payment_completed` carries.
-fn payment_data(
-    plan: Plan,
-    subscription_id: i64,
-    invoice_id: &str,
-    period_start: UnixSeconds,
-    period_end: UnixSeconds,
-) -> Value {
-    json!({
-        "plan": plan.summary(),
-        "subscription_id": subscription_id,
-        "invoice_id": invoice_id,
-        "amount": plan.price(),
-        "currency": CURRENCY,
-        "period_start": period_start.to_iso8601_numeric_offset(),
-        "period_end": period_end.to_iso8601_numeric_offset(),
-    })
+/// Records a paid invoice and announces it (`billing.payment_completed`),
+/// in the caller's transaction.
+fn record_payment(
+    db: &impl Database,
+    invoice: &NewInvoice<'_>,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    let invoice_id = store::insert_invoice(db, invoice, now)?;
+    let plan = Plan::by_id(invoice.plan_id).unwrap_or(plans::FREE);
+    events::emit(
+        db,
+        invoice.organization_id,
+        invoice.mode,
+        "billing.payment_completed",
+        &json!({
+            "plan": plan.summary(),
+            "subscription_id": invoice.subscription_id,
+            "invoice_id": invoice_id,
+            "amount": invoice.amount_cents as f64 / 100.0,
+            "currency": invoice.currency,
+            "period_start": invoice.period_start.to_iso8601_numeric_offset(),
+            "period_end": invoice.period_end.to_iso8601_numeric_offset(),
+        }),
+        now,
+    )?;
+    Ok(())
 }
 
 /// What one pass of the scheduled work did to subscriptions.
@@ -878,7 +871,7 @@ pub fn maintain(db: &impl Database, now: UnixSeconds) -> Result<Maintenance, DbE
             if !store::extend_period(db, due.id, start, end, now)? {
                 return Ok::<_, DbError>(false);
             }
-            let invoice = store::insert_invoice(
+            record_payment(
                 db,
                 &NewInvoice {
                     organization_id: due.organization_id,
@@ -892,14 +885,6 @@ pub fn maintain(db: &impl Database, now: UnixSeconds) -> Result<Maintenance, DbE
                     period_start: start,
                     period_end: end,
                 },
-                now,
-            )?;
-            events::emit(
-                db,
-                due.organization_id,
-                due.mode,
-                "billing.payment_completed",
-                &payment_data(plan, due.id, &invoice, start, end),
                 now,
             )?;
             Ok(true)
