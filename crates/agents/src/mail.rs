@@ -22,6 +22,7 @@ use adspin_core::db::{Database, DbError, transaction};
 use adspin_core::env::Env;
 use adspin_core::outbound::{HttpClient, OutboundRequest};
 use adspin_core::outbox::{self, StoredEmail};
+use adspin_core::settings;
 
 /// How long the email API has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -50,11 +51,7 @@ impl Transport {
     /// `email_transport` (`mailbox` or `http`), `email_api_url`,
     /// `email_api_key`, `email_from`.
     pub fn from_env(env: &impl Env) -> Self {
-        let variable = |name: &str| {
-            env.variable(name)
-                .map(|value| value.trim().to_string())
-                .filter(|value| !value.is_empty())
-        };
+        let variable = |name: &str| settings::text(env, name);
         match variable("email_transport").as_deref() {
             Some("http") => Self::Http {
                 url: variable("email_api_url").unwrap_or_default(),

@@ -11,10 +11,16 @@ pub fn tracking_secret(env: &impl Env) -> Vec<u8> {
         .into_bytes()
 }
 
+/// A variable's value trimmed; `None` when it is unset or blank.
+pub fn text(env: &impl Env, name: &str) -> Option<String> {
+    env.variable(name)
+        .map(|value| value.trim().to_string())
+        .filter(|value| !value.is_empty())
+}
+
 /// The `public_base_url` variable, when set.
 pub fn configured_public_base_url(env: &impl Env) -> Option<String> {
-    env.variable("public_base_url")
-        .filter(|url| !url.is_empty())
+    text(env, "public_base_url")
 }
 
 /// Where this deployment is reached: `public_base_url`, or the address

@@ -25,7 +25,7 @@ use adspin_core::ids::OrganizationId;
 use adspin_core::keys;
 use adspin_core::outbound::HttpClient;
 use adspin_core::outbox::{self, Email};
-use adspin_core::settings::UntrustedHost;
+use adspin_core::settings::{self, UntrustedHost};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Response, json_response};
 
@@ -56,8 +56,8 @@ impl BillingConfig {
     /// `payment_provider` (`demo`, the default, or `stripe`),
     /// `stripe_api_base`, `stripe_secret_key`, `stripe_webhook_secret`.
     pub fn from_env(env: &impl Env) -> Self {
-        let variable = |name: &str| env.variable(name).filter(|value| !value.trim().is_empty());
-        let provider = match variable("payment_provider").as_deref().map(str::trim) {
+        let variable = |name: &str| settings::text(env, name);
+        let provider = match variable("payment_provider").as_deref() {
             Some("stripe") => Provider::Stripe,
             _ => Provider::Demo,
         };
