@@ -10,13 +10,13 @@
 //! its `/v1`-shaped errors.
 
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
+use adspin_core::admin;
 use adspin_core::api_error::ApiError;
 use adspin_core::clock::Clock;
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
-use adspin_core::web::{IncomingRequest, Response, bearer_token, header, json_response, split};
+use adspin_core::web::{IncomingRequest, Response, json_response, split};
 
 use crate::billing;
 use crate::mail;
@@ -43,13 +43,8 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         );
     }
     let admin_token = env.variable("admin_token").unwrap_or_default();
-    let presented = header(&request, "authorization").and_then(bearer_token);
-    let Some(presented) = presented else {
-        return respond(&info, &ApiError::auth_required());
-    };
-    let matches: bool = presented.as_bytes().ct_eq(admin_token.as_bytes()).into();
-    if admin_token.is_empty() || !matches {
-        return respond(&info, &ApiError::invalid_api_key());
+    if let Err(error) = admin::authorize(&request, &admin_token) {
+        return respond(&info, &error);
     }
     let db = match env.db() {
         Ok(db) => db,

@@ -6,6 +6,7 @@
 //! (advertiser, SSP, DSP, events, operator, platform, agents) build on
 //! this crate and never on each other. `docs/ARCHITECTURE.md` draws it.
 
+pub mod admin;
 pub mod api_error;
 pub mod api_keys;
 pub mod body;

@@ -16,10 +16,9 @@ use adspin_core::error::{RequestInfo, respond};
 use adspin_core::routes::{self, Matched, Route};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{
-    IncomingRequest, Query, Request, Response, header, json_response, read_body, split,
+    IncomingRequest, Query, Request, Response, json_response, read_body, split,
 };
 use serde_json::Value;
-use subtle::ConstantTimeEq;
 
 mod dsps;
 mod mailbox;
@@ -51,7 +50,7 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         dashboard_jwt_secret: dashboard_jwt_secret.as_bytes(),
     };
     let now = env.clock().now();
-    let outcome = match authorize(&request, secrets.admin_token) {
+    let outcome = match adspin_core::admin::authorize(&request, secrets.admin_token) {
         Ok(()) => match read_body(&mut request, body, BODY_LIMIT).await {
             Ok(()) => route(db, &request, now, &secrets),
             Err(error) => Err(ApiError::from(error)),
@@ -68,18 +67,6 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
 struct AdminSecrets<'a> {
     admin_token: &'a str,
     dashboard_jwt_secret: &'a [u8],
-}
-
-fn authorize(request: &Request, admin_token: &str) -> Result<(), ApiError> {
-    let Some(header) = header(request, "authorization") else {
-        return Err(ApiError::auth_required());
-    };
-    let presented = adspin_core::web::bearer_token(header).unwrap_or_default();
-    let matches: bool = presented.as_bytes().ct_eq(admin_token.as_bytes()).into();
-    if admin_token.is_empty() || !matches {
-        return Err(ApiError::invalid_api_key());
-    }
-    Ok(())
 }
 
 /// A handler's answer: the status and JSON body, or the error.
