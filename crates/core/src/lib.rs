@@ -21,6 +21,7 @@ pub mod error;
 pub mod ids;
 pub mod image_fetch;
 pub mod internal_bid;
+pub mod internal_dsp;
 pub mod jwt;
 pub mod keys;
 pub mod kv;

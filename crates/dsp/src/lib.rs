@@ -1,13 +1,8 @@
-//! The internal DSP (`thrad_dsp`): bids with the platform's own campaigns.
-//! It bids only with demand that can serve now, when an ad group's
-//! `context_hints` fit the conversation, at the ad group's max bid as CPM.
-//! Reached only by service chaining from the SSP: `POST /bid` and
-//! `POST /render-ad` of the DSP protocol.
-
-pub mod bid;
-pub mod demand;
-pub mod relevance;
-pub mod store;
+//! The internal DSP (`thrad_dsp`, [`adspin_core::internal_dsp`]) as a
+//! service of the DSP protocol: `POST /bid` and `POST /render-ad`, reached
+//! only by service chaining. The SSP runs the same bidding in process
+//! while the DSP registry names [`internal_dsp::CHAINED_BID_URL`]; this
+//! component answers an SSP pointed at it over HTTP, and the render calls.
 
 pub use adspin_core::internal_bid::DSP_ID;
 
@@ -17,13 +12,12 @@ use adspin_core::dsp_protocol::{BidRequestView, RenderRequest, RenderedAd};
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, SurfaceError, respond};
 use adspin_core::internal_bid;
+use adspin_core::internal_dsp::{self, bid, demand};
 use adspin_core::settings;
 use adspin_core::web::{
     IncomingRequest, ReadError, Request, Response, header, json_response, read_request,
 };
 use serde_json::json;
-
-use relevance::Conversation;
 
 /// The largest body the DSP reads: the SSP's bid request (itself at most
 /// 2 MiB) with what the SSP adds.
@@ -122,30 +116,17 @@ fn no_bid() -> Response {
 fn bid_for(env: &impl Env, request: &Request) -> Result<Response, DspError> {
     let view = serde_json::from_slice::<BidRequestView>(request.body())
         .map_err(|_| DspError::new(400, "invalid bid request"))?;
-    let db = env.db()?;
-    let now = env.clock().now();
-    let conversation = Conversation::new(&view.messages());
-    let candidates = demand::candidates(db, now, &conversation.words())?;
-    let Some(best) = demand::best(&candidates, &conversation, view.country_code.as_deref()) else {
-        return Ok(no_bid());
-    };
-    let Some(ad) = demand::ad_for(best, view.config.max_headline_chars) else {
-        return Ok(no_bid());
-    };
-    let image_enabled = view.config.image_enabled.unwrap_or(true);
-    let Some(ad_data) = bid::rendered(&ad, &files_base_url(env, request), image_enabled) else {
-        return Ok(no_bid());
-    };
-    Ok(json_response(
-        200,
-        &bid::bid_response(
-            &ad,
-            best.max_bid,
-            &ad_data,
-            &settings::tracking_secret(env),
-            now,
-        ),
-    ))
+    let bid = internal_dsp::bid(
+        env.db()?,
+        &view,
+        &files_base_url(env, request),
+        &settings::tracking_secret(env),
+        env.clock().now(),
+    )?;
+    Ok(match bid {
+        Some(bid) => json_response(200, &bid::response_body(&bid)),
+        None => no_bid(),
+    })
 }
 
 fn render(env: &impl Env, request: &Request) -> Result<Response, DspError> {

@@ -11,12 +11,13 @@ use adspin_core::api_keys::Environment;
 use adspin_core::clock::{Clock, Instant, with_deadline};
 use adspin_core::delivery::{self, Demand, Impression, ServeError};
 use adspin_core::dsp_protocol::{
-    DspAnswer, MAX_RESPONSE_BYTES, RenderedAd, parse_bid_response, parse_render_response,
-    render_request_body,
+    BidRequestView, DspAnswer, DspBid, MAX_RESPONSE_BYTES, RenderedAd, parse_bid_response,
+    parse_render_response, render_request_body,
 };
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::internal_bid;
+use adspin_core::internal_dsp;
 use adspin_core::money::Micros;
 use adspin_core::outbound::{HttpClient, OutboundRequest};
 use adspin_core::rate_limit::Usage;
@@ -274,6 +275,10 @@ impl<E: Env> Auction<'_, E> {
         .into_bytes();
         let forwarded = self.forwarded_headers();
         let clock = self.env.clock();
+        // The in-process DSP answers as soon as it is polled: it goes last,
+        // after every outbound call has started.
+        let mut dsps = dsps;
+        dsps.sort_by_key(runs_in_process);
         let calls = dsps.into_iter().map(|dsp| {
             let mut outbound = OutboundRequest::post_json(&dsp.bid_url, body.clone());
             for (name, value) in &forwarded {
@@ -282,7 +287,12 @@ impl<E: Env> Auction<'_, E> {
             if let Some(token) = &dsp.auth_token {
                 outbound = outbound.with_header("authorization", format!("Bearer {token}"));
             }
+            let body = &body;
             async move {
+                if runs_in_process(&dsp) {
+                    let answer = self.bid_in_process(body);
+                    return (dsp, answer);
+                }
                 let deadline = (clock.monotonic() + Duration::from_millis(dsp.timeout_ms))
                     .min(self.deadline());
                 let call = self.env.http().send(outbound, MAX_RESPONSE_BYTES);
@@ -327,6 +337,27 @@ impl<E: Env> Auction<'_, E> {
                 }
             })
             .collect()
+    }
+
+    /// The internal DSP's answer, computed here on the SSP's connection
+    /// from the same bid request body a chained call would carry.
+    fn bid_in_process(&self, body: &[u8]) -> DspAnswer {
+        let Ok(view) = serde_json::from_slice::<BidRequestView>(body) else {
+            return DspAnswer::Rejected("the bid request does not parse".into());
+        };
+        let now = self.env.clock().now();
+        match internal_dsp::bid(self.db, &view, &self.base_url, &self.secret, now) {
+            Ok(None) => DspAnswer::NoBid,
+            Ok(Some(bid)) => match bid.ad_data.validate() {
+                Ok(()) => DspAnswer::Bid(Box::new(DspBid {
+                    bid_id: bid.bid_id,
+                    price: bid.price,
+                    ad_data: Some(bid.ad_data),
+                })),
+                Err(reason) => DspAnswer::Rejected(format!("invalid_ad_data: {reason}")),
+            },
+            Err(error) => DspAnswer::Rejected(format!("database: {error}")),
+        }
     }
 
     /// The end user's address and agent, and (for the internal DSP, which
@@ -492,6 +523,12 @@ impl<E: Env> Auction<'_, E> {
         self.serve(&offer, &creative)?
             .ok_or_else(|| SspError::internal("Internal server error"))
     }
+}
+
+/// Whether the auction runs this DSP in process: the internal DSP while
+/// the registry names its chained address (the default).
+fn runs_in_process(dsp: &Dsp) -> bool {
+    dsp.id == internal_bid::DSP_ID && dsp.bid_url == internal_dsp::CHAINED_BID_URL
 }
 
 enum RenderFailure {

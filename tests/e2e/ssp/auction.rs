@@ -33,6 +33,47 @@ fn the_internal_dsp_wins_with_a_relevant_campaign_at_its_max_bid() {
     assert_eq!(bid["placement"], "text");
 }
 
+/// The auction runs the internal DSP in process while the registry names
+/// its chained address; at any other address it is an HTTP DSP, and the
+/// `thrad-dsp` component answers the same bid over service chaining.
+#[test]
+fn the_thrad_dsp_component_bids_the_same_over_service_chaining() {
+    let app = start();
+    live_campaign(&app, "running shoes", 5_500_000, 50_000_000);
+    let in_process = auction(&app, "chat_1", "running shoes");
+    admin(
+        &app,
+        "PUT",
+        "/admin/dsps/thrad_dsp",
+        Some(
+            json!({"name": "Thrad DSP", "bid_url": "http://thrad-dsp.spin.internal/bid?over=http",
+                    "render_url": "http://thrad-dsp.spin.internal/render-ad"}),
+        ),
+    );
+    let chained = auction(&app, "chat_2", "running shoes");
+    for field in [
+        "dsp",
+        "price",
+        "advertiser",
+        "headline",
+        "description",
+        "cta_text",
+        "placement",
+    ] {
+        assert_eq!(chained[field], in_process[field], "{field}");
+    }
+    // The call really goes out: a path the component does not serve is no bid.
+    admin(
+        &app,
+        "PUT",
+        "/admin/dsps/thrad_dsp",
+        Some(
+            json!({"name": "Thrad DSP", "bid_url": "http://thrad-dsp.spin.internal/no-such-path"}),
+        ),
+    );
+    assert_eq!(auction(&app, "chat_3", "running shoes"), Value::Null);
+}
+
 #[test]
 fn unrelated_conversations_paused_campaigns_and_unapproved_ones_get_no_bid() {
     let app = start();

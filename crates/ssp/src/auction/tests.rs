@@ -288,3 +288,72 @@ fn bids_below_the_floor_never_win() {
         "the default floor is $1.00"
     );
 }
+
+/// Registers the internal DSP at `bid_url` and gives it one live chat
+/// card about marathons, bidding $2.00 CPM.
+fn internal_dsp_with_demand(env: &TestEnv, bid_url: &str) {
+    env.db
+        .execute(
+            "INSERT INTO dsps (id, name, bid_url, timeout_ms, created_at, updated_at)
+             VALUES ('thrad_dsp', 'Thrad DSP', ?1, 3000, 0, 0)",
+            &[bid_url.into()],
+        )
+        .expect("internal dsp");
+    let demand = testing::live_ad(&env.db, testing::organization(&env.db));
+    env.db
+        .execute(
+            "UPDATE ads SET creative = ?1 WHERE id = ?2",
+            &[
+                json!({"type": "chat_card", "title": "Marathon shoes", "body": "Run further.",
+                       "target_url": "https://shop.example.com/marathon"})
+                .to_string()
+                .into(),
+                demand.ad_id.into(),
+            ],
+        )
+        .expect("creative");
+    env.db
+        .execute(
+            "UPDATE ad_groups SET context_hints = '[\"marathon\"]' WHERE id = ?1",
+            &[demand.ad_group_id.into()],
+        )
+        .expect("hints");
+    adspin_core::catalog::hints::index_keywords(
+        &env.db,
+        demand.ad_group_id,
+        &["marathon".to_string()],
+    )
+    .expect("hints");
+}
+
+#[test]
+fn the_internal_dsp_at_its_chained_address_bids_in_process_with_no_outbound_call() {
+    let (env, key) = setup(Environment::Production);
+    internal_dsp_with_demand(&env, adspin_core::internal_dsp::CHAINED_BID_URL);
+    let (status, envelope) = auction(&env, &key, "chat_internal");
+    assert_eq!(status, 200, "{envelope}");
+    let bid = &envelope["data"]["bid"];
+    assert_eq!(
+        (&bid["dsp"], &bid["price"], &bid["headline"]),
+        (&json!("thrad_dsp"), &json!(2.0), &json!("Marathon shoes"))
+    );
+    assert!(env.http.sent().is_empty(), "no request left the SSP");
+}
+
+#[test]
+fn the_internal_dsp_at_another_address_is_called_over_http() {
+    let (env, key) = setup(Environment::Production);
+    internal_dsp_with_demand(&env, "https://dsp.example/bid");
+    env.http.reply(
+        "https://dsp.example/bid",
+        bid(10, 3.0, "not-signed", Some(creative("Remote shoes"))),
+    );
+    let (status, envelope) = auction(&env, &key, "chat_remote");
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(env.http.sent().len(), 1, "the bid request went out");
+    assert_eq!(
+        envelope["data"]["bid"],
+        Value::Null,
+        "an internal bid whose id does not verify is never served"
+    );
+}

@@ -8,8 +8,8 @@
 
 use std::collections::HashSet;
 
-use adspin_core::catalog::hints::words;
-use adspin_core::dsp_protocol::{Message, Role};
+use crate::catalog::hints::words;
+use crate::dsp_protocol::{Message, Role};
 
 /// The lowest score that bids: one hint in the latest exchange is enough.
 pub const THRESHOLD: f64 = 1.0;

@@ -3,13 +3,13 @@
 //! one more impression, and their active ads, in one query), and one such
 //! ad for the render call.
 
-use adspin_core::catalog::creative::Creative;
-use adspin_core::db::{Database, DbError, FromRow, Json, Row, SqlValue};
-use adspin_core::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
-use adspin_core::money::Micros;
-use adspin_core::time::UnixSeconds;
+use crate::catalog::creative::Creative;
+use crate::db::{Database, DbError, FromRow, Json, Row, SqlValue};
+use crate::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
+use crate::money::Micros;
+use crate::time::UnixSeconds;
 
-use crate::demand::ServingAd;
+use super::demand::ServingAd;
 
 /// One active ad of an ad group that may bid.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +82,7 @@ pub fn candidate_ads(
         .filter_map(|row| match CandidateAd::from_row(row) {
             Ok(ad) => Some(ad),
             Err(error) => {
-                adspin_core::log::warn(&format!("thrad-dsp: an ad row is skipped: {error}"));
+                crate::log::warn(&format!("thrad-dsp: an ad row is skipped: {error}"));
                 None
             }
         })

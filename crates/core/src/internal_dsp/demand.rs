@@ -2,14 +2,15 @@
 //! inside their schedule with budget left for one more impression, and
 //! their active ads, in one query.
 
-use adspin_core::catalog::creative::Creative;
-use adspin_core::db::{Database, DbError};
-use adspin_core::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
-use adspin_core::money::Micros;
-use adspin_core::time::UnixSeconds;
+use crate::catalog::creative::Creative;
+use crate::db::{Database, DbError};
+use crate::delivery::Demand;
+use crate::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
+use crate::money::Micros;
+use crate::time::UnixSeconds;
 
 use super::relevance::{Conversation, THRESHOLD};
-use crate::store;
+use super::store;
 
 /// Most conversation words used to look up ad groups.
 pub const MAX_LOOKUP_WORDS: usize = 200;
@@ -36,6 +37,18 @@ pub struct ServingAd {
     pub organization_id: OrganizationId,
     pub advertiser: String,
     pub creative: Creative,
+}
+
+impl ServingAd {
+    /// The ad and the campaign (and advertiser) it is charged to.
+    pub fn demand(&self) -> Demand {
+        Demand {
+            organization_id: self.organization_id,
+            campaign_id: self.campaign_id,
+            ad_group_id: self.ad_group_id,
+            ad_id: self.ad_id,
+        }
+    }
 }
 
 /// The ad groups that can serve at `now` with at least one hint whose
@@ -125,16 +138,16 @@ pub fn ad_for(candidate: &Candidate, max_headline_chars: Option<i64>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use adspin_core::catalog::hints::index_keywords;
-    use adspin_core::catalog::hints::words;
-    use adspin_core::db::native::NativeDb;
-    use adspin_core::dsp_protocol::{Message, Role};
+    use crate::catalog::hints::index_keywords;
+    use crate::catalog::hints::words;
+    use crate::db::native::NativeDb;
+    use crate::dsp_protocol::{Message, Role};
 
     const MIGRATIONS: [&str; 4] = [
-        include_str!("../../../migrations/0001_foundation.sql"),
-        include_str!("../../../migrations/0002_advertiser.sql"),
-        include_str!("../../../migrations/0003_ssp.sql"),
-        include_str!("../../../migrations/0004_hint_anchors.sql"),
+        include_str!("../../../../migrations/0001_foundation.sql"),
+        include_str!("../../../../migrations/0002_advertiser.sql"),
+        include_str!("../../../../migrations/0003_ssp.sql"),
+        include_str!("../../../../migrations/0004_hint_anchors.sql"),
     ];
     const ORG: &str = "0d3e0000-0000-4000-8000-00000000000a";
     const NOW: i64 = 1_800_000_000;

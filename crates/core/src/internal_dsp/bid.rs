@@ -1,18 +1,13 @@
-//! The internal DSP's answers: a bid with its pre-rendered creative
-//! (`ad_data`, so the SSP needs no render call), and the render call for
-//! callers that make one.
+//! The internal DSP's answers as the DSP protocol shows them: the rendered
+//! creative (`ad_data`, so the SSP needs no render call) and the bid.
 //!
 //! The bid id ([`internal_bid`]) names the ad and the price, so the render
 //! call finds the bid without storing anything.
 
 use serde_json::{Value, json};
 
-use adspin_core::catalog::creative::{Creative, image_url};
-use adspin_core::delivery::Demand;
-use adspin_core::dsp_protocol::RenderedAd;
-use adspin_core::internal_bid;
-use adspin_core::money::Micros;
-use adspin_core::time::UnixSeconds;
+use crate::catalog::creative::{Creative, image_url};
+use crate::dsp_protocol::RenderedAd;
 
 use super::demand::ServingAd;
 
@@ -51,25 +46,13 @@ pub fn rendered(ad: &ServingAd, files_base_url: &str, image_enabled: bool) -> Op
     })
 }
 
-/// The bid response for an ad at `price`.
-pub fn bid_response(
-    ad: &ServingAd,
-    price: Micros,
-    ad_data: &RenderedAd,
-    secret: &[u8],
-    now: UnixSeconds,
-) -> Value {
-    let demand = Demand {
-        organization_id: ad.organization_id,
-        campaign_id: ad.campaign_id,
-        ad_group_id: ad.ad_group_id,
-        ad_id: ad.ad_id,
-    };
+/// The bid as the DSP protocol's answer: `{"data": {"bid", "bidId", "ad_data"}}`.
+pub fn response_body(bid: &super::Bid) -> Value {
     json!({
         "data": {
-            "bid": price.to_dollars(),
-            "bidId": internal_bid::bid_id(&demand, price, secret, now),
-            "ad_data": ad_data,
+            "bid": bid.price.to_dollars(),
+            "bidId": bid.bid_id,
+            "ad_data": bid.ad_data,
         }
     })
 }
@@ -77,8 +60,10 @@ pub fn bid_response(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use adspin_core::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
-    use adspin_core::internal_bid::redeem;
+    use crate::ids::{AdGroupId, AdId, CampaignId, OrganizationId};
+    use crate::internal_bid::{self, redeem};
+    use crate::money::Micros;
+    use crate::time::UnixSeconds;
 
     fn ad(file: Option<&str>) -> ServingAd {
         ServingAd {
@@ -125,7 +110,15 @@ mod tests {
         let now = UnixSeconds::new(1_000_000);
         let serving = ad(None);
         let ad_data = rendered(&serving, "http://x", true).expect("rendered");
-        let response = bid_response(&serving, Micros::new(5_000_000), &ad_data, b"s", now);
+        let demand = serving.demand();
+        let price = Micros::new(5_000_000);
+        let bid = super::super::Bid {
+            price,
+            bid_id: internal_bid::bid_id(&demand, price, b"s", now),
+            ad_data,
+            demand,
+        };
+        let response = response_body(&bid);
         let bid_id = response["data"]["bidId"].as_str().expect("bid id");
         let redeemed = redeem(bid_id, b"s", now.plus_seconds(60)).expect("valid for 60 s");
         assert_eq!(redeemed.demand.ad_id, serving.ad_id);
