@@ -203,6 +203,53 @@ AGENTS_CURSOR = Rule(
     status=422,
 )
 
+CAMPAIGN_COMPLETED = Rule(
+    "a completed campaign (its end date passed or its budget spent) no longer changes (state and the current time)",
+    code="campaign_completed",
+    status=409,
+)
+BUDGET_FORMS = Rule(
+    "a budget is given as `daily_budget` or as `budget`, not both (a relation between fields)",
+    code="validation_error",
+    param="budget",
+    status=422,
+)
+SCHEDULE_ORDER = Rule(
+    "`schedule.end_date` is not before `schedule.start_date`, and both are calendar dates (a relation between fields)",
+    code="validation_error",
+    param=r"schedule\.(start|end)_date",
+    status=422,
+)
+AGES = Rule(
+    "`targeting.age_max` is not below `targeting.age_min` (a relation between fields)",
+    code="validation_error",
+    param=r"targeting\.age_max",
+    status=422,
+)
+CREATIVE_TEXT = Rule(
+    "an ad needs `primary_text` or `description` (a relation between fields)",
+    code="validation_error",
+    param=r"creative\.primary_text",
+    status=422,
+)
+CREATIVE_REQUIRED = Rule(
+    "a new ad's creative needs `headline` and `link_url` (required only on create, where the schema says so for the creative object as a whole)",
+    code="validation_error",
+    param=r"creative\.(headline|link_url)",
+    status=422,
+)
+CAMPAIGN_URL = Rule(
+    "a URL must parse as a WHATWG URL with a host (the pattern only outlines it)",
+    code="validation_error",
+    param=r"(target_url|creative\.(link_url|image_url))",
+    status=422,
+)
+SPENT = Rule(
+    "a budget may not end below what the campaign already spent (state)",
+    code="campaign_budget_too_low",
+    status=422,
+)
+
 ALLOWED: dict[str, list[Rule]] = {
     # advertiser-v1.json
     "GET /campaigns": [BOTH_CURSORS, UNKNOWN_CURSOR],
@@ -348,6 +395,38 @@ ALLOWED: dict[str, list[Rule]] = {
         ),
     ],
     "POST /api/v1/oauth/revoke": [OAUTH_CLIENT],
+    "GET /api/v1/campaigns": [AGENTS_CURSOR],
+    "POST /api/v1/campaigns": [
+        BUDGET_FORMS,
+        SCHEDULE_ORDER,
+        CAMPAIGN_URL,
+        Rule("campaigns need a business profile (state)", code="business_required", status=409),
+        Rule("the plan holds a bounded number of campaigns (state)", code="plan_limit_reached", status=403),
+    ],
+    "PATCH /api/v1/campaigns/{id}": [
+        BUDGET_FORMS,
+        SCHEDULE_ORDER,
+        CAMPAIGN_URL,
+        CAMPAIGN_COMPLETED,
+        SPENT,
+        Rule("a draft goes live with launch, not a status change (state)", code="campaign_not_launched", status=409),
+        Rule("a status change follows the lifecycle (state)", code="invalid_status_transition", status=409),
+    ],
+    "POST /api/v1/campaigns/{id}/launch": [
+        CAMPAIGN_COMPLETED,
+        Rule("a live campaign is launched once (state)", code="campaign_already_active", status=409),
+        Rule("Facebook and Instagram need a connected account (state)", code="platform_not_connected", status=409),
+        Rule("a launch needs an active ad (state)", code="campaign_has_no_ads", status=422),
+    ],
+    "POST /api/v1/campaigns/{id}/ad-sets": [CAMPAIGN_COMPLETED, AGES],
+    "PATCH /api/v1/campaigns/{id}/ad-sets/{ad_set}": [CAMPAIGN_COMPLETED, AGES],
+    "POST /api/v1/campaigns/{id}/ad-sets/{ad_set}/ads": [
+        CAMPAIGN_COMPLETED,
+        CREATIVE_TEXT,
+        CREATIVE_REQUIRED,
+        CAMPAIGN_URL,
+    ],
+    "PATCH /api/v1/campaigns/{id}/ad-sets/{ad_set}/ads/{ad}": [CAMPAIGN_COMPLETED, CREATIVE_TEXT, CAMPAIGN_URL],
 }
 
 

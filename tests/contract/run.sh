@@ -68,6 +68,9 @@ code=$(curl -fs "$BASE/admin/mailbox?to=$CONTRACT_AGENTS_EMAIL&limit=1" -H "Auth
     field 'v["data"][0]["body"].split("code is ")[1][:6]')
 curl -fs -X POST $BASE/api/v1/auth/verify -H 'content-type: application/json' \
     -d "{\"email\": \"$CONTRACT_AGENTS_EMAIL\", \"code\": \"$code\"}" >/dev/null
+# A business profile, which campaigns need.
+curl -fs -X POST $BASE/api/v1/account/business -H "Authorization: Bearer $agents_key" \
+    -H 'content-type: application/json' -d '{"name": "Contract Corp"}' >/dev/null
 # A webhook for the payment's event, so that a delivery log has a delivery
 # to list and redeliver (nothing sends it: the scheduled work is not run).
 curl -fs -X POST $BASE/api/v1/webhooks -H "Authorization: Bearer $agents_key" \

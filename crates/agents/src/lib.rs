@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod auth;
 pub mod billing;
 pub mod business;
+pub mod campaigns;
 mod client;
 pub mod error;
 pub mod events;
@@ -117,6 +118,22 @@ enum Keyed {
     CreateClient,
     ListClients,
     DeleteClient,
+    CreateCampaign,
+    ListCampaigns,
+    ReadCampaign,
+    UpdateCampaign,
+    DeleteCampaign,
+    LaunchCampaign,
+    CreateAdSet,
+    ListAdSets,
+    ReadAdSet,
+    UpdateAdSet,
+    DeleteAdSet,
+    CreateAd,
+    ListAds,
+    ReadAd,
+    UpdateAd,
+    DeleteAd,
 }
 
 use Endpoint::{Keyed as K, Public as P};
@@ -189,6 +206,62 @@ const ROUTES: &[Route<Endpoint>] = &[
     ),
     Route::new("POST", "/api/v1/oauth/token", P(Public::Token)),
     Route::new("POST", "/api/v1/oauth/revoke", P(Public::RevokeToken)),
+    Route::new("POST", "/api/v1/campaigns", K(Keyed::CreateCampaign)),
+    Route::new("GET", "/api/v1/campaigns", K(Keyed::ListCampaigns)),
+    Route::new("GET", "/api/v1/campaigns/:id", K(Keyed::ReadCampaign)),
+    Route::new("PATCH", "/api/v1/campaigns/:id", K(Keyed::UpdateCampaign)),
+    Route::new("DELETE", "/api/v1/campaigns/:id", K(Keyed::DeleteCampaign)),
+    Route::new(
+        "POST",
+        "/api/v1/campaigns/:id/launch",
+        K(Keyed::LaunchCampaign),
+    ),
+    Route::new(
+        "POST",
+        "/api/v1/campaigns/:id/ad-sets",
+        K(Keyed::CreateAdSet),
+    ),
+    Route::new("GET", "/api/v1/campaigns/:id/ad-sets", K(Keyed::ListAdSets)),
+    Route::new(
+        "GET",
+        "/api/v1/campaigns/:id/ad-sets/:ad_set",
+        K(Keyed::ReadAdSet),
+    ),
+    Route::new(
+        "PATCH",
+        "/api/v1/campaigns/:id/ad-sets/:ad_set",
+        K(Keyed::UpdateAdSet),
+    ),
+    Route::new(
+        "DELETE",
+        "/api/v1/campaigns/:id/ad-sets/:ad_set",
+        K(Keyed::DeleteAdSet),
+    ),
+    Route::new(
+        "POST",
+        "/api/v1/campaigns/:id/ad-sets/:ad_set/ads",
+        K(Keyed::CreateAd),
+    ),
+    Route::new(
+        "GET",
+        "/api/v1/campaigns/:id/ad-sets/:ad_set/ads",
+        K(Keyed::ListAds),
+    ),
+    Route::new(
+        "GET",
+        "/api/v1/campaigns/:id/ad-sets/:ad_set/ads/:ad",
+        K(Keyed::ReadAd),
+    ),
+    Route::new(
+        "PATCH",
+        "/api/v1/campaigns/:id/ad-sets/:ad_set/ads/:ad",
+        K(Keyed::UpdateAd),
+    ),
+    Route::new(
+        "DELETE",
+        "/api/v1/campaigns/:id/ad-sets/:ad_set/ads/:ad",
+        K(Keyed::DeleteAd),
+    ),
 ];
 
 /// An endpoint with what it may be run as: keyed endpoints carry their
@@ -258,6 +331,7 @@ async fn serve<E: Env>(
     let ids = [
         captures.first().copied().unwrap_or_default(),
         captures.get(1).copied().unwrap_or_default(),
+        captures.get(2).copied().unwrap_or_default(),
     ];
     let client = client::address(&request);
     // A key is checked before anything is counted against its account; a
@@ -341,13 +415,13 @@ async fn public<E: Env>(
     }
 }
 
-/// Runs an endpoint for an authenticated caller; `id` and `second` are
-/// the path's captures.
+/// Runs an endpoint for an authenticated caller; `id`, `second` and
+/// `third` are the path's captures.
 async fn keyed<E: Env>(
     context: &Context<'_, E>,
     endpoint: Keyed,
     caller: &auth::Caller,
-    [id, second]: [&str; 2],
+    [id, second, third]: [&str; 3],
 ) -> Result<Response, AgentsError> {
     let Context { env, db, now, .. } = *context;
     let body = context.body();
@@ -386,6 +460,22 @@ async fn keyed<E: Env>(
         Keyed::CreateClient => oauth::create_client(db, caller, body, now),
         Keyed::ListClients => oauth::list_clients(db, caller),
         Keyed::DeleteClient => oauth::delete_client(db, caller, id, now),
+        Keyed::CreateCampaign => campaigns::create(db, caller, body, now),
+        Keyed::ListCampaigns => campaigns::list(db, caller, &context.query(), now),
+        Keyed::ReadCampaign => campaigns::read(db, caller, id, now),
+        Keyed::UpdateCampaign => campaigns::update(db, caller, id, body, now),
+        Keyed::DeleteCampaign => campaigns::delete(db, caller, id, now),
+        Keyed::LaunchCampaign => campaigns::launch(db, caller, id, now),
+        Keyed::CreateAdSet => campaigns::ad_sets::create(db, caller, id, body, now),
+        Keyed::ListAdSets => campaigns::ad_sets::list(db, caller, id),
+        Keyed::ReadAdSet => campaigns::ad_sets::read(db, caller, id, second),
+        Keyed::UpdateAdSet => campaigns::ad_sets::update(db, caller, id, second, body, now),
+        Keyed::DeleteAdSet => campaigns::ad_sets::delete(db, caller, id, second, now),
+        Keyed::CreateAd => campaigns::ads::create(db, caller, [id, second], body, now),
+        Keyed::ListAds => campaigns::ads::list(db, caller, [id, second]),
+        Keyed::ReadAd => campaigns::ads::read(db, caller, [id, second, third]),
+        Keyed::UpdateAd => campaigns::ads::update(db, caller, [id, second, third], body, now),
+        Keyed::DeleteAd => campaigns::ads::delete(db, caller, [id, second, third], now),
     }
 }
 

@@ -116,9 +116,12 @@ fn no_bid() -> Response {
 fn bid_for(env: &impl Env, request: &Request) -> Result<Response, DspError> {
     let view = serde_json::from_slice::<BidRequestView>(request.body())
         .map_err(|_| DspError::new(400, "invalid bid request"))?;
+    // Sandbox campaigns serve only to the SSP's staging keys, which this
+    // protocol does not name.
     let bid = internal_dsp::bid(
         env.db()?,
         &view,
+        internal_dsp::Demand::Live,
         &files_base_url(env, request),
         &settings::tracking_secret(env),
         env.clock().now(),

@@ -346,7 +346,11 @@ impl<E: Env> Auction<'_, E> {
             return DspAnswer::Rejected("the bid request does not parse".into());
         };
         let now = self.env.clock().now();
-        match internal_dsp::bid(self.db, &view, &self.base_url, &self.secret, now) {
+        let demand = match self.publisher.environment {
+            Environment::Staging => internal_dsp::Demand::WithSandbox,
+            Environment::Production => internal_dsp::Demand::Live,
+        };
+        match internal_dsp::bid(self.db, &view, demand, &self.base_url, &self.secret, now) {
             Ok(None) => DspAnswer::NoBid,
             Ok(Some(bid)) => match bid.ad_data.validate() {
                 Ok(()) => DspAnswer::Bid(Box::new(DspBid {

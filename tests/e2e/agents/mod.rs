@@ -3,6 +3,7 @@
 mod accounts;
 mod billing;
 mod business;
+mod campaigns;
 mod keys;
 mod oauth;
 mod tenancy;

@@ -53,15 +53,17 @@ impl ServingAd {
 
 /// The ad groups that can serve at `now` with at least one hint whose
 /// words all appear in the conversation (the weighted relevance check
-/// comes after), each with its active chat-card ads.
+/// comes after), each with its active chat-card ads; sandbox campaigns
+/// only with `include_sandbox`.
 pub fn candidates(
     db: &impl Database,
     now: UnixSeconds,
     words: &[String],
+    include_sandbox: bool,
 ) -> Result<Vec<Candidate>, DbError> {
     let words = &words[..words.len().min(MAX_LOOKUP_WORDS)];
     let mut candidates: Vec<Candidate> = Vec::new();
-    for row in store::candidate_ads(db, now, words)? {
+    for row in store::candidate_ads(db, now, words, include_sandbox)? {
         if let Some(last) = candidates.last_mut()
             && last.ad_group_id == row.ad_group_id
         {
@@ -143,11 +145,12 @@ mod tests {
     use crate::db::native::NativeDb;
     use crate::dsp_protocol::{Message, Role};
 
-    const MIGRATIONS: [&str; 4] = [
+    const MIGRATIONS: [&str; 5] = [
         include_str!("../../../../migrations/0001_foundation.sql"),
         include_str!("../../../../migrations/0002_advertiser.sql"),
         include_str!("../../../../migrations/0003_ssp.sql"),
         include_str!("../../../../migrations/0004_hint_anchors.sql"),
+        include_str!("../../../../migrations/0012_agents_campaigns.sql"),
     ];
     const ORG: &str = "0d3e0000-0000-4000-8000-00000000000a";
     const NOW: i64 = 1_800_000_000;
@@ -206,7 +209,7 @@ mod tests {
     fn found(db: &NativeDb, text: &str) -> Vec<AdGroupId> {
         let mut words: Vec<String> = words(text).into_iter().collect();
         words.sort();
-        candidates(db, UnixSeconds::new(NOW), &words)
+        candidates(db, UnixSeconds::new(NOW), &words, false)
             .expect("candidates")
             .into_iter()
             .map(|c| c.ad_group_id)
@@ -225,7 +228,8 @@ mod tests {
             .expect("update");
             let mut words: Vec<String> = words("running shoes").into_iter().collect();
             words.sort();
-            let candidates = candidates(&db, UnixSeconds::new(NOW), &words).expect("candidates");
+            let candidates =
+                candidates(&db, UnixSeconds::new(NOW), &words, false).expect("candidates");
             let conversation = Conversation::new(&[Message {
                 role: Role::User,
                 content: "running shoes".into(),

@@ -15,7 +15,7 @@ pub mod relevance;
 pub mod store;
 
 use crate::db::{Database, DbError};
-use crate::delivery::Demand;
+use crate::delivery;
 use crate::dsp_protocol::{BidRequestView, RenderedAd};
 use crate::internal_bid;
 use crate::money::Micros;
@@ -37,7 +37,16 @@ pub struct Bid {
     pub bid_id: String,
     pub ad_data: RenderedAd,
     /// The campaign the impression is charged to.
-    pub demand: Demand,
+    pub demand: delivery::Demand,
+}
+
+/// Which campaigns may bid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Demand {
+    /// Live campaigns only: a production publisher key.
+    Live,
+    /// Sandbox campaigns too: a staging publisher key (never billed).
+    WithSandbox,
 }
 
 /// The internal DSP's bid for a bid request, or `None` (no bid). Image
@@ -45,12 +54,18 @@ pub struct Bid {
 pub fn bid(
     db: &impl Database,
     request: &BidRequestView,
+    demand: Demand,
     files_base_url: &str,
     secret: &[u8],
     now: UnixSeconds,
 ) -> Result<Option<Bid>, DbError> {
     let conversation = Conversation::new(&request.messages());
-    let candidates = demand::candidates(db, now, &conversation.words())?;
+    let candidates = demand::candidates(
+        db,
+        now,
+        &conversation.words(),
+        demand == Demand::WithSandbox,
+    )?;
     let Some(best) = demand::best(&candidates, &conversation, request.country_code.as_deref())
     else {
         return Ok(None);
@@ -62,11 +77,11 @@ pub fn bid(
     let Some(ad_data) = bid::rendered(&ad, files_base_url, image_enabled) else {
         return Ok(None);
     };
-    let demand = ad.demand();
+    let charged = ad.demand();
     Ok(Some(Bid {
         price: best.max_bid,
-        bid_id: internal_bid::bid_id(&demand, best.max_bid, secret, now),
+        bid_id: internal_bid::bid_id(&charged, best.max_bid, secret, now),
         ad_data,
-        demand,
+        demand: charged,
     }))
 }

@@ -42,13 +42,15 @@ impl FromRow for CandidateAd {
 }
 
 /// The active ads of the ad groups that can serve at `now` and have a hint
-/// whose words are all among `words`, by ad group, oldest ad first. A row
+/// whose words are all among `words`, by ad group, oldest ad first;
+/// sandbox campaigns only with `include_sandbox`. A row
 /// that does not decode is left out (and logged): one bad ad never stops
 /// the others from bidding.
 pub fn candidate_ads(
     db: &impl Database,
     now: UnixSeconds,
     words: &[String],
+    include_sandbox: bool,
 ) -> Result<Vec<CandidateAd>, DbError> {
     if words.is_empty() {
         return Ok(Vec::new());
@@ -56,6 +58,7 @@ pub fn candidate_ads(
     let placeholders: Vec<String> = (0..words.len()).map(|i| format!("?{}", i + 2)).collect();
     let mut params: Vec<SqlValue> = vec![now.into()];
     params.extend(words.iter().map(|w| w.as_str().into()));
+    params.push(include_sandbox.into());
     let rows = db.execute(
         &format!(
             "SELECT g.id, g.campaign_id, g.organization_id, g.context_hints, g.max_bid_micros, c.target_countries,
@@ -72,8 +75,10 @@ pub fn candidate_ads(
                AND g.creative_type = 'chat_card' AND g.max_bid_micros IS NOT NULL
                AND c.start_time <= ?1 AND (c.end_time IS NULL OR c.end_time > ?1)
                AND c.spent_micros + g.max_bid_micros / 1000 <= c.lifetime_spend_limit_micros
+               AND (?{1} = 1 OR c.id NOT IN (SELECT campaign_id FROM sandbox_campaigns))
              ORDER BY g.id, a.seq",
-            placeholders.join(", ")
+            placeholders.join(", "),
+            words.len() + 2
         ),
         &params,
     )?;

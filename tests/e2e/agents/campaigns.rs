@@ -1,0 +1,584 @@
+//! Campaigns, ad sets, ads and launch (`/campaigns/...`): the
+//! specification's campaign flow on adspin's chat network, from an agent's
+//! first campaign to an ad won in a real auction, clicked and converted,
+//! and the same numbers in `/v1` insights.
+
+use adspin_e2e::TestApp;
+use adspin_e2e::demo::{ADMIN_TOKEN, PUBLISHER_PRODUCTION_KEY};
+use serde_json::{Value, json};
+
+use adspin_e2e::HostLaunch;
+
+use super::{call, post, verified_account};
+
+/// The app, with room for this file's many calls an account makes in a
+/// minute (the Free plan allows 10).
+fn start() -> TestApp {
+    HostLaunch::app()
+        .variable("agents_rate_limit_multiplier", "20")
+        .start()
+}
+
+fn admin(app: &TestApp, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let text = body.map(Value::to_string);
+    let response = app.request(
+        method,
+        path,
+        &[("authorization", &auth)],
+        text.as_deref().map(str::as_bytes),
+    );
+    assert!(
+        response.status < 300,
+        "{method} {path}: {}",
+        response.text()
+    );
+    response.json()
+}
+
+/// A verified account with a business; its key and organization.
+fn advertiser(app: &TestApp, email: &str) -> (String, String) {
+    let account = verified_account(app, email);
+    let key = account["api_key"].as_str().expect("key").to_string();
+    let business = call(
+        app,
+        "POST",
+        "/account/business",
+        &key,
+        Some(&json!({"name": "Acme Corp"})),
+    );
+    assert_eq!(business.status, 201, "{}", business.text());
+    let organization = account["user"]["organization_id"]
+        .as_str()
+        .expect("organization")
+        .to_string();
+    (key, organization)
+}
+
+fn expect(response: &adspin_e2e::TestResponse, status: u16, code: &str) -> Value {
+    assert_eq!(response.status, status, "{}", response.text());
+    let body = response.json();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    body
+}
+
+/// The specification's create example, on the chat network.
+fn summer_launch() -> Value {
+    json!({
+        "name": "Summer Launch",
+        "objective": "CONVERSIONS",
+        "daily_budget": 50.0,
+        "product_description": "Online bookkeeping for small businesses",
+        "message": "Simplify your books. Start free today!",
+        "target_url": "https://acme.example/start",
+        "audience_description": "Small business owners aged 25-55",
+        "target_location": "United States"
+    })
+}
+
+/// Creates a campaign with one ad set about `interest` and one ad.
+fn campaign_with_an_ad(app: &TestApp, key: &str, interest: &str) -> i64 {
+    let created = call(app, "POST", "/campaigns", key, Some(&summer_launch()));
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].as_i64().expect("integer id");
+    let ad_set = call(
+        app,
+        "POST",
+        &format!("/campaigns/{id}/ad-sets"),
+        key,
+        Some(&json!({"name": "Founders 25-45", "targeting": {
+            "age_min": 25, "age_max": 45, "interests": [interest]}})),
+    );
+    assert_eq!(ad_set.status, 201, "{}", ad_set.text());
+    let ad_set = ad_set.json()["id"].as_i64().expect("ad set id");
+    let ad = call(
+        app,
+        "POST",
+        &format!("/campaigns/{id}/ad-sets/{ad_set}/ads"),
+        key,
+        Some(&json!({"name": "Variation 1", "creative": {
+            "headline": "Books done in minutes",
+            "primary_text": "Join 10,000 founders who close their books in minutes, not days.",
+            "description": "Bookkeeping that does itself.",
+            "call_to_action": "sign_up",
+            "link_url": "https://acme.example/signup"
+        }, "generation_id": "gen_9xMk3nP"})),
+    );
+    assert_eq!(ad.status, 201, "{}", ad.text());
+    id
+}
+
+/// The shared campaign behind an agents campaign, from the review queue.
+fn approve(app: &TestApp, organization: &str, name: &str) -> String {
+    let queue = admin(app, "GET", "/admin/campaigns?review_status=in_review", None);
+    let shared = queue["data"]
+        .as_array()
+        .expect("queue")
+        .iter()
+        .find(|c| c["organization_id"] == organization && c["name"] == name)
+        .unwrap_or_else(|| panic!("not in the review queue: {queue}"))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    admin(
+        app,
+        "POST",
+        &format!("/admin/campaigns/{shared}/approve"),
+        None,
+    );
+    shared
+}
+
+#[test]
+fn a_launched_chat_campaign_wins_an_auction_and_its_click_and_conversion_show_everywhere() {
+    let app = start();
+    let (key, organization) = advertiser(&app, "agent@acme.example");
+    let id = campaign_with_an_ad(&app, &key, "bookkeeping software");
+
+    let draft = call(&app, "GET", &format!("/campaigns/camp_{id}"), &key, None).json();
+    assert_eq!(
+        (
+            &draft["status"],
+            &draft["objective"],
+            &draft["daily_budget"]
+        ),
+        (&json!("draft"), &json!("conversions"), &json!(50.0))
+    );
+    assert_eq!(
+        draft["budget"],
+        json!({"type": "daily", "amount": 50.0, "currency": "USD"})
+    );
+    assert_eq!(draft["platforms"], json!(["chat"]));
+
+    let launched = call(&app, "POST", &format!("/campaigns/{id}/launch"), &key, None);
+    assert_eq!(launched.status, 200, "{}", launched.text());
+    let launched = launched.json();
+    assert_eq!(
+        (&launched["status"], &launched["review_status"]),
+        (&json!("active"), &json!("in_review"))
+    );
+    let conversation = json!({"userId": "u1", "chatId": "agents_chat", "production": true, "turn_number": 4,
+        "messages": [{"role": "user", "content": "Which bookkeeping software should a founder use?"},
+                     {"role": "assistant", "content": "It depends on your needs."}]});
+    let bid_request = |chat: &str| {
+        let mut body = conversation.clone();
+        body["chatId"] = json!(chat);
+        let response = app.request(
+            "POST",
+            "/api/v1/ssp/bid-request",
+            &[
+                ("thrad-api-key", PUBLISHER_PRODUCTION_KEY),
+                ("content-type", "application/json"),
+            ],
+            Some(body.to_string().as_bytes()),
+        );
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.json()["data"]["bid"].clone()
+    };
+    assert_eq!(
+        bid_request("before_review"),
+        Value::Null,
+        "not before review"
+    );
+
+    let shared = approve(&app, &organization, "Summer Launch");
+    let bid = bid_request("after_review");
+    assert_eq!(bid["dsp"], "thrad_dsp", "{bid}");
+    assert_eq!(bid["headline"], "Books done in minutes");
+    assert_eq!(bid["description"], "Bookkeeping that does itself.");
+    assert_eq!(bid["cta_text"], "Sign Up");
+    assert_eq!(
+        bid["price"], 4.0,
+        "the conversions objective bids $4.00 CPM"
+    );
+
+    let click_url = bid["url"].as_str().expect("click url");
+    let click = app.get(click_url.strip_prefix(&app.base_url()).expect("ours"));
+    assert_eq!(click.status, 302);
+    let location = click.header("location").expect("location").to_string();
+    assert!(
+        location.starts_with("https://acme.example/signup"),
+        "{location}"
+    );
+    let click_id = location
+        .split("thrad_click_id=")
+        .nth(1)
+        .expect("click id")
+        .to_string();
+
+    let partner = admin(
+        &app,
+        "POST",
+        &format!("/admin/organizations/{organization}/api-keys"),
+        Some(&json!({"kind": "partner", "label": "server"})),
+    )["key"]
+        .as_str()
+        .expect("partner token")
+        .to_string();
+    let converted = app.request(
+        "POST",
+        "/v1/api/conversion",
+        &[("authorization", &format!("Bearer {partner}"))],
+        Some(
+            json!({"click_id": click_id, "conversion_time": chrono::Utc::now().to_rfc3339(),
+                   "conversion_value": 12.0, "currency": "USD", "order_id": "agents-1"})
+            .to_string()
+            .as_bytes(),
+        ),
+    );
+    assert_eq!(
+        converted.json(),
+        json!({"status": "ok"}),
+        "{}",
+        converted.text()
+    );
+
+    let read = call(&app, "GET", &format!("/campaigns/{id}"), &key, None).json();
+    assert_eq!(
+        read["metrics"],
+        json!({"impressions": 1, "clicks": 1, "ctr": 100.0, "conversions": 1,
+               "spend": 0.004, "cpc": 0.004, "roas": 3000.0}),
+        "ctr is a percentage here"
+    );
+
+    let advertiser_key = admin(
+        &app,
+        "POST",
+        &format!("/admin/organizations/{organization}/api-keys"),
+        Some(&json!({"kind": "advertiser"})),
+    )["key"]
+        .as_str()
+        .expect("advertiser key")
+        .to_string();
+    let insights = app.request(
+        "GET",
+        &format!(
+            "/v1/campaigns/{shared}/insights?time_granularity=none&time_ranges%5B%5D=%7B%22type%22%3A%22preset%22%2C%22preset%22%3A%22last_7_days%22%7D&fields%5B%5D=impressions&fields%5B%5D=clicks&fields%5B%5D=conversions"
+        ),
+        &[("authorization", &format!("Bearer {advertiser_key}"))],
+        None,
+    );
+    assert_eq!(insights.status, 200, "{}", insights.text());
+    let row = &insights.json()["data"][0];
+    assert_eq!(
+        (&row["impressions"], &row["clicks"], &row["conversions"]),
+        (&json!(1), &json!(1), &json!(1)),
+        "/v1 reads the same rows"
+    );
+
+    let paused = call(
+        &app,
+        "PATCH",
+        &format!("/campaigns/{id}"),
+        &key,
+        Some(&json!({"status": "paused"})),
+    );
+    assert_eq!(paused.json()["status"], "paused", "{}", paused.text());
+    assert_eq!(
+        bid_request("after_pause"),
+        Value::Null,
+        "a paused campaign does not serve"
+    );
+}
+
+#[test]
+fn the_lifecycle_refuses_what_does_not_follow_with_codes() {
+    let app = start();
+    let (key, _) = advertiser(&app, "lifecycle@acme.example");
+    let too_low = call(
+        &app,
+        "POST",
+        "/campaigns",
+        &key,
+        Some(&json!({"name": "Cheap", "objective": "traffic",
+                     "budget": {"type": "lifetime", "amount": 0.5, "currency": "USD"}})),
+    );
+    let body = expect(&too_low, 422, "campaign_budget_too_low");
+    assert_eq!(body["error"]["details"]["field"], "budget.amount");
+    let objective = call(
+        &app,
+        "POST",
+        "/campaigns",
+        &key,
+        Some(&json!({"name": "X", "objective": "sales", "daily_budget": 5})),
+    );
+    assert_eq!(
+        expect(&objective, 422, "validation_error")["error"]["details"]["field"],
+        "objective"
+    );
+    let both = call(
+        &app,
+        "POST",
+        "/campaigns",
+        &key,
+        Some(
+            &json!({"name": "X", "objective": "traffic", "daily_budget": 5, "budget": {"amount": 5}}),
+        ),
+    );
+    expect(&both, 422, "validation_error");
+
+    let created = call(
+        &app,
+        "POST",
+        "/campaigns",
+        &key,
+        Some(&json!({"name": "Plain", "objective": "awareness",
+        "budget": {"type": "lifetime", "amount": 100}, "platforms": ["chat", "facebook"],
+        "schedule": {"start_date": "2026-07-01", "end_date": "2099-07-31"},
+        "optimization": {"enabled": true, "strategy": "maximize_conversions", "frequency": "hourly"}})),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].as_i64().expect("id");
+    expect(
+        &call(&app, "POST", &format!("/campaigns/{id}/launch"), &key, None),
+        422,
+        "campaign_has_no_ads",
+    );
+    expect(
+        &call(
+            &app,
+            "PATCH",
+            &format!("/campaigns/{id}"),
+            &key,
+            Some(&json!({"status": "active"})),
+        ),
+        409,
+        "campaign_not_launched",
+    );
+    let ad_set = call(
+        &app,
+        "POST",
+        &format!("/campaigns/{id}/ad-sets"),
+        &key,
+        Some(&json!({"name": "All"})),
+    )
+    .json()["id"]
+        .as_i64()
+        .expect("ad set");
+    let long_headline = call(
+        &app,
+        "POST",
+        &format!("/campaigns/{id}/ad-sets/{ad_set}/ads"),
+        &key,
+        Some(
+            &json!({"creative": {"headline": "A headline far too long for a chat card on the network",
+                                  "primary_text": "Text", "link_url": "https://acme.example"}}),
+        ),
+    );
+    assert_eq!(
+        expect(&long_headline, 422, "validation_error")["error"]["details"]["field"],
+        "creative.headline"
+    );
+    let ad = call(
+        &app,
+        "POST",
+        &format!("/campaigns/{id}/ad-sets/{ad_set}/ads"),
+        &key,
+        Some(
+            &json!({"creative": {"headline": "Fits", "primary_text": "Text", "link_url": "https://acme.example"}}),
+        ),
+    );
+    assert_eq!(ad.status, 201, "{}", ad.text());
+    let not_connected = call(&app, "POST", &format!("/campaigns/{id}/launch"), &key, None);
+    assert_eq!(
+        expect(&not_connected, 409, "platform_not_connected")["error"]["details"]["platform"],
+        "facebook"
+    );
+    let chat_only = call(
+        &app,
+        "PATCH",
+        &format!("/campaigns/{id}"),
+        &key,
+        Some(&json!({"platforms": ["chat"]})),
+    );
+    assert_eq!(chat_only.status, 200, "{}", chat_only.text());
+    assert_eq!(
+        call(&app, "POST", &format!("/campaigns/{id}/launch"), &key, None).status,
+        200
+    );
+    expect(
+        &call(&app, "POST", &format!("/campaigns/{id}/launch"), &key, None),
+        409,
+        "campaign_already_active",
+    );
+
+    assert_eq!(
+        call(&app, "DELETE", &format!("/campaigns/{id}"), &key, None).status,
+        204
+    );
+    expect(
+        &call(&app, "GET", &format!("/campaigns/{id}"), &key, None),
+        404,
+        "not_found",
+    );
+    expect(
+        &call(&app, "GET", "/campaigns/camp_8xKj2mN", &key, None),
+        404,
+        "not_found",
+    );
+    let list = call(&app, "GET", "/campaigns", &key, None).json();
+    assert_eq!(list["pagination"]["total"], 0, "{list}");
+}
+
+#[test]
+fn campaigns_are_the_accounts_own_and_follow_scopes_verification_and_the_plan() {
+    let app = start();
+    let (key, _) = advertiser(&app, "owner@acme.example");
+    let (other, _) = advertiser(&app, "other@acme.example");
+    let id = campaign_with_an_ad(&app, &key, "payroll");
+    for (method, path) in [
+        ("GET", format!("/campaigns/{id}")),
+        ("PATCH", format!("/campaigns/{id}")),
+        ("DELETE", format!("/campaigns/{id}")),
+        ("POST", format!("/campaigns/{id}/launch")),
+        ("GET", format!("/campaigns/{id}/ad-sets")),
+    ] {
+        let body = (method == "PATCH").then(|| json!({"name": "Mine now"}));
+        expect(
+            &call(&app, method, &path, &other, body.as_ref()),
+            404,
+            "not_found",
+        );
+    }
+    let reader = call(
+        &app,
+        "POST",
+        "/auth/keys",
+        &key,
+        Some(&json!({"name": "Reader", "scopes": ["campaigns:read"]})),
+    )
+    .json()["api_key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    assert_eq!(
+        call(&app, "GET", &format!("/campaigns/{id}"), &reader, None).status,
+        200
+    );
+    expect(
+        &call(&app, "POST", "/campaigns", &reader, Some(&summer_launch())),
+        403,
+        "insufficient_scope",
+    );
+
+    let unverified = post(
+        &app,
+        "/auth/register",
+        &json!({"email": "new@acme.example", "password": "securePassword123", "first_name": "N", "last_name": "A"}),
+    )
+    .json()["api_key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    expect(
+        &call(
+            &app,
+            "POST",
+            "/campaigns",
+            &unverified,
+            Some(&summer_launch()),
+        ),
+        403,
+        "account_not_verified",
+    );
+    let no_business = verified_account(&app, "nobiz@acme.example")["api_key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    expect(
+        &call(
+            &app,
+            "POST",
+            "/campaigns",
+            &no_business,
+            Some(&summer_launch()),
+        ),
+        409,
+        "business_required",
+    );
+
+    // The Free plan holds 3 campaigns.
+    for _ in 0..2 {
+        assert_eq!(
+            call(&app, "POST", "/campaigns", &key, Some(&summer_launch())).status,
+            201
+        );
+    }
+    let fourth = call(&app, "POST", "/campaigns", &key, Some(&summer_launch()));
+    let body = expect(&fourth, 403, "plan_limit_reached");
+    assert_eq!(body["error"]["details"]["limit"], 3);
+    assert_eq!(
+        call(&app, "DELETE", &format!("/campaigns/{id}"), &key, None).status,
+        204
+    );
+    assert_eq!(
+        call(&app, "POST", "/campaigns", &key, Some(&summer_launch())).status,
+        201,
+        "a deleted campaign frees its place"
+    );
+}
+
+#[test]
+fn a_sandbox_campaign_serves_only_on_staging_publisher_keys_and_is_never_billed() {
+    let app = start();
+    let (key, organization) = advertiser(&app, "sandbox@acme.example");
+    let sandbox = call(
+        &app,
+        "POST",
+        "/auth/keys",
+        &key,
+        Some(&json!({"name": "Sandbox", "mode": "test"})),
+    )
+    .json()["api_key"]
+        .as_str()
+        .expect("sandbox key")
+        .to_string();
+    assert!(sandbox.starts_with("aa_test_"));
+    let id = campaign_with_an_ad(&app, &sandbox, "ledger reconciliation");
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            &format!("/campaigns/{id}/launch"),
+            &sandbox,
+            None
+        )
+        .status,
+        200
+    );
+    expect(
+        &call(&app, "GET", &format!("/campaigns/{id}"), &key, None),
+        404,
+        "not_found",
+    );
+    approve(&app, &organization, "Summer Launch");
+    let bid = |publisher_key: &str, chat: &str| {
+        let body = json!({"userId": "u1", "chatId": chat, "production": true, "turn_number": 4,
+            "messages": [{"role": "user", "content": "How do I speed up ledger reconciliation?"},
+                         {"role": "assistant", "content": "A few ideas."}]});
+        let response = app.request(
+            "POST",
+            "/api/v1/ssp/bid-request",
+            &[
+                ("thrad-api-key", publisher_key),
+                ("content-type", "application/json"),
+            ],
+            Some(body.to_string().as_bytes()),
+        );
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.json()["data"]["bid"].clone()
+    };
+    assert_eq!(bid(PUBLISHER_PRODUCTION_KEY, "live_chat"), Value::Null);
+    let staging = bid(adspin_e2e::demo::PUBLISHER_STAGING_KEY, "staging_chat");
+    assert_eq!(
+        (&staging["dsp"], &staging["headline"]),
+        (&json!("thrad_dsp"), &json!("Books done in minutes")),
+        "{staging}"
+    );
+    let metrics = &call(&app, "GET", &format!("/campaigns/{id}"), &sandbox, None).json()["metrics"];
+    assert_eq!(
+        (&metrics["impressions"], &metrics["spend"]),
+        (&json!(0), &json!(0.0)),
+        "staging traffic is a test: neither billed nor counted ({metrics})"
+    );
+}
