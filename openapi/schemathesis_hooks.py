@@ -250,6 +250,13 @@ SPENT = Rule(
     status=422,
 )
 
+ANALYTICS_WINDOW = Rule(
+    "a window's days are calendar dates, `date_to` not before `date_from`, at most 366 days (31 hourly): relations between parameters and with today",
+    code="validation_error",
+    param="date_from|date_to",
+    status=422,
+)
+
 ALLOWED: dict[str, list[Rule]] = {
     # advertiser-v1.json
     "GET /campaigns": [BOTH_CURSORS, UNKNOWN_CURSOR],
@@ -427,6 +434,9 @@ ALLOWED: dict[str, list[Rule]] = {
         CAMPAIGN_URL,
     ],
     "PATCH /api/v1/campaigns/{id}/ad-sets/{ad_set}/ads/{ad}": [CAMPAIGN_COMPLETED, CREATIVE_TEXT, CAMPAIGN_URL],
+    "GET /api/v1/analytics/overview": [ANALYTICS_WINDOW],
+    "GET /api/v1/analytics/campaigns/{id}": [ANALYTICS_WINDOW],
+    "GET /api/v1/analytics/time-series": [ANALYTICS_WINDOW],
 }
 
 

@@ -6,6 +6,7 @@
 //! `X-RateLimit-Remaining` and `X-RateLimit-Reset` ([`limits`]).
 
 pub mod accounts;
+pub mod analytics;
 pub mod auth;
 pub mod billing;
 pub mod business;
@@ -134,6 +135,9 @@ enum Keyed {
     ReadAd,
     UpdateAd,
     DeleteAd,
+    AnalyticsOverview,
+    CampaignAnalytics,
+    TimeSeries,
 }
 
 use Endpoint::{Keyed as K, Public as P};
@@ -262,6 +266,17 @@ const ROUTES: &[Route<Endpoint>] = &[
         "/api/v1/campaigns/:id/ad-sets/:ad_set/ads/:ad",
         K(Keyed::DeleteAd),
     ),
+    Route::new(
+        "GET",
+        "/api/v1/analytics/overview",
+        K(Keyed::AnalyticsOverview),
+    ),
+    Route::new(
+        "GET",
+        "/api/v1/analytics/campaigns/:id",
+        K(Keyed::CampaignAnalytics),
+    ),
+    Route::new("GET", "/api/v1/analytics/time-series", K(Keyed::TimeSeries)),
 ];
 
 /// An endpoint with what it may be run as: keyed endpoints carry their
@@ -476,6 +491,9 @@ async fn keyed<E: Env>(
         Keyed::ReadAd => campaigns::ads::read(db, caller, [id, second, third]),
         Keyed::UpdateAd => campaigns::ads::update(db, caller, [id, second, third], body, now),
         Keyed::DeleteAd => campaigns::ads::delete(db, caller, [id, second, third], now),
+        Keyed::AnalyticsOverview => analytics::overview(db, caller, &context.query(), now),
+        Keyed::CampaignAnalytics => analytics::campaign(db, caller, id, &context.query(), now),
+        Keyed::TimeSeries => analytics::time_series(db, caller, &context.query(), now),
     }
 }
 

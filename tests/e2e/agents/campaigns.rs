@@ -241,6 +241,45 @@ fn a_launched_chat_campaign_wins_an_auction_and_its_click_and_conversion_show_ev
         "ctr is a percentage here"
     );
 
+    let analytics = call(
+        &app,
+        "GET",
+        &format!("/analytics/campaigns/camp_{id}"),
+        &key,
+        None,
+    );
+    assert_eq!(analytics.status, 200, "{}", analytics.text());
+    let analytics = analytics.json();
+    assert_eq!(analytics["campaign_name"], "Summer Launch");
+    assert_eq!(analytics["metrics"], read["metrics"], "the same rollups");
+    assert_eq!(analytics["by_platform"]["chat"]["clicks"], 1, "{analytics}");
+    assert_eq!(analytics["by_ad_set"][0]["name"], "Founders 25-45");
+    assert_eq!(analytics["by_ad_set"][0]["metrics"]["conversions"], 1);
+    let series = call(&app, "GET", &format!("/analytics/time-series?campaign_id={id}&granularity=hourly&date_from={today}&date_to={today}", today = chrono::Utc::now().format("%Y-%m-%d")), &key, None).json();
+    let points = series["data"].as_array().expect("points");
+    assert_eq!(points.len(), 24, "{series}");
+    assert_eq!(
+        points
+            .iter()
+            .map(|p| p["impressions"].as_i64().unwrap_or(0))
+            .sum::<i64>(),
+        1
+    );
+    let overview = call(&app, "GET", "/analytics/overview", &key, None).json();
+    assert_eq!(overview["campaigns"]["active"], 1, "{overview}");
+    assert_eq!(overview["metrics"]["impressions"], 1);
+    expect(
+        &call(
+            &app,
+            "GET",
+            "/analytics/time-series?granularity=minutely",
+            &key,
+            None,
+        ),
+        422,
+        "validation_error",
+    );
+
     let advertiser_key = admin(
         &app,
         "POST",

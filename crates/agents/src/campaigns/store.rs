@@ -245,6 +245,35 @@ pub fn count_campaigns(
     )
 }
 
+/// How many of the account's campaigns are in each status at `now`.
+pub fn statuses(
+    db: &impl Database,
+    organization: OrganizationId,
+    mode: Mode,
+    now: UnixSeconds,
+) -> Result<Value, DbError> {
+    let campaigns: Vec<Campaign> = db.list(
+        &format!(
+            "SELECT {CAMPAIGN_COLUMNS} FROM agent_campaigns a JOIN campaigns c ON c.id = a.campaign_id
+             WHERE a.organization_id = ?1 AND a.mode = ?2 AND a.deleted_at IS NULL"
+        ),
+        &[organization.into(), mode.into()],
+    )?;
+    let count = |status: CampaignStatus| {
+        campaigns
+            .iter()
+            .filter(|c| c.status_at(now) == status)
+            .count()
+    };
+    Ok(serde_json::json!({
+        "total": campaigns.len(),
+        "draft": count(CampaignStatus::Draft),
+        "active": count(CampaignStatus::Active),
+        "paused": count(CampaignStatus::Paused),
+        "completed": count(CampaignStatus::Completed),
+    }))
+}
+
 /// Delivery totals of a campaign from the rollups (every supply).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
