@@ -22,6 +22,7 @@ pub mod oauth;
 pub mod pages;
 pub mod password;
 pub mod plans;
+pub mod rules;
 pub mod scopes;
 pub mod store;
 #[cfg(test)]
@@ -138,6 +139,11 @@ enum Keyed {
     AnalyticsOverview,
     CampaignAnalytics,
     TimeSeries,
+    CreateRule,
+    ListRules,
+    ReadRule,
+    UpdateRule,
+    DeleteRule,
 }
 
 use Endpoint::{Keyed as K, Public as P};
@@ -277,6 +283,19 @@ const ROUTES: &[Route<Endpoint>] = &[
         K(Keyed::CampaignAnalytics),
     ),
     Route::new("GET", "/api/v1/analytics/time-series", K(Keyed::TimeSeries)),
+    Route::new("POST", "/api/v1/optimization/rules", K(Keyed::CreateRule)),
+    Route::new("GET", "/api/v1/optimization/rules", K(Keyed::ListRules)),
+    Route::new("GET", "/api/v1/optimization/rules/:id", K(Keyed::ReadRule)),
+    Route::new(
+        "PATCH",
+        "/api/v1/optimization/rules/:id",
+        K(Keyed::UpdateRule),
+    ),
+    Route::new(
+        "DELETE",
+        "/api/v1/optimization/rules/:id",
+        K(Keyed::DeleteRule),
+    ),
 ];
 
 /// An endpoint with what it may be run as: keyed endpoints carry their
@@ -494,6 +513,11 @@ async fn keyed<E: Env>(
         Keyed::AnalyticsOverview => analytics::overview(db, caller, &context.query(), now),
         Keyed::CampaignAnalytics => analytics::campaign(db, caller, id, &context.query(), now),
         Keyed::TimeSeries => analytics::time_series(db, caller, &context.query(), now),
+        Keyed::CreateRule => rules::create(db, caller, body, now),
+        Keyed::ListRules => rules::list(db, caller, &context.query()),
+        Keyed::ReadRule => rules::read(db, caller, id),
+        Keyed::UpdateRule => rules::update(db, caller, id, body, now),
+        Keyed::DeleteRule => rules::delete(db, caller, id, now),
     }
 }
 

@@ -2,9 +2,9 @@
 //! component and called on a timer (by `./dev up`, by `./dev tick` beside
 //! `spin up`, by a Kubernetes CronJob on SpinKube: docs/DEPLOY.md).
 //!
-//! Each call does what is due: sends due webhook deliveries and emails
-//! (retries included), renews demo-provider subscriptions whose month
-//! ended, and ends cancelled ones. Work is claimed in SQL, so ticks that overlap (two
+//! Each call does what is due: judges the optimization rules that are
+//! due, sends due webhook deliveries and emails (retries included), renews
+//! demo-provider subscriptions whose month ended, and ends cancelled ones. Work is claimed in SQL, so ticks that overlap (two
 //! timers, several instances) never do the same work twice. Authenticated
 //! like the operator surface (`Authorization: Bearer <admin_token>`), with
 //! its `/v1`-shaped errors.
@@ -20,6 +20,7 @@ use adspin_core::web::{IncomingRequest, Response, json_response, split};
 
 use crate::billing;
 use crate::mail;
+use crate::rules;
 use crate::webhooks::deliver;
 
 /// Base delay of webhook retries, in seconds (`webhook_retry_seconds`).
@@ -57,6 +58,11 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
             .filter(|seconds| *seconds >= 0)
             .unwrap_or(DEFAULT_RETRY_SECONDS)
     };
+    // Rules first: the events of their actions go out in this same call.
+    let rules = match rules::evaluate_due(db, env.clock().now()) {
+        Ok(report) => report,
+        Err(error) => return respond(&info, &ApiError::from(error)),
+    };
     let webhooks = match deliver::deliver_due(db, env.http(), env.clock(), retry_seconds).await {
         Ok(report) => report,
         Err(error) => return respond(&info, &ApiError::from(error)),
@@ -72,6 +78,6 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
     };
     json_response(
         200,
-        &json!({ "webhooks": webhooks, "emails": emails, "subscriptions": subscriptions }),
+        &json!({ "rules": rules, "webhooks": webhooks, "emails": emails, "subscriptions": subscriptions }),
     )
 }

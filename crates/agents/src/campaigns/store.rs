@@ -180,6 +180,20 @@ pub fn update_campaign(
     Ok(())
 }
 
+/// Writes a campaign's budget.
+pub fn set_budget(
+    db: &impl Database,
+    id: i64,
+    budget: Budget,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE agent_campaigns SET budget_type = ?1, budget_micros = ?2, updated_at = ?3 WHERE id = ?4",
+        &[budget.kind.into(), budget.amount.into(), now.into(), id.into()],
+    )?;
+    Ok(())
+}
+
 /// Marks a campaign launched (`active`).
 pub fn mark_launched(db: &impl Database, id: i64, now: UnixSeconds) -> Result<(), DbError> {
     db.execute(
