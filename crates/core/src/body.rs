@@ -199,3 +199,48 @@ mod tests {
         assert!(err.to_string().contains("invalid type"), "{err}");
     }
 }
+
+/// For `#[serde(default, deserialize_with = "object")]` on an optional
+/// nested object: `null` or absent is `None`, an object is read as `T`,
+/// and anything else is an error (serde would otherwise also read a
+/// struct from an array of its fields).
+pub fn object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::Deserialize;
+    match Option::<serde_json::Value>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(value @ serde_json::Value::Object(_)) => serde_json::from_value(value)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        Some(_) => Err(serde::de::Error::custom("expected an object")),
+    }
+}
+
+#[cfg(test)]
+mod object_tests {
+    #[derive(Debug, serde::Deserialize)]
+    struct Outer {
+        #[serde(default, deserialize_with = "super::object")]
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Inner {
+        a: Option<i64>,
+    }
+
+    #[test]
+    fn nested_objects_must_be_objects() {
+        let read = |text: &str| serde_json::from_str::<Outer>(text).map(|o| o.inner);
+        assert_eq!(
+            read(r#"{"inner": {"a": 1}}"#).expect("object"),
+            Some(Inner { a: Some(1) })
+        );
+        assert_eq!(read(r#"{"inner": null}"#).expect("null"), None);
+        assert_eq!(read("{}").expect("absent"), None);
+        assert!(read(r#"{"inner": [1]}"#).is_err());
+    }
+}

@@ -41,7 +41,7 @@ struct AdSetRequest {
     name: Option<String>,
     #[serde(default)]
     status: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "adspin_core::body::object")]
     targeting: Option<TargetingRequest>,
 }
 
@@ -53,21 +53,9 @@ struct TargetingRequest {
     #[serde(default)]
     age_max: Option<u32>,
     #[serde(default)]
-    locations: Option<Vec<LocationRequest>>,
+    locations: Option<Vec<Value>>,
     #[serde(default)]
     interests: Option<Vec<String>>,
-}
-
-/// `{"type": "country", "value": "US"}`, or just `"US"`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum LocationRequest {
-    Code(String),
-    Typed {
-        #[serde(rename = "type")]
-        kind: String,
-        value: String,
-    },
 }
 
 /// The targeting as stored and shown.
@@ -94,9 +82,20 @@ fn targeting(request: &TargetingRequest) -> Result<Value, AgentsError> {
     let mut locations: Vec<Value> = Vec::new();
     for (index, location) in request.locations.iter().flatten().enumerate() {
         let field = format!("targeting.locations[{index}]");
+        // `{"type": "country", "value": "US"}`, or just `"US"`.
         let (kind, value) = match location {
-            LocationRequest::Code(code) => ("country", code.as_str()),
-            LocationRequest::Typed { kind, value } => (kind.as_str(), value.as_str()),
+            Value::String(code) => ("country", code.as_str()),
+            Value::Object(fields) if fields.len() == 2 => (
+                fields
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                fields
+                    .get("value")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            ),
+            _ => ("", ""),
         };
         let code = value.trim().to_ascii_uppercase();
         if kind != "country" || code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {

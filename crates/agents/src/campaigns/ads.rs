@@ -44,7 +44,7 @@ struct AdRequest {
     name: Option<String>,
     #[serde(default)]
     status: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "adspin_core::body::object")]
     creative: Option<CreativeRequest>,
     #[serde(default)]
     generation_id: Option<String>,

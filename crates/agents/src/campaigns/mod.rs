@@ -106,11 +106,11 @@ struct CampaignRequest {
     platforms: Option<Vec<String>>,
     #[serde(default)]
     daily_budget: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "adspin_core::body::object")]
     budget: Option<BudgetRequest>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "adspin_core::body::object")]
     schedule: Option<ScheduleRequest>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "adspin_core::body::object")]
     optimization: Option<OptimizationRequest>,
     #[serde(default, with = "double_option")]
     product_description: Option<Option<String>>,

@@ -46,9 +46,9 @@ pub const RULES_PER_TICK: i64 = 50;
 struct RuleRequest {
     #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "adspin_core::body::object")]
     condition: Option<Condition>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "adspin_core::body::object")]
     action: Option<Action>,
     #[serde(default, deserialize_with = "campaign_reference")]
     campaign_id: Option<Option<String>>,
