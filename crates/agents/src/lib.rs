@@ -22,6 +22,7 @@ pub mod oauth;
 pub mod pages;
 pub mod password;
 pub mod plans;
+pub mod platforms;
 pub mod rules;
 pub mod scopes;
 pub mod store;
@@ -93,6 +94,9 @@ enum Public {
     AuthorizeSubmit,
     Token,
     RevokeToken,
+    PlatformSetupPage,
+    PlatformSetupSubmit,
+    PlatformCallback,
 }
 
 /// Endpoints that need a key (counted per account).
@@ -144,6 +148,11 @@ enum Keyed {
     ReadRule,
     UpdateRule,
     DeleteRule,
+    ConnectPlatform,
+    ConnectStatus,
+    ListPlatforms,
+    PlatformHealth,
+    DisconnectPlatform,
 }
 
 use Endpoint::{Keyed as K, Public as P};
@@ -296,6 +305,42 @@ const ROUTES: &[Route<Endpoint>] = &[
         "/api/v1/optimization/rules/:id",
         K(Keyed::DeleteRule),
     ),
+    Route::new("GET", "/api/v1/platforms", K(Keyed::ListPlatforms)),
+    Route::new(
+        "POST",
+        "/api/v1/platforms/:platform/connect",
+        K(Keyed::ConnectPlatform),
+    ),
+    Route::new(
+        "GET",
+        "/api/v1/platforms/:platform/connect/status",
+        K(Keyed::ConnectStatus),
+    ),
+    Route::new(
+        "GET",
+        "/api/v1/platforms/:platform/setup",
+        P(Public::PlatformSetupPage),
+    ),
+    Route::new(
+        "POST",
+        "/api/v1/platforms/:platform/setup",
+        P(Public::PlatformSetupSubmit),
+    ),
+    Route::new(
+        "GET",
+        "/api/v1/platforms/:platform/callback",
+        P(Public::PlatformCallback),
+    ),
+    Route::new(
+        "GET",
+        "/api/v1/platforms/:id/status",
+        K(Keyed::PlatformHealth),
+    ),
+    Route::new(
+        "DELETE",
+        "/api/v1/platforms/:id",
+        K(Keyed::DisconnectPlatform),
+    ),
 ];
 
 /// An endpoint with what it may be run as: keyed endpoints carry their
@@ -331,6 +376,19 @@ impl<E: Env> Context<'_, E> {
 
     fn billing(&self) -> billing::BillingConfig {
         billing::BillingConfig::from_env(self.env)
+    }
+
+    fn meta(&self) -> Option<platforms::meta::MetaConfig> {
+        platforms::meta::MetaConfig::from_env(self.env)
+    }
+
+    /// The key platform tokens are sealed with.
+    fn secret(&self) -> Vec<u8> {
+        settings::tracking_secret(self.env)
+    }
+
+    fn base_url(&self) -> Result<String, settings::UntrustedHost> {
+        settings::trusted_base_url(self.env, self.request)
     }
 
     fn url_policy(&self) -> webhooks::UrlPolicy {
@@ -408,7 +466,7 @@ async fn serve<E: Env>(
         now,
     };
     let outcome = match &authorized {
-        Authorized::Public(endpoint) => public(&context, *endpoint).await,
+        Authorized::Public(endpoint) => public(&context, *endpoint, ids[0]).await,
         Authorized::Keyed(endpoint, caller) => keyed(&context, *endpoint, caller, ids).await,
     };
     (Some(usage), outcome)
@@ -418,6 +476,7 @@ async fn serve<E: Env>(
 async fn public<E: Env>(
     context: &Context<'_, E>,
     endpoint: Public,
+    id: &str,
 ) -> Result<Response, AgentsError> {
     let Context {
         db,
@@ -446,6 +505,34 @@ async fn public<E: Env>(
         Public::AuthorizeSubmit => oauth::authorize_submit(db, kv, body, client, now),
         Public::Token => oauth::token(db, context.header("authorization"), body, now),
         Public::RevokeToken => oauth::revoke(db, context.header("authorization"), body, now),
+        Public::PlatformSetupPage => platforms::setup_page(
+            db,
+            id,
+            &context.query(),
+            context.meta().as_ref(),
+            context.base_url(),
+            now,
+        ),
+        Public::PlatformSetupSubmit => platforms::setup_submit(
+            db,
+            id,
+            body,
+            context.meta().as_ref(),
+            &context.secret(),
+            now,
+        ),
+        Public::PlatformCallback => {
+            platforms::callback(
+                db,
+                context.env.http(),
+                id,
+                &context.query(),
+                (context.meta().as_ref(), &context.secret()),
+                context.base_url(),
+                now,
+            )
+            .await
+        }
     }
 }
 
@@ -497,9 +584,33 @@ async fn keyed<E: Env>(
         Keyed::CreateCampaign => campaigns::create(db, caller, body, now),
         Keyed::ListCampaigns => campaigns::list(db, caller, &context.query(), now),
         Keyed::ReadCampaign => campaigns::read(db, caller, id, now),
-        Keyed::UpdateCampaign => campaigns::update(db, caller, id, body, now),
-        Keyed::DeleteCampaign => campaigns::delete(db, caller, id, now),
-        Keyed::LaunchCampaign => campaigns::launch(db, caller, id, now),
+        Keyed::UpdateCampaign => {
+            let (meta, secret) = (context.meta(), context.secret());
+            let platforms = campaigns::Platforms {
+                http: env.http(),
+                meta: meta.as_ref(),
+                secret: &secret,
+            };
+            campaigns::update(db, &platforms, caller, id, body, now).await
+        }
+        Keyed::DeleteCampaign => {
+            let (meta, secret) = (context.meta(), context.secret());
+            let platforms = campaigns::Platforms {
+                http: env.http(),
+                meta: meta.as_ref(),
+                secret: &secret,
+            };
+            campaigns::delete(db, &platforms, caller, id, now).await
+        }
+        Keyed::LaunchCampaign => {
+            let (meta, secret) = (context.meta(), context.secret());
+            let platforms = campaigns::Platforms {
+                http: env.http(),
+                meta: meta.as_ref(),
+                secret: &secret,
+            };
+            campaigns::launch(db, &platforms, caller, id, now).await
+        }
         Keyed::CreateAdSet => campaigns::ad_sets::create(db, caller, id, body, now),
         Keyed::ListAdSets => campaigns::ad_sets::list(db, caller, id),
         Keyed::ReadAdSet => campaigns::ad_sets::read(db, caller, id, second),
@@ -518,6 +629,29 @@ async fn keyed<E: Env>(
         Keyed::ReadRule => rules::read(db, caller, id),
         Keyed::UpdateRule => rules::update(db, caller, id, body, now),
         Keyed::DeleteRule => rules::delete(db, caller, id, now),
+        Keyed::ConnectPlatform => platforms::connect(
+            db,
+            caller,
+            id,
+            context.meta().as_ref(),
+            context.base_url(),
+            now,
+        ),
+        Keyed::ConnectStatus => platforms::connect_status(db, caller, id, &context.query(), now),
+        Keyed::ListPlatforms => platforms::list(db, caller),
+        Keyed::PlatformHealth => {
+            platforms::health(
+                db,
+                env.http(),
+                caller,
+                id,
+                context.meta().as_ref(),
+                &context.secret(),
+                now,
+            )
+            .await
+        }
+        Keyed::DisconnectPlatform => platforms::disconnect(db, caller, id, now),
     }
 }
 

@@ -24,6 +24,29 @@ impl OutboundRequest {
         }
     }
 
+    /// A request without a body (`GET`, `DELETE`).
+    pub fn without_body(method: http::Method, url: impl Into<String>) -> Self {
+        Self {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A `POST` of a form (`application/x-www-form-urlencoded`).
+    pub fn post_form(url: impl Into<String>, body: Vec<u8>) -> Self {
+        Self {
+            method: http::Method::POST,
+            url: url.into(),
+            headers: vec![(
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            body,
+        }
+    }
+
     /// Adds a header.
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));

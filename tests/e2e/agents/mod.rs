@@ -6,6 +6,7 @@ mod business;
 mod campaigns;
 mod keys;
 mod oauth;
+mod platforms;
 mod rules;
 mod tenancy;
 mod webhooks;

@@ -24,6 +24,7 @@ use adspin_core::catalog::store as catalog;
 use adspin_core::db::{Database, transaction};
 use adspin_core::ids::CampaignId;
 use adspin_core::money::Micros;
+use adspin_core::outbound::HttpClient;
 use adspin_core::sql_text_enum;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Response, json_response, no_content};
@@ -32,6 +33,8 @@ use crate::AgentsError;
 use crate::auth::Caller;
 use crate::events;
 use crate::pages::PageRequest;
+use crate::platforms::launch as meta_launch;
+use crate::platforms::meta::MetaConfig;
 use crate::scopes::Scope;
 use crate::store as account_store;
 use crate::text;
@@ -179,7 +182,7 @@ fn optimization(request: &OptimizationRequest, current: &Value) -> Result<Value,
     }))
 }
 
-fn platforms(given: &[String]) -> Result<Vec<String>, AgentsError> {
+fn checked_platforms(given: &[String]) -> Result<Vec<String>, AgentsError> {
     let mut result: Vec<String> = Vec::new();
     for name in given {
         let platform = Platform::parse(name).ok_or_else(|| {
@@ -356,7 +359,7 @@ pub fn create(
         Some(schedule) => Schedule::parse(schedule)?,
         None => Schedule::default(),
     };
-    let platforms = platforms(
+    let platforms = checked_platforms(
         request
             .platforms
             .as_deref()
@@ -501,8 +504,9 @@ pub fn read(
 /// launched campaign or resumes it; a draft is launched with
 /// `POST /campaigns/{id}/launch`, and a completed campaign no longer
 /// changes status.
-pub fn update(
+pub async fn update<H: HttpClient>(
     db: &impl Database,
+    platforms: &Platforms<'_, H>,
     caller: &Caller,
     id: &str,
     body: &[u8],
@@ -512,6 +516,7 @@ pub fn update(
     caller.require_verified()?;
     let request: CampaignRequest = parse_json(body)?;
     let organization = caller.organization_id();
+    propagate_update(db, platforms, caller, id, &request, now).await?;
     let campaign = transaction(db, || {
         let current = owned(db, caller, id)?;
         let name = match &request.name {
@@ -542,7 +547,7 @@ pub fn update(
             None => current.schedule,
         };
         let platforms = match &request.platforms {
-            Some(given) => platforms(given)?,
+            Some(given) => checked_platforms(given)?,
             None => current.platforms.clone(),
         };
         let optimization = match &request.optimization {
@@ -585,6 +590,68 @@ pub fn update(
     })?;
     let totals = store::totals(db, organization, campaign.campaign_id)?;
     Ok(json_response(200, &view(&campaign, &totals, now)))
+}
+
+/// Sends a `PATCH`'s status and budget changes to Meta first, for a
+/// campaign launched there: if Meta refuses, nothing changes here.
+async fn propagate_update<H: HttpClient>(
+    db: &impl Database,
+    platforms: &Platforms<'_, H>,
+    caller: &Caller,
+    id: &str,
+    request: &CampaignRequest,
+    now: UnixSeconds,
+) -> Result<(), AgentsError> {
+    let current = owned(db, caller, id)?;
+    let Some(remote) = &current.facebook_campaign_id else {
+        return Ok(());
+    };
+    let status = match &request.status {
+        Some(text) => CampaignStatus::parse(text)
+            .map(|wanted| transition(&current, wanted, now))
+            .transpose()?,
+        None => None,
+    }
+    .filter(|status| *status != current.status);
+    let budget = model::budget(
+        request.daily_budget,
+        request.budget.as_ref(),
+        Some(current.budget),
+    )?
+    .filter(|budget| *budget != current.budget);
+    if status.is_none() && budget.is_none() {
+        return Ok(());
+    }
+    let Some(account) = meta_launch::account_for(
+        db,
+        caller,
+        &current.platforms,
+        platforms.meta,
+        platforms.secret,
+    )?
+    else {
+        return Ok(());
+    };
+    if let Some(budget) = budget {
+        meta_launch::set_budget(
+            platforms.http,
+            &account,
+            remote,
+            budget.kind,
+            budget.amount.get(),
+        )
+        .await?;
+    }
+    if let Some(status) = status {
+        meta_launch::set_status(
+            platforms.http,
+            &account,
+            remote,
+            status == CampaignStatus::Active,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The status a `PATCH` may move `current` to.
@@ -653,16 +720,17 @@ fn update_shared(
         )
         .with_details(json!({"field": "budget.amount", "spent": shared.spent.to_dollars()})));
     }
-    shared.status = serving_status(fields.status);
+    shared.status = serving_status(fields.status, fields.platforms);
     shared.updated_at = now;
     catalog::update_campaign(db, organization, &shared)?;
     Ok(())
 }
 
-/// Whether the shared row serves: a launched, active campaign does (a
-/// sandbox campaign on staging publisher keys only).
-fn serving_status(status: CampaignStatus) -> Status {
-    if status == CampaignStatus::Active {
+/// Whether the shared row serves: a launched, active campaign that names
+/// the chat network does (a sandbox campaign on staging publisher keys
+/// only).
+fn serving_status(status: CampaignStatus, platforms: &[String]) -> Status {
+    if status == CampaignStatus::Active && platforms.iter().any(|p| p == Platform::Chat.as_str()) {
         Status::Active
     } else {
         Status::Paused
@@ -671,14 +739,27 @@ fn serving_status(status: CampaignStatus) -> Status {
 
 /// `DELETE /campaigns/{id}`: `204`; the campaign stops serving and reads
 /// as `404` from then on (its spend and insights stay).
-pub fn delete(
+pub async fn delete<H: HttpClient>(
     db: &impl Database,
+    platforms: &Platforms<'_, H>,
     caller: &Caller,
     id: &str,
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
     caller.require(Scope::CampaignsWrite)?;
     caller.require_verified()?;
+    let current = owned(db, caller, id)?;
+    if let Some(remote) = &current.facebook_campaign_id
+        && let Some(account) = meta_launch::account_for(
+            db,
+            caller,
+            &current.platforms,
+            platforms.meta,
+            platforms.secret,
+        )?
+    {
+        meta_launch::delete(platforms.http, &account, remote).await?;
+    }
     transaction(db, || {
         let campaign = owned(db, caller, id)?;
         let organization = caller.organization_id();
@@ -694,11 +775,40 @@ pub fn delete(
     Ok(no_content())
 }
 
+/// Where a launch goes beyond the chat network: the HTTP client, the Meta
+/// app (none: the demo connection), and the secret platform tokens are
+/// sealed with.
+pub struct Platforms<'a, H> {
+    pub http: &'a H,
+    pub meta: Option<&'a MetaConfig>,
+    pub secret: &'a [u8],
+}
+
+/// `409` unless a launch may take `campaign` live now.
+fn check_launchable(campaign: &Campaign, now: UnixSeconds) -> Result<(), AgentsError> {
+    match campaign.status_at(now) {
+        CampaignStatus::Draft | CampaignStatus::Paused => Ok(()),
+        CampaignStatus::Active => Err(AgentsError::new(
+            409,
+            "campaign_already_active",
+            "This campaign is already live.",
+        )),
+        CampaignStatus::Completed => Err(AgentsError::new(
+            409,
+            "campaign_completed",
+            "This campaign has completed; extend its end date or budget first.",
+        )),
+    }
+}
+
 /// `POST /campaigns/{id}/launch`: a draft (or a paused campaign) goes
 /// live on every platform it names. It needs at least one active ad; the
-/// chat network serves it once an operator approved it.
-pub fn launch(
+/// chat network serves it once an operator approved it; Facebook and
+/// Instagram need a connected account, and get the campaign through
+/// Meta's Marketing API before anything changes here.
+pub async fn launch<H: HttpClient>(
     db: &impl Database,
+    platforms: &Platforms<'_, H>,
     caller: &Caller,
     id: &str,
     now: UnixSeconds,
@@ -706,51 +816,59 @@ pub fn launch(
     caller.require(Scope::CampaignsWrite)?;
     caller.require_verified()?;
     let organization = caller.organization_id();
+    let campaign = owned(db, caller, id)?;
+    check_launchable(&campaign, now)?;
+    if store::active_ads(db, organization, campaign.id)? == 0 {
+        return Err(AgentsError::new(
+            422,
+            "campaign_has_no_ads",
+            "Add an ad set with at least one active ad before launching.",
+        )
+        .with_details(json!({"field": "ad_sets"})));
+    }
+    let account = meta_launch::account_for(
+        db,
+        caller,
+        &campaign.platforms,
+        platforms.meta,
+        platforms.secret,
+    )?;
+    let mut created = None;
+    if let Some(account) = &account {
+        match &campaign.facebook_campaign_id {
+            Some(remote) => meta_launch::set_status(platforms.http, account, remote, true).await?,
+            None => {
+                let mut tree = Vec::new();
+                for ad_set in store::ad_sets(db, organization, campaign.id)? {
+                    if ad_set.status != Status::Active {
+                        continue;
+                    }
+                    let ads: Vec<_> = store::ads(db, organization, ad_set.id)?
+                        .into_iter()
+                        .filter(|ad| ad.status == Status::Active)
+                        .collect();
+                    if !ads.is_empty() {
+                        tree.push((ad_set, ads));
+                    }
+                }
+                created =
+                    Some(meta_launch::create(platforms.http, account, &campaign, &tree).await?);
+            }
+        }
+    }
     let campaign = transaction(db, || {
         let campaign = owned(db, caller, id)?;
-        match campaign.status_at(now) {
-            CampaignStatus::Draft | CampaignStatus::Paused => {}
-            CampaignStatus::Active => {
-                return Err(AgentsError::new(
-                    409,
-                    "campaign_already_active",
-                    "This campaign is already live.",
-                ));
-            }
-            CampaignStatus::Completed => {
-                return Err(AgentsError::new(
-                    409,
-                    "campaign_completed",
-                    "This campaign has completed; extend its end date or budget first.",
-                ));
-            }
-        }
-        if store::active_ads(db, organization, campaign.id)? == 0 {
-            return Err(AgentsError::new(
-                422,
-                "campaign_has_no_ads",
-                "Add an ad set with at least one active ad before launching.",
-            )
-            .with_details(json!({"field": "ad_sets"})));
-        }
-        if let Some(platform) = campaign
-            .platforms
-            .iter()
-            .find(|p| p.as_str() != Platform::Chat.as_str())
-        {
-            return Err(AgentsError::new(
-                409,
-                "platform_not_connected",
-                format!("Connect {platform} first: POST /platforms/{platform}/connect."),
-            )
-            .with_details(json!({"platform": platform})));
+        check_launchable(&campaign, now)?;
+        if let (Some(account), Some(created)) = (&account, &created) {
+            store::set_facebook_campaign_id(db, campaign.id, &created.campaign)?;
+            meta_launch::record(db, account, created, now)?;
         }
         ad_sets::prepare_for_chat(db, caller, &campaign, now)?;
         store::mark_launched(db, campaign.id, now)?;
         let mut shared =
             catalog::find::<catalog::Campaign>(db, organization, campaign.campaign_id)?
                 .ok_or_else(campaign_not_found)?;
-        shared.status = serving_status(CampaignStatus::Active);
+        shared.status = serving_status(CampaignStatus::Active, &campaign.platforms);
         shared.countries = ad_sets::countries(db, caller, campaign.id)?;
         shared.updated_at = now;
         catalog::update_campaign(db, organization, &shared)?;
@@ -761,15 +879,20 @@ pub fn launch(
             organization,
             caller.mode(),
             "campaign.launched",
-            &json!({"campaign_id": launched.id, "name": launched.name, "platforms": launched.platforms}),
+            &json!({"campaign_id": launched.id, "name": launched.name, "platforms": launched.platforms,
+                    "facebook_campaign_id": launched.facebook_campaign_id}),
             now,
         )?;
         Ok::<_, AgentsError>(launched)
     })?;
     let totals = store::totals(db, organization, campaign.campaign_id)?;
     let mut body = view(&campaign, &totals, now);
-    body["launch_message"] = json!(match campaign.review_status {
-        ReviewStatus::Approved => "Campaign launched.",
+    let on_chat = campaign
+        .platforms
+        .iter()
+        .any(|p| p == Platform::Chat.as_str());
+    body["launch_message"] = json!(match (on_chat, campaign.review_status) {
+        (false, _) | (true, ReviewStatus::Approved) => "Campaign launched.",
         _ => "Campaign launched; it serves on the chat network once its review is approved.",
     });
     Ok(json_response(200, &body))

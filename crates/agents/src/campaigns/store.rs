@@ -194,6 +194,15 @@ pub fn set_budget(
     Ok(())
 }
 
+/// Keeps the id of the campaign's Meta campaign.
+pub fn set_facebook_campaign_id(db: &impl Database, id: i64, remote: &str) -> Result<(), DbError> {
+    db.execute(
+        "UPDATE agent_campaigns SET facebook_campaign_id = ?1 WHERE id = ?2",
+        &[remote.into(), id.into()],
+    )?;
+    Ok(())
+}
+
 /// Marks a campaign launched (`active`).
 pub fn mark_launched(db: &impl Database, id: i64, now: UnixSeconds) -> Result<(), DbError> {
     db.execute(
