@@ -1,13 +1,17 @@
 //! The SSP's side of the DSP protocol: the bid request body it sends.
+//! Every DSP, the internal one included, gets the conversation redacted
+//! ([`crate::redaction`]): personal data never leaves the SSP.
 
 use serde_json::{Value, json};
 
 use adspin_core::dsp_protocol::Role;
 
 use super::publisher::EffectiveConfig;
+use super::redaction;
 use super::request::BidRequest;
 
-/// The bid request body for a DSP.
+/// The bid request body for a DSP, built once per auction and sent to
+/// every DSP, its messages redacted.
 pub fn bid_request_body(
     request: &BidRequest,
     request_id: &str,
@@ -20,7 +24,7 @@ pub fn bid_request_body(
         .map(|m| {
             let mut message = json!({
                 "role": match m.role { Role::User => "user", Role::Assistant => "assistant" },
-                "content": m.content,
+                "content": redaction::redact(&m.content),
             });
             if let Some(time) = m.timestamp {
                 message["timestamp"] = Value::String(time.to_iso8601());
@@ -55,4 +59,46 @@ pub fn bid_request_body(
         }
     }
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(user: &str) -> BidRequest {
+        let body = json!({"userId": "user_1", "chatId": "chat_1", "messages": [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": "Sure, I can help with that."}
+        ]});
+        BidRequest::parse(body.to_string().as_bytes(), |_| None).expect("valid")
+    }
+
+    fn config() -> EffectiveConfig {
+        EffectiveConfig {
+            ad_offset: 0,
+            max_frequency: 0,
+            max_headline_chars: None,
+            image_enabled: true,
+        }
+    }
+
+    #[test]
+    fn dsps_get_the_conversation_with_personal_data_redacted() {
+        let request = request(
+            "Running shoes under $120 please, mail jane@example.com or call +1 415 555 0132, card 4111 1111 1111 1111",
+        );
+        let body = bid_request_body(&request, "api_req_1", 0, &config());
+        assert_eq!(
+            body["messages"][0]["content"],
+            "Running shoes under $120 please, mail [email] or call [phone], card [card]"
+        );
+        assert_eq!(
+            body["messages"][1]["content"],
+            "Sure, I can help with that."
+        );
+        let text = body.to_string();
+        for secret in ["jane@example.com", "555 0132", "4111"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+    }
 }

@@ -12,6 +12,7 @@ pub mod dsp;
 pub mod envelope;
 pub mod publisher;
 pub mod ranking;
+pub mod redaction;
 pub mod request;
 pub mod store;
 pub mod tracking;
