@@ -197,7 +197,23 @@ impl<E: Env> Auction<'_, E> {
                 category.label()
             )));
         }
-        let offers = self.collect_bids(self.publisher.dsps.clone()).await;
+        // Minors and users without consent get contextual internal demand
+        // only: no external DSP sees the request.
+        let restriction = self
+            .bid_request
+            .privacy
+            .restriction(self.publisher.child_directed);
+        let dsps = match restriction {
+            None => self.publisher.dsps.clone(),
+            Some(_) => self
+                .publisher
+                .dsps
+                .iter()
+                .filter(|dsp| dsp.id == internal_bid::DSP_ID)
+                .cloned()
+                .collect(),
+        };
+        let offers = self.collect_bids(dsps, restriction.is_some()).await;
         let bids: Vec<Candidate> = offers
             .iter()
             .map(|o| Candidate {
@@ -263,16 +279,17 @@ impl<E: Env> Auction<'_, E> {
 
     /// Calls every DSP in parallel, each within its deadline, and keeps
     /// the valid bids.
-    async fn collect_bids(&self, dsps: Vec<Dsp>) -> Vec<Offer> {
+    async fn collect_bids(&self, dsps: Vec<Dsp>, restricted: bool) -> Vec<Offer> {
         let body = dsp::bid_request_body(
             self.bid_request,
             self.request_id,
             self.ads_before,
             &self.config,
+            self.publisher.child_directed,
         )
         .to_string()
         .into_bytes();
-        let forwarded = self.forwarded_headers();
+        let forwarded = self.forwarded_headers(restricted);
         let clock = self.env.clock();
         let calls = dsps.into_iter().map(|dsp| {
             let mut outbound = OutboundRequest::post_json(&dsp.bid_url, body.clone());
@@ -329,9 +346,10 @@ impl<E: Env> Auction<'_, E> {
             .collect()
     }
 
-    /// The end user's address and agent, and (for the internal DSP, which
-    /// builds image URLs) the public address of this request.
-    fn forwarded_headers(&self) -> Vec<(&'static str, String)> {
+    /// The end user's address and agent (unless the auction is
+    /// restricted), and (for the internal DSP, which builds image URLs) the
+    /// public address of this request.
+    fn forwarded_headers(&self, restricted: bool) -> Vec<(&'static str, String)> {
         let client = header(self.request, "x-forwarded-for")
             .and_then(|value| value.split(',').next())
             .map(|ip| ip.trim().to_string())
@@ -341,11 +359,13 @@ impl<E: Env> Auction<'_, E> {
                     .map(|addr| addr.ip().to_string())
             });
         let mut headers = Vec::new();
-        if let Some(client) = client {
-            headers.push(("x-forwarded-for", client));
-        }
-        if let Some(agent) = header(self.request, "user-agent") {
-            headers.push(("user-agent", agent.to_string()));
+        if !restricted {
+            if let Some(client) = client {
+                headers.push(("x-forwarded-for", client));
+            }
+            if let Some(agent) = header(self.request, "user-agent") {
+                headers.push(("user-agent", agent.to_string()));
+            }
         }
         if let Some((proto, host)) = self.base_url.split_once("://") {
             headers.push(("x-forwarded-proto", proto.to_string()));

@@ -10,6 +10,7 @@ pub mod brand_safety;
 mod cors;
 pub mod dsp;
 pub mod envelope;
+pub mod privacy;
 pub mod publisher;
 pub mod ranking;
 pub mod redaction;

@@ -35,6 +35,9 @@ pub struct Publisher {
     pub max_frequency: i64,
     pub max_headline_chars: Option<i64>,
     pub image_enabled: bool,
+    /// The whole supply is directed at children: every auction is
+    /// restricted as for a minor (`crate::privacy`).
+    pub child_directed: bool,
     /// The enabled DSPs its auctions call (the registry, read in the same
     /// statement as the key: one round trip fewer per auction).
     pub dsps: Vec<Dsp>,
@@ -212,6 +215,7 @@ pub fn settings_view(publisher: &Publisher) -> Value {
         "max_frequency": publisher.max_frequency,
         "max_headline_chars": publisher.max_headline_chars,
         "image_enabled": publisher.image_enabled,
+        "child_directed": publisher.child_directed,
     })
 }
 
@@ -231,6 +235,7 @@ mod tests {
             max_frequency: 0,
             max_headline_chars: None,
             image_enabled: true,
+            child_directed: false,
             dsps: Vec::new(),
         }
     }

@@ -36,6 +36,12 @@ const KNOWN_FIELDS: &[&str] = &[
     "request_type",
     "ad_formats",
     "user_metadata",
+    "privacy",
+    "gpp",
+    "gpp_sid",
+    "us_privacy",
+    "coppa",
+    "opt_out",
 ];
 
 /// Any JSON value, a few levels deep, with object keys that are often

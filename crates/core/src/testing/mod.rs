@@ -14,7 +14,7 @@ use crate::money::Micros;
 use crate::time::UnixSeconds;
 
 /// Every migration, in order.
-pub const MIGRATIONS: [&str; 11] = [
+pub const MIGRATIONS: [&str; 12] = [
     include_str!("../../../../migrations/0001_foundation.sql"),
     include_str!("../../../../migrations/0002_advertiser.sql"),
     include_str!("../../../../migrations/0003_ssp.sql"),
@@ -26,6 +26,7 @@ pub const MIGRATIONS: [&str; 11] = [
     include_str!("../../../../migrations/0009_billing.sql"),
     include_str!("../../../../migrations/0010_webhooks.sql"),
     include_str!("../../../../migrations/0011_oauth.sql"),
+    include_str!("../../../../migrations/0012_privacy.sql"),
 ];
 
 /// The development seed (the demo organization and its keys).
