@@ -104,7 +104,7 @@ pub fn find(text: &str) -> Vec<PiiSpan> {
     if !bytes.iter().any(|b| b.is_ascii_digit() || *b == b'@') {
         return Vec::new();
     }
-    let mut found = Found::default();
+    let mut found = Found::new(text.len());
     emails(text, &mut found);
     ips(text, &mut found);
     ibans(text, &mut found);
@@ -112,26 +112,36 @@ pub fn find(text: &str) -> Vec<PiiSpan> {
     id_numbers(text, &mut found);
     phones(text, &mut found);
     addresses(text, &mut found);
-    let mut spans = found.0;
+    let mut spans = found.spans;
     spans.sort_by_key(|span| span.start);
     spans
 }
 
-#[derive(Default)]
-struct Found(Vec<PiiSpan>);
+/// The spans found so far, with the bytes they claim (so that checking a
+/// new span costs its length, however many spans a message holds).
+struct Found {
+    spans: Vec<PiiSpan>,
+    claimed: Vec<bool>,
+}
 
 impl Found {
-    fn free(&self, start: usize, end: usize) -> bool {
-        self.0.iter().all(|s| end <= s.start || start >= s.end)
+    fn new(length: usize) -> Self {
+        Self {
+            spans: Vec::new(),
+            claimed: vec![false; length],
+        }
     }
 
     fn add(&mut self, start: usize, end: usize, kind: PiiKind) -> bool {
-        if start < end && self.free(start, end) {
-            self.0.push(PiiSpan { start, end, kind });
-            true
-        } else {
-            false
+        let Some(bytes) = self.claimed.get_mut(start..end) else {
+            return false;
+        };
+        if start >= end || bytes.iter().any(|claimed| *claimed) {
+            return false;
         }
+        bytes.fill(true);
+        self.spans.push(PiiSpan { start, end, kind });
+        true
     }
 }
 
@@ -278,7 +288,7 @@ fn ipv6_at(bytes: &[u8], start: usize) -> Option<usize> {
     let mut compressed = false;
     let mut has_digit = false;
     let mut end = start;
-    loop {
+    while groups <= 8 {
         let begin = at;
         while at < bytes.len() && bytes[at].is_ascii_hexdigit() && at - begin < 4 {
             at += 1;
@@ -403,7 +413,10 @@ fn iban_checks(iban: &[u8]) -> bool {
 /// between them and where each group ends. `separators` lists the bytes
 /// allowed between two groups (one at a time).
 struct DigitRun {
+    /// The digits, at most the `max_digits` asked for.
     digits: Vec<u8>,
+    /// The run has more digits than `max_digits`: reading stopped there.
+    overflow: bool,
     groups: Vec<(usize, usize)>,
     separators: Vec<u8>,
     /// Opened with `+`.
@@ -422,9 +435,18 @@ impl DigitRun {
     }
 }
 
-fn digit_run(text: &str, start: usize, separators: &[u8], allow_paren: bool) -> Option<DigitRun> {
+/// Reads at most `max_digits` digits (then stops, with `overflow` set), so
+/// that a run costs at most that much however long the number is.
+fn digit_run(
+    text: &str,
+    start: usize,
+    separators: &[u8],
+    allow_paren: bool,
+    max_digits: usize,
+) -> Option<DigitRun> {
     let bytes = text.as_bytes();
     let mut run = DigitRun {
+        overflow: false,
         digits: Vec::new(),
         groups: Vec::new(),
         separators: Vec::new(),
@@ -447,6 +469,11 @@ fn digit_run(text: &str, start: usize, separators: &[u8], allow_paren: bool) -> 
             at += 1;
         }
         if at == begin {
+            return finish_run(run);
+        }
+        if run.digits.len() + (at - begin) > max_digits {
+            run.overflow = true;
+            run.groups.push((begin, at));
             return finish_run(run);
         }
         run.digits.extend_from_slice(&bytes[begin..at]);
@@ -483,6 +510,23 @@ fn finish_run(run: DigitRun) -> Option<DigitRun> {
     (!run.groups.is_empty()).then_some(run)
 }
 
+/// The end of the number that continues at `at` (digits, and separators
+/// followed by a digit): where scanning resumes after a run too long to be
+/// anything the scanners look for.
+fn skip_number(bytes: &[u8], mut at: usize, separators: &[u8]) -> usize {
+    while at < bytes.len() {
+        let b = bytes[at];
+        let continues = b.is_ascii_digit()
+            || ((separators.contains(&b) || b == b'(' || b == b')')
+                && bytes.get(at + 1).is_some_and(u8::is_ascii_digit));
+        if !continues {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
 fn luhn(digits: &[u8]) -> bool {
     let sum: u32 = digits
         .iter()
@@ -507,14 +551,21 @@ fn cards(text: &str, found: &mut Found) {
     while at < bytes.len() {
         if bytes[at].is_ascii_digit()
             && number_starts(text, at)
-            && let Some(run) = digit_run(text, at, b" -", false)
+            && let Some(run) = digit_run(text, at, b" -", false, 19)
         {
-            let end = run.end();
+            let end = if run.overflow {
+                skip_number(bytes, run.end(), b" -")
+            } else {
+                run.end()
+            };
             // The longest prefix of whole groups that is a card number.
             let mut digits = 0;
             let mut best = None;
             for (index, (s, e)) in run.groups.iter().enumerate() {
                 digits += e - s;
+                if run.overflow && index + 1 == run.groups.len() {
+                    break;
+                }
                 let ends_cleanly = index + 1 < run.groups.len() || number_ends(text, *e);
                 if (13..=19).contains(&digits) && ends_cleanly && luhn(&run.digits[..digits]) {
                     best = Some(*e);
@@ -696,7 +747,8 @@ fn structured_id_at(text: &str, start: usize) -> Option<usize> {
     // French NIR: 15 digits (spaces allowed), the last two 97 - n mod 97.
     if matches!(rest.first(), Some(b'1' | b'2'))
         && number_starts(text, start)
-        && let Some(run) = digit_run(text, start, b" ", false)
+        && let Some(run) = digit_run(text, start, b" ", false, 15)
+        && !run.overflow
         && run.digits.len() == 15
         && number_ends(text, run.end())
     {
@@ -800,8 +852,10 @@ fn code_after(text: &str, from: usize) -> Option<(usize, usize)> {
         // A word of letters (`number`, `Nr`, `número`, `is`) is skipped.
         let word_end = text[at..]
             .char_indices()
+            .take_while(|(i, _)| *i <= 64)
             .find(|(_, c)| !c.is_alphanumeric())
-            .map_or(text.len(), |(i, _)| at + i);
+            .map(|(i, _)| at + i)
+            .or_else(|| (text.len() - at <= 64).then_some(text.len()))?;
         let word = &text[at..word_end];
         if !word.bytes().any(|b| b.is_ascii_digit()) {
             words += 1;
@@ -904,8 +958,12 @@ fn phones(text: &str, found: &mut Found) {
             || ((b == b'+' || b == b'(') && bytes.get(at + 1).is_some_and(u8::is_ascii_digit));
         if opens
             && number_starts(text, at)
-            && let Some(run) = digit_run(text, at, b" -./", true)
+            && let Some(run) = digit_run(text, at, b" -./", true, 15)
         {
+            if run.overflow {
+                at = skip_number(bytes, run.end(), b" -./").max(at + 1);
+                continue;
+            }
             let end = run.end();
             if number_ends(text, end) {
                 let is_phone = is_phone(&run, bytes[at], || {
@@ -1081,16 +1139,15 @@ fn tokens(text: &str) -> Vec<Token> {
         }
         let mut end = start + c.len_utf8();
         let kind = if c.is_ascii_digit() {
+            let mut digits_so_far = true;
             while let Some(&(i, n)) = chars.peek() {
-                let digits_so_far = text[start..i].bytes().all(|b| b.is_ascii_digit());
                 let rest = &text[i..];
                 let ordinal = digits_so_far
                     && rest.len() >= 2
                     && rest.is_char_boundary(2)
-                    && matches!(
-                        rest[..2].to_ascii_lowercase().as_str(),
-                        "st" | "nd" | "rd" | "th"
-                    )
+                    && ["st", "nd", "rd", "th"]
+                        .iter()
+                        .any(|suffix| rest[..2].eq_ignore_ascii_case(suffix))
                     && !rest[2..].starts_with(char::is_alphabetic);
                 if ordinal {
                     end = i + 2;
@@ -1107,6 +1164,7 @@ fn tokens(text: &str) -> Vec<Token> {
                 if !joins {
                     break;
                 }
+                digits_so_far &= n.is_ascii_digit();
                 end = i + n.len_utf8();
                 chars.next();
             }
@@ -1577,6 +1635,14 @@ mod tests {
         redacts("C/ Gran Vía, 28", "[address]");
         keeps("I walked 5 miles down the road");
         keeps("Platz 3 in der Tabelle");
+    }
+
+    #[test]
+    fn numbers_longer_than_any_format_are_left_alone() {
+        keeps(&"1 ".repeat(5_000));
+        keeps(&"1:".repeat(5_000));
+        keeps("1234567890123456789012345");
+        redacts("4111 1111 1111 1111 2222 3333", "[card] 2222 3333");
     }
 
     #[test]
