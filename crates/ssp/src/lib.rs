@@ -18,7 +18,7 @@ pub mod request;
 pub mod store;
 pub mod tracking;
 
-pub use envelope::{RequestContext, SspError, success};
+pub use envelope::{NoBidReason, RequestContext, SspError, no_bid, success};
 
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};

@@ -13,8 +13,8 @@ use adspin_core::keys;
 use adspin_core::rate_limit::{self, Limit, Usage};
 use adspin_core::time::UnixSeconds;
 
-use super::SspError;
 use super::request::RequestConfig;
+use super::{NoBidReason, SspError};
 use crate::store::{self, Dsp};
 
 /// Requests per second per key when the publisher sets no limit.
@@ -171,25 +171,32 @@ pub fn admit(
     Ok((usage, pacing))
 }
 
-/// Why pacing holds the ad back, if it does.
+/// Why pacing holds the ad back, if it does: the reason code and the
+/// message.
 pub fn pacing_block(
     config: &EffectiveConfig,
     turn_number: i64,
     chat: &ChatPacing,
-) -> Option<String> {
+) -> Option<(NoBidReason, String)> {
     if config.ad_offset > 0 && turn_number < config.ad_offset {
-        return Some(format!(
-            "No bid: pacing holds ads until turn {} (this is turn {turn_number})",
-            config.ad_offset
+        return Some((
+            NoBidReason::PacingAdOffset,
+            format!(
+                "No bid: pacing holds ads until turn {} (this is turn {turn_number})",
+                config.ad_offset
+            ),
         ));
     }
     if config.max_frequency > 0
         && let Some(last) = chat.last_ad_request
         && chat.requests - last < config.max_frequency
     {
-        return Some(format!(
-            "No bid: pacing allows one ad per {} requests in a chat",
-            config.max_frequency
+        return Some((
+            NoBidReason::FrequencyCapped,
+            format!(
+                "No bid: pacing allows one ad per {} requests in a chat",
+                config.max_frequency
+            ),
         ));
     }
     None
