@@ -37,27 +37,6 @@ fn micros(duration: Duration) -> f64 {
 fn main() {
     let entries = redaction_eval::load();
     let score = redaction_eval::score(&entries, redaction::find);
-    let holdout: Vec<_> = entries.iter().filter(|e| e.split == "holdout").collect();
-    let held_out = redaction_eval::score(
-        &holdout
-            .iter()
-            .map(|e| redaction_eval::Entry {
-                lang: e.lang.clone(),
-                split: e.split.clone(),
-                text: e.text.clone(),
-                pii: e
-                    .pii
-                    .iter()
-                    .map(|p| redaction_eval::Labelled {
-                        kind: p.kind.clone(),
-                        value: p.value.clone(),
-                    })
-                    .collect(),
-                keep: e.keep.clone(),
-            })
-            .collect::<Vec<_>>(),
-        redaction::find,
-    );
     let texts: Vec<String> = entries.iter().map(|e| e.text.clone()).collect();
     // A typical request: 10 messages taken in turn from the corpus (user
     // messages with and without personal data, short and long).
@@ -81,8 +60,14 @@ fn main() {
     let mut out = String::new();
     out.push_str("## whole corpus\n");
     out.push_str(&score.report());
-    out.push_str("\n## held-out messages only\n");
-    out.push_str(&held_out.report());
+    let mut splits: Vec<&str> = entries.iter().map(|e| e.split.as_str()).collect();
+    splits.sort_unstable();
+    splits.dedup();
+    for split in splits {
+        let part: Vec<_> = entries.iter().filter(|e| e.split == split).collect();
+        out.push_str(&format!("\n## split `{split}` only\n"));
+        out.push_str(&redaction_eval::score_refs(&part, redaction::find).report());
+    }
     out.push_str("\n## time per auction (redacting the request's messages)\n");
     out.push_str("| messages | median µs | p99 µs |\n| --- | ---: | ---: |\n");
     let mut rows = Vec::new();

@@ -545,8 +545,25 @@ fn luhn(digits: &[u8]) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// Words after which a 12-digit Luhn number is a card (Maestro numbers are
+/// 12 to 19 digits; 13 and more count anywhere).
+const CARD_KEYWORDS: &[&str] = &[
+    "card",
+    "karte",
+    "kreditkarte",
+    "carte",
+    "tarjeta",
+    "carta",
+    "visa",
+    "mastercard",
+    "maestro",
+    "amex",
+    "cb",
+];
+
 fn cards(text: &str, found: &mut Found) {
     let bytes = text.as_bytes();
+    let mut keywords: Option<Vec<usize>> = None;
     let mut at = 0;
     while at < bytes.len() {
         if bytes[at].is_ascii_digit()
@@ -567,7 +584,14 @@ fn cards(text: &str, found: &mut Found) {
                     break;
                 }
                 let ends_cleanly = index + 1 < run.groups.len() || number_ends(text, *e);
-                if (13..=19).contains(&digits) && ends_cleanly && luhn(&run.digits[..digits]) {
+                let long_enough = (13..=19).contains(&digits)
+                    || (digits == 12 && {
+                        let ends = keywords.get_or_insert_with(|| {
+                            keyword_ends(&text.to_ascii_lowercase(), CARD_KEYWORDS)
+                        });
+                        keyword_before(ends, at).is_some()
+                    });
+                if long_enough && ends_cleanly && luhn(&run.digits[..digits]) {
                     best = Some(*e);
                 }
             }
@@ -964,7 +988,8 @@ fn phones(text: &str, found: &mut Found) {
                 at = skip_number(bytes, run.end(), b" -./").max(at + 1);
                 continue;
             }
-            let end = run.end();
+            let digits_end = run.end();
+            let end = extension_end(bytes, digits_end).unwrap_or(digits_end);
             if number_ends(text, end) {
                 let is_phone = is_phone(&run, bytes[at], || {
                     let ends = keywords.get_or_insert_with(|| {
@@ -981,6 +1006,28 @@ fn phones(text: &str, found: &mut Found) {
         }
         at += 1;
     }
+}
+
+/// The end of a phone extension right after a number: `x746`, ` ext. 22`,
+/// ` ext 22`.
+fn extension_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut i = at;
+    if bytes.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let rest = bytes.get(i..)?;
+    let marker = [&b"ext."[..], b"ext", b"x"]
+        .into_iter()
+        .find(|m| rest.len() >= m.len() && rest[..m.len()].eq_ignore_ascii_case(m))?;
+    i += marker.len();
+    if bytes.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let digits = bytes[i.min(bytes.len())..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    (1..=5).contains(&digits).then_some(i + digits)
 }
 
 fn is_phone(run: &DigitRun, first: u8, keyword: impl FnOnce() -> bool) -> bool {
@@ -1056,6 +1103,161 @@ const EN_SUFFIXES: &[&str] = &[
     "cir",
     "loop",
 ];
+/// More street types of the USPS list, counted only when capitalized
+/// (`Fisher Ranch`, `Allan Mills`).
+const EN_CAPITALIZED_SUFFIXES: &[&str] = &[
+    "alley",
+    "bend",
+    "bluff",
+    "bluffs",
+    "branch",
+    "bridge",
+    "brook",
+    "brooks",
+    "burg",
+    "bypass",
+    "camp",
+    "canyon",
+    "cape",
+    "causeway",
+    "center",
+    "centre",
+    "cliff",
+    "cliffs",
+    "club",
+    "common",
+    "commons",
+    "corner",
+    "corners",
+    "course",
+    "courts",
+    "cove",
+    "creek",
+    "crest",
+    "crossing",
+    "curve",
+    "dale",
+    "dam",
+    "divide",
+    "drives",
+    "estate",
+    "estates",
+    "expressway",
+    "extension",
+    "falls",
+    "ferry",
+    "field",
+    "fields",
+    "flat",
+    "flats",
+    "ford",
+    "forest",
+    "forge",
+    "forges",
+    "fork",
+    "forks",
+    "fort",
+    "freeway",
+    "garden",
+    "gardens",
+    "gateway",
+    "glen",
+    "green",
+    "grove",
+    "harbor",
+    "harbors",
+    "haven",
+    "heights",
+    "hill",
+    "hills",
+    "hollow",
+    "island",
+    "isle",
+    "junction",
+    "key",
+    "knoll",
+    "knolls",
+    "lake",
+    "lakes",
+    "land",
+    "landing",
+    "light",
+    "lights",
+    "lodge",
+    "manor",
+    "meadow",
+    "meadows",
+    "mews",
+    "mill",
+    "mills",
+    "mission",
+    "motorway",
+    "mount",
+    "mountain",
+    "neck",
+    "orchard",
+    "oval",
+    "overpass",
+    "park",
+    "pass",
+    "passage",
+    "path",
+    "pike",
+    "pine",
+    "pines",
+    "plains",
+    "plaza",
+    "point",
+    "points",
+    "port",
+    "ports",
+    "prairie",
+    "radial",
+    "ranch",
+    "rapid",
+    "rapids",
+    "rest",
+    "ridge",
+    "ridges",
+    "river",
+    "route",
+    "row",
+    "run",
+    "shoal",
+    "shoals",
+    "shore",
+    "shores",
+    "skyway",
+    "spring",
+    "springs",
+    "spur",
+    "station",
+    "stravenue",
+    "stream",
+    "summit",
+    "throughway",
+    "trace",
+    "track",
+    "trafficway",
+    "trail",
+    "tunnel",
+    "turnpike",
+    "underpass",
+    "union",
+    "valley",
+    "valleys",
+    "via",
+    "viaduct",
+    "view",
+    "views",
+    "village",
+    "ville",
+    "vista",
+    "walk",
+    "wall",
+    "well",
+    "wells",
+];
 /// English street types that are also common words (`external drive`):
 /// they count only when capitalized.
 const EN_AMBIGUOUS: &[&str] = &[
@@ -1101,6 +1303,25 @@ const PREFIX_TYPES: &[&str] = &[
     "viale",
     "piazza",
     "corso",
+    "vial",
+    "urbanización",
+    "callejón",
+    "glorieta",
+    "rambla",
+    "alameda",
+    "cuesta",
+    "pasaje",
+    "carretera",
+    "borgo",
+    "contrada",
+    "rotonda",
+    "vicolo",
+    "largo",
+    "strada",
+    "incrocio",
+    "piazzale",
+    "canale",
+    "lungomare",
 ];
 /// Words that may join a name after a prefix type.
 const PARTICLES: &[&str] = &[
@@ -1160,7 +1381,8 @@ fn tokens(text: &str) -> Vec<Token> {
                     || (n.is_ascii_alphabetic()
                         && digits_so_far
                         && !text[i + 1..].starts_with(char::is_alphabetic))
-                    || (n == '-' && text[i + 1..].starts_with(|x: char| x.is_ascii_digit()));
+                    || ((n == '-' || n == '/')
+                        && text[i + 1..].starts_with(|x: char| x.is_ascii_digit()));
                 if !joins {
                     break;
                 }
@@ -1283,8 +1505,11 @@ fn en_address(text: &str, tokens: &[Token], index: usize) -> Option<(usize, usiz
         if token.kind != TokenKind::Word {
             return None;
         }
-        let suffix = word_is(text, token, EN_SUFFIXES)
-            && (!word_is(text, token, EN_AMBIGUOUS) || capitalized(text, token));
+        let suffix = (word_is(text, token, EN_SUFFIXES)
+            && (!word_is(text, token, EN_AMBIGUOUS) || capitalized(text, token)))
+            || (capitalized(text, token)
+                && word_is(text, token, EN_CAPITALIZED_SUFFIXES)
+                && tokens[index + 1..i].iter().all(|t| capitalized(text, t)));
         if names > 0 && suffix {
             let mut end = token.end;
             if let Some(next) = tokens.get(i + 1)
