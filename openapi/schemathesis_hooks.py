@@ -331,6 +331,11 @@ ALLOWED: dict[str, list[Rule]] = {
             "a conversation ends with a user message and the assistant's reply (a relation between items)",
             message="messages must end with a user message followed by an assistant message",
         ),
+        Rule("`privacy.gpp` and `privacy.gpp_sid` come together (a relation between fields)", message="requires privacy.gpp"),
+        Rule(
+            "`privacy.gpp` has one section per id in `privacy.gpp_sid` (a relation between fields)",
+            message="section(s) after its header but privacy.gpp_sid lists",
+        ),
     ],
     "POST /api/conversion": [
         Rule(

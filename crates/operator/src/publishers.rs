@@ -1,5 +1,6 @@
 //! Publishers: the settings of an organization's chat supply (allowed
-//! origins, rate limit, floor, pacing, headline and image limits).
+//! origins, rate limit, floor, pacing, headline and image limits, and
+//! whether the whole chatbot is child-directed).
 
 use adspin_core::api_error::ApiError;
 use adspin_core::body::parse_json;
@@ -31,6 +32,8 @@ struct PublisherSettings {
     max_headline_chars: Option<Option<i64>>,
     #[serde(default)]
     image_enabled: Option<bool>,
+    #[serde(default)]
+    child_directed: Option<bool>,
 }
 
 fn publisher_view(db: &impl Database, organization: OrganizationId) -> Result<Value, ApiError> {
@@ -44,6 +47,7 @@ fn publisher_view(db: &impl Database, organization: OrganizationId) -> Result<Va
         "max_frequency": settings.max_frequency,
         "max_headline_chars": settings.max_headline_chars,
         "image_enabled": settings.image_enabled,
+        "child_directed": settings.child_directed,
     }))
 }
 
@@ -131,6 +135,7 @@ pub(crate) fn set_publisher(
             max_frequency: settings.max_frequency,
             max_headline_chars: settings.max_headline_chars,
             image_enabled: settings.image_enabled,
+            child_directed: settings.child_directed,
         },
         now,
     )?;

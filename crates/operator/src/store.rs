@@ -130,6 +130,8 @@ pub struct PublisherSettings {
     pub max_frequency: i64,
     pub max_headline_chars: Option<i64>,
     pub image_enabled: bool,
+    /// From `publisher_privacy` (migration 12).
+    pub child_directed: bool,
 }
 
 impl Default for PublisherSettings {
@@ -142,6 +144,7 @@ impl Default for PublisherSettings {
             max_frequency: 0,
             max_headline_chars: None,
             image_enabled: true,
+            child_directed: false,
         }
     }
 }
@@ -156,6 +159,7 @@ impl FromRow for PublisherSettings {
             max_frequency: row.get(4)?,
             max_headline_chars: row.get(5)?,
             image_enabled: row.get(6)?,
+            child_directed: row.get(7)?,
         })
     }
 }
@@ -168,11 +172,15 @@ pub fn publisher_settings(
 ) -> Result<PublisherSettings, DbError> {
     // Reading writes nothing: an organization never configured as a
     // publisher has the defaults.
+    // `update_publisher` writes the `publishers` row first, so privacy
+    // settings never exist without it.
     Ok(db
         .find(
-            "SELECT allowed_origins, rate_limit_per_second, floor_cpm_micros, ad_offset,
-                    max_frequency, max_headline_chars, image_enabled
-             FROM publishers WHERE organization_id = ?1",
+            "SELECT p.allowed_origins, p.rate_limit_per_second, p.floor_cpm_micros, p.ad_offset,
+                p.max_frequency, p.max_headline_chars, p.image_enabled,
+                COALESCE(pp.child_directed, 0)
+         FROM publishers p LEFT JOIN publisher_privacy pp ON pp.organization_id = p.organization_id
+         WHERE p.organization_id = ?1",
             &[organization.into()],
         )?
         .unwrap_or_default())
@@ -201,6 +209,7 @@ pub struct PublisherChange {
     /// `Some(None)` clears the limit.
     pub max_headline_chars: Option<Option<i64>>,
     pub image_enabled: Option<bool>,
+    pub child_directed: Option<bool>,
 }
 
 pub fn update_publisher(
@@ -234,6 +243,14 @@ pub fn update_publisher(
             now.into(),
         ],
     )?;
+    if let Some(child_directed) = change.child_directed {
+        db.execute(
+            "INSERT INTO publisher_privacy (organization_id, child_directed, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (organization_id) DO UPDATE SET child_directed = excluded.child_directed,
+                                                         updated_at = excluded.updated_at",
+            &[organization.into(), child_directed.into(), now.into()],
+        )?;
+    }
     Ok(())
 }
 

@@ -35,7 +35,7 @@ use crate::ranking::{Candidate, rank};
 use crate::request::BidRequest;
 use crate::store::Dsp;
 use crate::tracking::{self, ClickToken, ViewToken};
-use crate::{RequestContext, SspError, brand_safety, success};
+use crate::{NoBidReason, RequestContext, SspError, brand_safety, no_bid, success};
 
 /// The whole request's time budget: 3 s of bidding and 1.5 s of render.
 const REQUEST_BUDGET: Duration = Duration::from_millis(4_500);
@@ -109,12 +109,12 @@ pub async fn handle(env: &impl Env, mut request: Request, body: Body) -> Respons
                         bid_request.turn_number,
                         &pacing,
                     ) {
-                        Some(reason) => Ok(NoAd(reason)),
+                        Some((reason, message)) => Ok(NoAd(reason, message)),
                         None => auction.run().await,
                     };
                     let response = match outcome {
                         Ok(Served(bid)) => success(&context(), "Bid successful", Some(&bid)),
-                        Ok(NoAd(message)) => success(&context(), &message, None),
+                        Ok(NoAd(reason, message)) => no_bid(&context(), &message, reason),
                         Err(error) => respond(&info(), &error),
                     };
                     (response, Some(usage))
@@ -150,7 +150,8 @@ fn finish(mut response: Response, usage: Option<&Usage>, origin: Option<&str>) -
 /// How an auction ended (errors are `SspError`s).
 enum Outcome {
     Served(Value),
-    NoAd(String),
+    /// No ad, the reason code and the message.
+    NoAd(NoBidReason, String),
 }
 use Outcome::{NoAd, Served};
 
@@ -193,12 +194,32 @@ impl<E: Env> Auction<'_, E> {
     async fn run(&self) -> Result<Outcome, SspError> {
         let messages = self.bid_request.messages.iter().map(|m| m.content.as_str());
         if let Some(category) = brand_safety::classify(messages) {
-            return Ok(NoAd(format!(
-                "No bid: brand safety, the conversation is about {}; no ad is shown",
-                category.label()
-            )));
+            return Ok(NoAd(
+                NoBidReason::BrandSafety,
+                format!(
+                    "No bid: brand safety, the conversation is about {}; no ad is shown",
+                    category.label()
+                ),
+            ));
         }
-        let offers = self.collect_bids(self.publisher.dsps.clone()).await;
+        // Minors and users without consent get contextual internal demand
+        // only: no external DSP sees the request.
+        let restriction = self
+            .bid_request
+            .privacy
+            .restriction(self.publisher.child_directed);
+        let dsps = match restriction {
+            None => self.publisher.dsps.clone(),
+            Some(_) => self
+                .publisher
+                .dsps
+                .iter()
+                .filter(|dsp| dsp.id == internal_bid::DSP_ID)
+                .cloned()
+                .collect(),
+        };
+        let asked = dsps.len();
+        let (offers, failures) = self.collect_bids(dsps, restriction.is_some()).await;
         let bids: Vec<Candidate> = offers
             .iter()
             .map(|o| Candidate {
@@ -219,6 +240,8 @@ impl<E: Env> Auction<'_, E> {
         }
         let mut render_failed = false;
         let mut render_unsupported = false;
+        let mut out_of_budget = false;
+        let mut creative_rejected = false;
         for index in order {
             let offer = &offers[index];
             let creative = match &offer.ad_data {
@@ -241,11 +264,15 @@ impl<E: Env> Auction<'_, E> {
                     "{}'s creative is over max_headline_chars",
                     offer.dsp.id
                 ));
+                creative_rejected = true;
                 continue;
             }
             match self.serve(offer, &creative)? {
                 Some(bid) => return Ok(Served(bid)),
-                None => self.log(&format!("{}'s campaign is out of budget", offer.dsp.id)),
+                None => {
+                    self.log(&format!("{}'s campaign is out of budget", offer.dsp.id));
+                    out_of_budget = true;
+                }
             }
         }
         if render_failed {
@@ -259,21 +286,40 @@ impl<E: Env> Auction<'_, E> {
         if self.publisher.environment == Environment::Staging {
             return Ok(Served(self.staging_fill()?));
         }
-        Ok(NoAd("No bids".into()))
+        let reason = if out_of_budget {
+            NoBidReason::BudgetExhausted
+        } else if creative_rejected {
+            NoBidReason::CreativeRejected
+        } else if !offers.is_empty() {
+            NoBidReason::AllBelowFloor
+        } else if restriction.is_some() {
+            NoBidReason::Privacy
+        } else if asked == 0 {
+            NoBidReason::NoEligibleDemand
+        } else if failures.timed_out == asked {
+            NoBidReason::AllTimedOut
+        } else if failures.timed_out + failures.failed == asked {
+            NoBidReason::DspErrors
+        } else {
+            NoBidReason::NoBids
+        };
+        // The message stays the specification's; the code says why.
+        Ok(NoAd(reason, "No bids".into()))
     }
 
     /// Calls every DSP in parallel, each within its deadline, and keeps
-    /// the valid bids.
-    async fn collect_bids(&self, dsps: Vec<Dsp>) -> Vec<Offer> {
+    /// the valid bids (with a count of the DSPs that failed).
+    async fn collect_bids(&self, dsps: Vec<Dsp>, restricted: bool) -> (Vec<Offer>, Failures) {
         let body = dsp::bid_request_body(
             self.bid_request,
             self.request_id,
             self.ads_before,
             &self.config,
+            self.publisher.child_directed,
         )
         .to_string()
         .into_bytes();
-        let forwarded = self.forwarded_headers();
+        let forwarded = self.forwarded_headers(restricted);
         let clock = self.env.clock();
         // The in-process DSP answers as soon as it is polled: it goes last,
         // after every outbound call has started.
@@ -297,15 +343,23 @@ impl<E: Env> Auction<'_, E> {
                     .min(self.deadline());
                 let call = self.env.http().send(outbound, MAX_RESPONSE_BYTES);
                 let answer = match with_deadline(clock, deadline, call).await {
-                    None => DspAnswer::Rejected("no answer before the deadline".into()),
+                    None => DspAnswer::Rejected(NO_ANSWER.into()),
                     Some(Err(error)) => DspAnswer::Rejected(error.to_string()),
                     Some(Ok(response)) => parse_bid_response(response.status, &response.body),
                 };
                 (dsp, answer)
             }
         });
-        join_all(calls)
-            .await
+        let answers = join_all(calls).await;
+        let mut failures = Failures::default();
+        for (_, answer) in &answers {
+            match answer {
+                DspAnswer::Rejected(reason) if reason == NO_ANSWER => failures.timed_out += 1,
+                DspAnswer::Rejected(_) => failures.failed += 1,
+                _ => {}
+            }
+        }
+        let offers = answers
             .into_iter()
             .filter_map(|(dsp, answer)| match answer {
                 DspAnswer::Bid(bid) => {
@@ -336,7 +390,8 @@ impl<E: Env> Auction<'_, E> {
                     None
                 }
             })
-            .collect()
+            .collect();
+        (offers, failures)
     }
 
     /// The internal DSP's answer, computed here on the SSP's connection
@@ -364,9 +419,10 @@ impl<E: Env> Auction<'_, E> {
         }
     }
 
-    /// The end user's address and agent, and (for the internal DSP, which
-    /// builds image URLs) the public address of this request.
-    fn forwarded_headers(&self) -> Vec<(&'static str, String)> {
+    /// The end user's address and agent (unless the auction is
+    /// restricted), and (for the internal DSP, which builds image URLs) the
+    /// public address of this request.
+    fn forwarded_headers(&self, restricted: bool) -> Vec<(&'static str, String)> {
         let client = header(self.request, "x-forwarded-for")
             .and_then(|value| value.split(',').next())
             .map(|ip| ip.trim().to_string())
@@ -376,11 +432,13 @@ impl<E: Env> Auction<'_, E> {
                     .map(|addr| addr.ip().to_string())
             });
         let mut headers = Vec::new();
-        if let Some(client) = client {
-            headers.push(("x-forwarded-for", client));
-        }
-        if let Some(agent) = header(self.request, "user-agent") {
-            headers.push(("user-agent", agent.to_string()));
+        if !restricted {
+            if let Some(client) = client {
+                headers.push(("x-forwarded-for", client));
+            }
+            if let Some(agent) = header(self.request, "user-agent") {
+                headers.push(("user-agent", agent.to_string()));
+            }
         }
         if let Some((proto, host)) = self.base_url.split_once("://") {
             headers.push(("x-forwarded-proto", proto.to_string()));
@@ -533,6 +591,18 @@ impl<E: Env> Auction<'_, E> {
 /// the registry names its chained address (the default).
 fn runs_in_process(dsp: &Dsp) -> bool {
     dsp.id == internal_bid::DSP_ID && dsp.bid_url == internal_dsp::CHAINED_BID_URL
+}
+
+/// What a DSP that missed its deadline is logged with.
+const NO_ANSWER: &str = "no answer before the deadline";
+
+/// DSPs of an auction that gave no usable answer.
+#[derive(Debug, Default, Clone, Copy)]
+struct Failures {
+    /// Missed the deadline.
+    timed_out: usize,
+    /// Answered with an error or an invalid response.
+    failed: usize,
 }
 
 enum RenderFailure {

@@ -1,18 +1,26 @@
 //! The SSP's side of the DSP protocol: the bid request body it sends.
+//! Every DSP, the internal one included, gets the conversation redacted
+//! ([`crate::redaction`]): personal data never leaves the SSP. The privacy
+//! signals go along as `regs` (OpenRTB's names), and a restricted auction
+//! ([`crate::privacy`]) sends no user id.
 
 use serde_json::{Value, json};
 
 use adspin_core::dsp_protocol::Role;
 
 use super::publisher::EffectiveConfig;
+use super::redaction;
 use super::request::BidRequest;
 
-/// The bid request body for a DSP.
+/// The bid request body for a DSP, built once per auction and sent to
+/// every DSP, its messages redacted. `child_directed` is the publisher's
+/// setting.
 pub fn bid_request_body(
     request: &BidRequest,
     request_id: &str,
     ads_before: i64,
     config: &EffectiveConfig,
+    child_directed: bool,
 ) -> Value {
     let messages: Vec<Value> = request
         .messages
@@ -20,7 +28,7 @@ pub fn bid_request_body(
         .map(|m| {
             let mut message = json!({
                 "role": match m.role { Role::User => "user", Role::Assistant => "assistant" },
-                "content": m.content,
+                "content": redaction::redact(&m.content),
             });
             if let Some(time) = m.timestamp {
                 message["timestamp"] = Value::String(time.to_iso8601());
@@ -29,7 +37,6 @@ pub fn bid_request_body(
         })
         .collect();
     let mut body = json!({
-        "userId": request.user_id,
         "request_type": "contextual",
         "chatId": request.chat_id,
         "nAdsBefore": ads_before,
@@ -41,7 +48,14 @@ pub fn bid_request_body(
             "max_headline_chars": config.max_headline_chars,
             "image_enabled": config.image_enabled,
         },
+        "regs": request.privacy.regs(child_directed),
     });
+    if request.privacy.restriction(child_directed).is_none() {
+        body["userId"] = Value::String(request.user_id.clone());
+    }
+    if request.privacy.opted_out() {
+        body["dnt"] = json!(1);
+    }
     let geo = &request.geo;
     for (field, value) in [
         ("country_code", &geo.country),
@@ -55,4 +69,63 @@ pub fn bid_request_body(
         }
     }
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(user: &str) -> BidRequest {
+        let body = json!({"userId": "user_1", "chatId": "chat_1", "messages": [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": "Sure, I can help with that."}
+        ]});
+        BidRequest::parse(body.to_string().as_bytes(), |_| None).expect("valid")
+    }
+
+    fn config() -> EffectiveConfig {
+        EffectiveConfig {
+            ad_offset: 0,
+            max_frequency: 0,
+            max_headline_chars: None,
+            image_enabled: true,
+        }
+    }
+
+    #[test]
+    fn dsps_get_the_conversation_with_personal_data_redacted() {
+        let request = request(
+            "Running shoes under $120 please, mail jane@example.com or call +1 415 555 0132, card 4111 1111 1111 1111",
+        );
+        let body = bid_request_body(&request, "api_req_1", 0, &config(), false);
+        assert_eq!(
+            body["messages"][0]["content"],
+            "Running shoes under $120 please, mail [email] or call [phone], card [card]"
+        );
+        assert_eq!(
+            body["messages"][1]["content"],
+            "Sure, I can help with that."
+        );
+        let text = body.to_string();
+        for secret in ["jane@example.com", "555 0132", "4111"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        assert_eq!(body["userId"], "user_1");
+        assert_eq!(body["regs"], json!({"coppa": 0}));
+    }
+
+    #[test]
+    fn restricted_requests_carry_no_user_id_and_their_signals() {
+        let mut request = request("Looking for a bike");
+        let body = bid_request_body(&request, "api_req_1", 0, &config(), true);
+        assert!(body.get("userId").is_none(), "{body}");
+        assert_eq!(body["regs"]["coppa"], 1);
+        request.privacy =
+            crate::privacy::PrivacySignals::parse(None, |name| (name == "sec-gpc").then_some("1"))
+                .expect("valid");
+        let body = bid_request_body(&request, "api_req_1", 0, &config(), false);
+        assert!(body.get("userId").is_none(), "{body}");
+        assert_eq!(body["dnt"], 1);
+        assert_eq!(body["regs"]["coppa"], 0);
+    }
 }

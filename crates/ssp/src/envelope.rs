@@ -33,6 +33,9 @@ struct Envelope<'a> {
 #[derive(Serialize)]
 struct Data<'a> {
     bid: Option<&'a Value>,
+    /// Why no ad is served (successful no-bids only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    no_bid_reason: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -48,7 +51,74 @@ struct ErrorBody<'a> {
 pub const REQUEST_ID_PREFIX: &str = "api_req_";
 
 pub fn success(context: &RequestContext, message: &str, bid: Option<&Value>) -> Response {
-    render(context, 200, "success", message, bid, None)
+    render(context, 200, "success", message, bid, None, None)
+}
+
+/// A successful auction that serves no ad: 200, `bid: null`, the message
+/// and the machine-readable `no_bid_reason`.
+pub fn no_bid(context: &RequestContext, message: &str, reason: NoBidReason) -> Response {
+    render(context, 200, "success", message, None, Some(reason), None)
+}
+
+/// Why an auction served no ad: `data.no_bid_reason`, a stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoBidReason {
+    /// The conversation is about a sensitive subject.
+    BrandSafety,
+    /// The chat has not reached the publisher's `ad_offset` turn.
+    PacingAdOffset,
+    /// An ad was served in this chat fewer than `max_frequency` requests ago.
+    FrequencyCapped,
+    /// Privacy signals restricted the auction to contextual internal
+    /// demand, and it did not bid.
+    Privacy,
+    /// No DSP was there to ask.
+    NoEligibleDemand,
+    /// The DSPs answered without a bid.
+    NoBids,
+    /// Every bid was below the publisher's floor.
+    AllBelowFloor,
+    /// Every DSP missed its deadline.
+    AllTimedOut,
+    /// Every DSP failed: errors, invalid answers or missed deadlines.
+    DspErrors,
+    /// The bids' campaigns could not pay for the impression.
+    BudgetExhausted,
+    /// The bids' creatives broke the publisher's limits.
+    CreativeRejected,
+}
+
+impl NoBidReason {
+    /// Every reason, for documents and tests.
+    pub const ALL: [NoBidReason; 11] = [
+        Self::BrandSafety,
+        Self::PacingAdOffset,
+        Self::FrequencyCapped,
+        Self::Privacy,
+        Self::NoEligibleDemand,
+        Self::NoBids,
+        Self::AllBelowFloor,
+        Self::AllTimedOut,
+        Self::DspErrors,
+        Self::BudgetExhausted,
+        Self::CreativeRejected,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::BrandSafety => "brand_safety",
+            Self::PacingAdOffset => "pacing_ad_offset",
+            Self::FrequencyCapped => "frequency_capped",
+            Self::Privacy => "privacy",
+            Self::NoEligibleDemand => "no_eligible_demand",
+            Self::NoBids => "no_bids",
+            Self::AllBelowFloor => "all_below_floor",
+            Self::AllTimedOut => "all_timed_out",
+            Self::DspErrors => "dsp_errors",
+            Self::BudgetExhausted => "budget_exhausted",
+            Self::CreativeRejected => "creative_rejected",
+        }
+    }
 }
 
 /// An SSP error: its HTTP status, the envelope with `status: "error"`.
@@ -136,6 +206,7 @@ impl SspError {
             "error",
             &self.message,
             None,
+            None,
             Some(ErrorBody {
                 error_type: self.error_type,
                 code: self.status,
@@ -207,6 +278,7 @@ fn render(
     outcome: &'static str,
     message: &str,
     bid: Option<&Value>,
+    no_bid_reason: Option<NoBidReason>,
     error: Option<ErrorBody<'_>>,
 ) -> Response {
     json_response(
@@ -217,7 +289,10 @@ fn render(
             total_time: (context.total_time * 1000.0).round() / 1000.0,
             status: outcome,
             message,
-            data: Data { bid },
+            data: Data {
+                bid,
+                no_bid_reason: no_bid_reason.map(NoBidReason::code),
+            },
             error,
         },
     )
@@ -254,6 +329,23 @@ mod tests {
                 .expect("timestamp")
                 .ends_with('Z')
         );
+    }
+
+    #[test]
+    fn a_no_bid_says_why_with_a_stable_code() {
+        let value = parse(&no_bid(
+            &context(),
+            "No bid: every bid was below the floor",
+            NoBidReason::AllBelowFloor,
+        ));
+        assert_eq!(value["status"], "success");
+        assert_eq!(
+            value["data"],
+            json!({"bid": null, "no_bid_reason": "all_below_floor"})
+        );
+        let codes: std::collections::HashSet<_> =
+            NoBidReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(codes.len(), NoBidReason::ALL.len(), "codes are distinct");
     }
 
     #[test]

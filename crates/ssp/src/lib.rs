@@ -10,13 +10,15 @@ pub mod brand_safety;
 mod cors;
 pub mod dsp;
 pub mod envelope;
+pub mod privacy;
 pub mod publisher;
 pub mod ranking;
+pub mod redaction;
 pub mod request;
 pub mod store;
 pub mod tracking;
 
-pub use envelope::{RequestContext, SspError, success};
+pub use envelope::{NoBidReason, RequestContext, SspError, no_bid, success};
 
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};

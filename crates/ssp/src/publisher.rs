@@ -13,8 +13,8 @@ use adspin_core::keys;
 use adspin_core::rate_limit::{self, Limit, Usage};
 use adspin_core::time::UnixSeconds;
 
-use super::SspError;
 use super::request::RequestConfig;
+use super::{NoBidReason, SspError};
 use crate::store::{self, Dsp};
 
 /// Requests per second per key when the publisher sets no limit.
@@ -35,6 +35,9 @@ pub struct Publisher {
     pub max_frequency: i64,
     pub max_headline_chars: Option<i64>,
     pub image_enabled: bool,
+    /// The whole supply is directed at children: every auction is
+    /// restricted as for a minor (`crate::privacy`).
+    pub child_directed: bool,
     /// The enabled DSPs its auctions call (the registry, read in the same
     /// statement as the key: one round trip fewer per auction).
     pub dsps: Vec<Dsp>,
@@ -168,25 +171,32 @@ pub fn admit(
     Ok((usage, pacing))
 }
 
-/// Why pacing holds the ad back, if it does.
+/// Why pacing holds the ad back, if it does: the reason code and the
+/// message.
 pub fn pacing_block(
     config: &EffectiveConfig,
     turn_number: i64,
     chat: &ChatPacing,
-) -> Option<String> {
+) -> Option<(NoBidReason, String)> {
     if config.ad_offset > 0 && turn_number < config.ad_offset {
-        return Some(format!(
-            "No bid: pacing holds ads until turn {} (this is turn {turn_number})",
-            config.ad_offset
+        return Some((
+            NoBidReason::PacingAdOffset,
+            format!(
+                "No bid: pacing holds ads until turn {} (this is turn {turn_number})",
+                config.ad_offset
+            ),
         ));
     }
     if config.max_frequency > 0
         && let Some(last) = chat.last_ad_request
         && chat.requests - last < config.max_frequency
     {
-        return Some(format!(
-            "No bid: pacing allows one ad per {} requests in a chat",
-            config.max_frequency
+        return Some((
+            NoBidReason::FrequencyCapped,
+            format!(
+                "No bid: pacing allows one ad per {} requests in a chat",
+                config.max_frequency
+            ),
         ));
     }
     None
@@ -212,6 +222,7 @@ pub fn settings_view(publisher: &Publisher) -> Value {
         "max_frequency": publisher.max_frequency,
         "max_headline_chars": publisher.max_headline_chars,
         "image_enabled": publisher.image_enabled,
+        "child_directed": publisher.child_directed,
     })
 }
 
@@ -231,6 +242,7 @@ mod tests {
             max_frequency: 0,
             max_headline_chars: None,
             image_enabled: true,
+            child_directed: false,
             dsps: Vec::new(),
         }
     }

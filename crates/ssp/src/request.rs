@@ -12,6 +12,7 @@ use adspin_core::body::parse_json;
 use adspin_core::time::UnixSeconds;
 
 use super::SspError;
+use crate::privacy::{PrivacySignals, RawPrivacy};
 use adspin_core::dsp_protocol::{Message, Role};
 
 /// Bounds that keep one request's work small.
@@ -71,6 +72,8 @@ struct RawBidRequest {
     ad_formats: Option<Vec<String>>,
     #[serde(default)]
     user_metadata: Option<Value>,
+    #[serde(default, deserialize_with = "objects::optional_object")]
+    privacy: Option<RawPrivacy>,
 }
 
 /// Where the end user is, from the `X-User-*` headers.
@@ -94,6 +97,8 @@ pub struct BidRequest {
     pub turn_number: i64,
     pub config: RequestConfig,
     pub geo: UserGeo,
+    /// The privacy signals (body `privacy`, `Sec-GPC` and `DNT` headers).
+    pub privacy: PrivacySignals,
 }
 
 fn bad(message: impl Into<String>) -> SspError {
@@ -136,7 +141,8 @@ impl BidRequest {
         }
         let config = raw.config.unwrap_or_default();
         check_config(&config)?;
-        let geo = geo(header)?;
+        let geo = geo(&header)?;
+        let privacy = PrivacySignals::parse(raw.privacy, &header)?;
         let derived_turn = i64::try_from(messages.len() / 2).unwrap_or(i64::MAX);
         Ok(Self {
             user_id: raw.user_id,
@@ -146,6 +152,7 @@ impl BidRequest {
             turn_number: raw.turn_number.unwrap_or(derived_turn),
             config,
             geo,
+            privacy,
         })
     }
 
@@ -260,7 +267,7 @@ fn check_config(config: &RequestConfig) -> Result<(), SspError> {
 }
 
 /// `X-User-Country` needs `X-User-Device` and `X-User-Timezone`.
-fn geo<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Result<UserGeo, SspError> {
+fn geo<'a>(header: &impl Fn(&str) -> Option<&'a str>) -> Result<UserGeo, SspError> {
     let value = |name: &str| {
         header(name)
             .map(str::trim)

@@ -41,6 +41,7 @@ impl FromRow for PublisherKey {
                 max_frequency: max_frequency.unwrap_or(0),
                 max_headline_chars: row.get(10)?,
                 image_enabled: image_enabled.unwrap_or(true),
+                child_directed: row.get::<Option<bool>>(13)?.unwrap_or(false),
                 dsps: row
                     .get::<Json<Vec<DspColumns>>>(12)?
                     .0
@@ -63,8 +64,10 @@ pub fn find_publisher_key(db: &impl Database, key: &str) -> Result<Option<Publis
                 p.allowed_origins, p.rate_limit_per_second, p.floor_cpm_micros, p.ad_offset,
                 p.max_frequency, p.max_headline_chars, p.image_enabled,
                 (SELECT json_group_array(json_array(id, bid_url, render_url, auth_token, timeout_ms))
-                 FROM (SELECT * FROM dsps WHERE enabled = 1 ORDER BY id))
+                 FROM (SELECT * FROM dsps WHERE enabled = 1 ORDER BY id)),
+                pp.child_directed
          FROM api_keys k LEFT JOIN publishers p ON p.organization_id = k.organization_id
+              LEFT JOIN publisher_privacy pp ON pp.organization_id = k.organization_id
          WHERE k.key_hash = ?1 AND k.kind = 'publisher'",
         &[keys::hash_key(key).into()],
     )

@@ -36,6 +36,12 @@ const KNOWN_FIELDS: &[&str] = &[
     "request_type",
     "ad_formats",
     "user_metadata",
+    "privacy",
+    "gpp",
+    "gpp_sid",
+    "us_privacy",
+    "coppa",
+    "opt_out",
 ];
 
 /// Any JSON value, a few levels deep, with object keys that are often
@@ -570,5 +576,43 @@ proptest! {
         payload.insert("u".into(), json!(url));
         let forged = format!("{}.{signature}", encode(Value::Object(payload).to_string().as_bytes()));
         prop_assert_eq!(verify::<ClickToken>(&forged, b"secret"), None);
+    }
+}
+
+/// Pieces of chat text near the redaction's formats: digits, separators,
+/// `@`, letters of several scripts and multi-byte characters next to them.
+fn chat_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[0-9]{1,5}",
+        "[ .,:/()+@-]",
+        "[A-Za-z]{1,6}",
+        "[äöüßéèñçº€’ǅİ]",
+        Just("rue ".to_string()),
+        Just("Straße ".to_string()),
+        Just("passport ".to_string()),
+        Just("tel ".to_string()),
+        Just("::".to_string()),
+        ".",
+    ];
+    prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #[test]
+    fn redaction_never_panics_and_its_spans_are_ordered_char_boundaries(text in chat_text()) {
+        let spans = adspin_ssp::redaction::find(&text);
+        let mut at = 0;
+        for span in &spans {
+            prop_assert!(span.start >= at && span.start < span.end && span.end <= text.len());
+            prop_assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+            at = span.end;
+        }
+        let redacted = adspin_ssp::redaction::redact(&text);
+        prop_assert_eq!(spans.is_empty(), redacted == text);
+    }
+
+    #[test]
+    fn redaction_never_panics_on_arbitrary_text(text in any::<String>()) {
+        let _ = adspin_ssp::redaction::redact(&text);
     }
 }

@@ -4,6 +4,8 @@ mod auction;
 mod budget;
 mod dsps;
 mod limits;
+mod no_bids;
+mod privacy;
 mod requests;
 mod tracking;
 

@@ -14,7 +14,7 @@ use crate::money::Micros;
 use crate::time::UnixSeconds;
 
 /// Every migration, in order.
-pub const MIGRATIONS: [&str; 14] = [
+pub const MIGRATIONS: [&str; 15] = [
     include_str!("../../../../migrations/0001_foundation.sql"),
     include_str!("../../../../migrations/0002_advertiser.sql"),
     include_str!("../../../../migrations/0003_ssp.sql"),
@@ -29,6 +29,7 @@ pub const MIGRATIONS: [&str; 14] = [
     include_str!("../../../../migrations/0012_agents_campaigns.sql"),
     include_str!("../../../../migrations/0013_optimization_rules.sql"),
     include_str!("../../../../migrations/0014_platforms.sql"),
+    include_str!("../../../../migrations/0015_privacy.sql"),
 ];
 
 /// The development seed (the demo organization and its keys).

@@ -145,6 +145,7 @@ fn no_dsp_waits_past_the_request_budget() {
     let (status, envelope) = auction(&env, &key, "chat_3");
     assert_eq!(status, 200, "{envelope}");
     assert_eq!(envelope["message"], "No bids");
+    assert_eq!(envelope["data"]["no_bid_reason"], "all_timed_out");
     assert_eq!(env.clock.elapsed(), super::REQUEST_BUDGET);
 }
 
@@ -355,5 +356,64 @@ fn the_internal_dsp_at_another_address_is_called_over_http() {
         envelope["data"]["bid"],
         Value::Null,
         "an internal bid whose id does not verify is never served"
+    );
+}
+
+#[test]
+fn every_no_bid_says_why_in_a_stable_code() {
+    let reason = |setup_dsps: &dyn Fn(&TestEnv)| {
+        let (env, key) = setup(Environment::Production);
+        setup_dsps(&env);
+        let (status, envelope) = auction(&env, &key, "chat_reasons");
+        assert_eq!(status, 200, "{envelope}");
+        assert_eq!(envelope["data"]["bid"], Value::Null, "{envelope}");
+        assert_eq!(envelope["message"], "No bids");
+        envelope["data"]["no_bid_reason"].clone()
+    };
+    assert_eq!(reason(&|_| {}), "no_eligible_demand");
+    assert_eq!(
+        reason(&|env| {
+            register(env, "quiet", 1_000, false);
+            env.http
+                .reply(&bid_url("quiet"), FakeReply::json(5, 204, &Value::Null));
+        }),
+        "no_bids"
+    );
+    assert_eq!(
+        reason(&|env| {
+            register(env, "cheap", 1_000, false);
+            env.http.reply(
+                &bid_url("cheap"),
+                bid(5, 0.5, "cheap_1", Some(creative("Cheap shoes"))),
+            );
+        }),
+        "all_below_floor"
+    );
+    assert_eq!(
+        reason(&|env| {
+            register(env, "broken", 1_000, false);
+            register(env, "hung", 100, false);
+            env.http.reply(&bid_url("broken"), FakeReply::Fail);
+            env.http.reply(&bid_url("hung"), FakeReply::Hang);
+        }),
+        "dsp_errors"
+    );
+    assert_eq!(
+        reason(&|env| {
+            register(env, "long", 1_000, false);
+            let headline = "x".repeat(200);
+            env.http.reply(
+                &bid_url("long"),
+                bid(5, 5.0, "long_1", Some(creative(&headline))),
+            );
+            env.db
+                .execute(
+                    "INSERT INTO publishers (organization_id, max_headline_chars, created_at, updated_at)
+                     SELECT id, 40, 0, 0 FROM organizations",
+                    &[],
+                )
+                .expect("settings");
+        }),
+        "creative_rejected"
     );
 }
