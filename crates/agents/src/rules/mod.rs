@@ -295,12 +295,12 @@ fn evaluate(db: &impl Database, rule: &Rule, now: UnixSeconds) -> Result<u32, Db
             continue;
         }
         let acted = match rule.action {
-            Action::PauseAd => pause_ad(db, rule, target, value, now)?,
-            Action::PauseAdSet => pause_ad_set(db, rule, target, value, now)?,
+            Action::PauseAd {} => pause_ad(db, rule, target, value, now)?,
+            Action::PauseAdSet {} => pause_ad_set(db, rule, target, value, now)?,
             Action::AdjustBudget { change_percent } => {
                 adjust_budget(db, rule, target, value, change_percent, now)?
             }
-            Action::Notify => {
+            Action::Notify {} => {
                 triggered.push(target.campaign);
                 !rule.triggered.contains(&target.campaign) && notify(db, rule, target, value, now)?
             }
@@ -309,7 +309,7 @@ fn evaluate(db: &impl Database, rule: &Rule, now: UnixSeconds) -> Result<u32, Db
             actions += 1;
         }
     }
-    if rule.action == Action::Notify && triggered != rule.triggered {
+    if matches!(rule.action, Action::Notify {}) && triggered != rule.triggered {
         store::set_triggered(db, rule.id, &triggered)?;
     }
     Ok(actions)
@@ -520,7 +520,7 @@ mod tests {
 
     #[test]
     fn a_level_for_every_action() {
-        assert_eq!(Action::PauseAdSet.level(), Level::AdSet);
+        assert_eq!(Action::PauseAdSet {}.level(), Level::AdSet);
         assert_eq!(
             Action::AdjustBudget {
                 change_percent: 20.0

@@ -109,15 +109,15 @@ impl Condition {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
     /// Pauses each active ad that meets the condition (`ad.paused`).
-    PauseAd,
+    PauseAd {},
     /// Pauses each active ad set that meets it (`ad.optimized`).
-    PauseAdSet,
+    PauseAdSet {},
     /// Changes the campaign's budget by a percentage, at most once per
     /// timeframe (`budget.reallocated`).
     AdjustBudget { change_percent: f64 },
     /// Announces the crossing, once until the condition stops holding
     /// (`alert.spend` for spend, `alert.performance` otherwise).
-    Notify,
+    Notify {},
 }
 
 impl Action {
@@ -137,19 +137,19 @@ impl Action {
 
     pub fn name(self) -> &'static str {
         match self {
-            Self::PauseAd => "pause_ad",
-            Self::PauseAdSet => "pause_ad_set",
+            Self::PauseAd {} => "pause_ad",
+            Self::PauseAdSet {} => "pause_ad_set",
             Self::AdjustBudget { .. } => "adjust_budget",
-            Self::Notify => "notify",
+            Self::Notify {} => "notify",
         }
     }
 
     /// What the rule judges: each ad, each ad set, or each campaign.
     pub fn level(self) -> Level {
         match self {
-            Self::PauseAd => Level::Ad,
-            Self::PauseAdSet => Level::AdSet,
-            Self::AdjustBudget { .. } | Self::Notify => Level::Campaign,
+            Self::PauseAd {} => Level::Ad,
+            Self::PauseAdSet {} => Level::AdSet,
+            Self::AdjustBudget { .. } | Self::Notify {} => Level::Campaign,
         }
     }
 
@@ -196,6 +196,11 @@ mod tests {
         assert_eq!(condition.checked().expect("valid").timeframe_hours, 48);
         let action: Action = serde_json::from_value(json!({"type": "pause_ad"})).expect("action");
         assert_eq!(action.level(), Level::Ad);
+        assert_eq!(action.view(), json!({"type": "pause_ad"}));
+        assert!(
+            serde_json::from_value::<Action>(json!({"type": "notify", "extra": 1})).is_err(),
+            "unknown fields are refused"
+        );
         let budget: Action =
             serde_json::from_value(json!({"type": "adjust_budget", "change_percent": 0}))
                 .expect("shape");
