@@ -442,6 +442,7 @@ ALLOWED: dict[str, list[Rule]] = {
     "GET /api/v1/analytics/overview": [ANALYTICS_WINDOW],
     "GET /api/v1/analytics/campaigns/{id}": [ANALYTICS_WINDOW],
     "GET /api/v1/analytics/time-series": [ANALYTICS_WINDOW],
+    "POST /api/v1/analytics/reports": [ANALYTICS_WINDOW],
     "GET /api/v1/optimization/rules": [AGENTS_CURSOR],
     "POST /api/v1/optimization/rules": [
         Rule("`campaign_id` must name a campaign of the account (state)", code="validation_error", param="campaign_id", status=422),

@@ -280,6 +280,8 @@ fn a_launched_chat_campaign_wins_an_auction_and_its_click_and_conversion_show_ev
         "validation_error",
     );
 
+    check_reports(&app, &key, id);
+
     let advertiser_key = admin(
         &app,
         "POST",
@@ -620,4 +622,88 @@ fn a_sandbox_campaign_serves_only_on_staging_publisher_keys_and_is_never_billed(
         (&json!(0), &json!(0.0)),
         "staging traffic is a test: neither billed nor counted ({metrics})"
     );
+}
+
+/// The campaign's report as JSON, CSV and PDF: the same numbers; the CSV
+/// parses; the PDF renders to an image (when poppler-utils' `pdftoppm` is
+/// installed, as `.ci/run` does) with its table's text and the chart's
+/// bars.
+fn check_reports(app: &TestApp, key: &str, id: i64) {
+    let report = |format: &str| {
+        call(
+            app,
+            "POST",
+            "/analytics/reports",
+            key,
+            Some(&json!({"format": format, "campaign_id": id, "group_by": "day"})),
+        )
+    };
+    let json_report = report("json");
+    assert_eq!(json_report.status, 200, "{}", json_report.text());
+    let json_report = json_report.json();
+    assert_eq!(json_report["title"], "Campaign report: Summer Launch");
+    assert_eq!(json_report["totals"]["clicks"], 1);
+    assert_eq!(
+        json_report["rows"].as_array().expect("rows").len(),
+        30,
+        "one row per day"
+    );
+
+    let csv = report("csv");
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = csv.text();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        lines[0][..4],
+        ["date", "impressions", "clicks", "ctr_percent"]
+    );
+    assert!(lines.iter().all(|l| l.len() == 8), "{text}");
+    let total = lines.last().expect("totals");
+    assert_eq!(
+        (total[0], total[1], total[2], total[4]),
+        ("Total", "1", "1", "1")
+    );
+
+    let pdf = report("pdf");
+    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    assert!(pdf.body.starts_with(b"%PDF-"));
+    // Without poppler-utils (installed by .ci/run) the PDF is not rendered.
+    if std::process::Command::new("pdftoppm")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("report.pdf");
+    std::fs::write(&file, &pdf.body).expect("write");
+    let keep = adspin_e2e::artifacts().path("target/test-artifacts/agents-report.pdf");
+    let _ = std::fs::create_dir_all(keep.parent().expect("dir"));
+    let _ = std::fs::write(&keep, &pdf.body);
+    let text = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("Campaign report: Summer Launch") && text.contains("Total"),
+        "{text}"
+    );
+    let image = dir.path().join("page");
+    let rendered = std::process::Command::new("pdftoppm")
+        .args(["-r", "50", "-f", "1", "-l", "1"])
+        .arg(&file)
+        .arg(&image)
+        .status()
+        .expect("pdftoppm");
+    assert!(rendered.success());
+    let ppm = std::fs::read(dir.path().join("page-1.ppm")).expect("the rendered page");
+    // The chart's bars are blue (31, 112, 235): at least a few pixels of them.
+    let blue = ppm
+        .chunks_exact(3)
+        .filter(|p| p[2] > 200 && p[0] < 80 && p[1] > 80 && p[1] < 140)
+        .count();
+    assert!(blue > 10, "the chart's bars are drawn ({blue} blue pixels)");
 }

@@ -7,6 +7,9 @@
 //! Windows are UTC days, `date_from` to `date_to` inclusive (the last 30
 //! days by default, at most 366); hourly series at most 31 days.
 
+pub mod pdf;
+pub mod report;
+
 use chrono::{DateTime, Datelike, Days, NaiveDate};
 use serde_json::{Value, json};
 
@@ -19,7 +22,8 @@ use adspin_core::web::{Query, Response, json_response};
 
 use crate::AgentsError;
 use crate::auth::Caller;
-use crate::campaigns::{self, metrics, store::Totals};
+pub use crate::campaigns::metrics;
+use crate::campaigns::{self, store::Totals};
 use crate::scopes::Scope;
 
 /// Default window, in days.
