@@ -144,6 +144,7 @@ enum Keyed {
     CampaignAnalytics,
     TimeSeries,
     Report,
+    Predictions,
     CreateRule,
     ListRules,
     ReadRule,
@@ -294,6 +295,11 @@ const ROUTES: &[Route<Endpoint>] = &[
     ),
     Route::new("GET", "/api/v1/analytics/time-series", K(Keyed::TimeSeries)),
     Route::new("POST", "/api/v1/analytics/reports", K(Keyed::Report)),
+    Route::new(
+        "GET",
+        "/api/v1/analytics/predictions",
+        K(Keyed::Predictions),
+    ),
     Route::new("POST", "/api/v1/optimization/rules", K(Keyed::CreateRule)),
     Route::new("GET", "/api/v1/optimization/rules", K(Keyed::ListRules)),
     Route::new("GET", "/api/v1/optimization/rules/:id", K(Keyed::ReadRule)),
@@ -627,6 +633,9 @@ async fn keyed<E: Env>(
         Keyed::CampaignAnalytics => analytics::campaign(db, caller, id, &context.query(), now),
         Keyed::TimeSeries => analytics::time_series(db, caller, &context.query(), now),
         Keyed::Report => analytics::report::report(db, caller, body, now),
+        Keyed::Predictions => {
+            analytics::predictions::predictions(db, caller, &context.query(), now)
+        }
         Keyed::CreateRule => rules::create(db, caller, body, now),
         Keyed::ListRules => rules::list(db, caller, &context.query()),
         Keyed::ReadRule => rules::read(db, caller, id),

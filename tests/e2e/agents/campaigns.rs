@@ -281,6 +281,40 @@ fn a_launched_chat_campaign_wins_an_auction_and_its_click_and_conversion_show_ev
     );
 
     check_reports(&app, &key, id);
+    let forecast = call(
+        &app,
+        "GET",
+        &format!("/analytics/predictions?campaign_id={id}&days=3"),
+        &key,
+        None,
+    );
+    assert_eq!(forecast.status, 200, "{}", forecast.text());
+    let forecast = forecast.json();
+    assert_eq!(
+        (
+            &forecast["horizon_days"],
+            &forecast["history_days"],
+            &forecast["method"]
+        ),
+        (&json!(3), &json!(0), &json!("mean")),
+        "launched today: no full day of history yet ({forecast})"
+    );
+    assert_eq!(forecast["data"].as_array().expect("days").len(), 3);
+    assert_eq!(
+        forecast["data"][0]["clicks"],
+        json!({"value": 0.0, "lower": 0.0, "upper": 0.0})
+    );
+    expect(
+        &call(
+            &app,
+            "GET",
+            &format!("/analytics/predictions?campaign_id={id}&days=31"),
+            &key,
+            None,
+        ),
+        422,
+        "validation_error",
+    );
 
     let advertiser_key = admin(
         &app,

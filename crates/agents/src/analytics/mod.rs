@@ -8,6 +8,7 @@
 //! days by default, at most 366); hourly series at most 31 days.
 
 pub mod pdf;
+pub mod predictions;
 pub mod report;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate};
