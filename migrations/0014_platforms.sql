@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS agent_platform_connections (
     ad_account_name  TEXT,
     page_id          TEXT,
     connected_at     INTEGER,
+    synced_at        INTEGER,                          -- the last insights sync
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL
 );

@@ -20,6 +20,7 @@ use adspin_core::web::{IncomingRequest, Response, json_response, split};
 
 use crate::billing;
 use crate::mail;
+use crate::platforms;
 use crate::rules;
 use crate::webhooks::deliver;
 
@@ -63,6 +64,15 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         Ok(report) => report,
         Err(error) => return respond(&info, &ApiError::from(error)),
     };
+    let meta = platforms::meta::MetaConfig::from_env(env);
+    let secret = adspin_core::settings::tracking_secret(env);
+    let platform_sync =
+        match platforms::sync::sync_due(db, env.http(), meta.as_ref(), &secret, env.clock().now())
+            .await
+        {
+            Ok(report) => report,
+            Err(error) => return respond(&info, &ApiError::from(error)),
+        };
     let webhooks = match deliver::deliver_due(db, env.http(), env.clock(), retry_seconds).await {
         Ok(report) => report,
         Err(error) => return respond(&info, &ApiError::from(error)),
@@ -78,6 +88,7 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
     };
     json_response(
         200,
-        &json!({ "rules": rules, "webhooks": webhooks, "emails": emails, "subscriptions": subscriptions }),
+        &json!({ "rules": rules, "platform_sync": platform_sync, "webhooks": webhooks,
+                 "emails": emails, "subscriptions": subscriptions }),
     )
 }

@@ -36,6 +36,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod settings;
 pub mod signed;
+pub mod supply;
 pub mod time;
 pub mod web;
 

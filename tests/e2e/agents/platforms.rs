@@ -46,6 +46,12 @@ fn fake_graph(refuse_creatives: Arc<AtomicBool>) -> FakeServer {
             }
             ("POST", "/v21.0/act_123/adcreatives") => ok(json!({"id": "120000000003"})),
             ("POST", "/v21.0/act_123/ads") => ok(json!({"id": "120000000004"})),
+            ("GET", "/v21.0/120000000004/insights") => ok(json!({"data": [
+                {"date_start": "2026-07-01", "date_stop": "2026-07-01", "publisher_platform": "facebook",
+                 "impressions": "1200", "clicks": "30", "spend": "4.56",
+                 "actions": [{"action_type": "link_click", "value": "30"}, {"action_type": "lead", "value": "2"}]},
+                {"date_start": "2026-07-01", "date_stop": "2026-07-01", "publisher_platform": "instagram",
+                 "impressions": "800", "clicks": "10", "spend": "1.44"}]})),
             ("POST", _) | ("DELETE", _) if path.starts_with("/v21.0/1200") => {
                 ok(json!({"success": true}))
             }
@@ -282,6 +288,34 @@ fn a_connected_facebook_account_gets_the_campaign_and_its_changes_through_the_gr
             &json!("120000000002"),
             &json!("{\"creative_id\":\"120000000003\"}")
         )
+    );
+
+    // The scheduled work syncs Meta's insights: analytics shows them by platform.
+    let report = super::tick(&app);
+    assert_eq!(
+        report["platform_sync"],
+        json!({"connections": 1, "rows": 2, "failed": 0}),
+        "{report}"
+    );
+    let analytics = call(
+        &app,
+        "GET",
+        &format!("/analytics/campaigns/{campaign}?date_from=2026-07-01&date_to=2026-07-01"),
+        &key,
+        None,
+    )
+    .json();
+    assert_eq!(
+        analytics["by_platform"]["facebook"]["impressions"], 1200,
+        "{analytics}"
+    );
+    assert_eq!(analytics["by_platform"]["facebook"]["conversions"], 2);
+    assert_eq!(analytics["by_platform"]["instagram"]["spend"], 1.44);
+    assert_eq!(analytics["metrics"]["impressions"], 2000);
+    assert_eq!(
+        super::tick(&app)["platform_sync"]["connections"],
+        0,
+        "at most once an hour"
     );
 
     let paused = call(

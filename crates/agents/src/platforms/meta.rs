@@ -299,3 +299,30 @@ pub async fn delete(
     .await
     .map(|_| ())
 }
+
+/// An ad's delivery of the last 7 days, by day and publisher platform
+/// (Graph's insights rows: `date_start`, `impressions`, `clicks`, `spend`,
+/// `actions`, `publisher_platform`).
+pub async fn insights(
+    http: &impl HttpClient,
+    config: &MetaConfig,
+    token: &str,
+    ad: &str,
+) -> Result<Vec<Value>, GraphError> {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("fields", "impressions,clicks,spend,actions")
+        .append_pair("time_increment", "1")
+        .append_pair("date_preset", "last_7d")
+        .append_pair("breakdowns", "publisher_platform")
+        .append_pair("access_token", token)
+        .finish();
+    let body = send(
+        http,
+        get(format!(
+            "{}?{query}",
+            config.graph(&format!("{ad}/insights"))
+        )),
+    )
+    .await?;
+    Ok(body["data"].as_array().cloned().unwrap_or_default())
+}

@@ -17,6 +17,7 @@ pub mod launch;
 pub mod meta;
 pub mod seal;
 pub mod store;
+pub mod sync;
 
 use serde_json::{Value, json};
 
