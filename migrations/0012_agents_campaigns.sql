@@ -55,6 +55,14 @@ CREATE TABLE IF NOT EXISTS agent_ads (
 );
 CREATE INDEX IF NOT EXISTS agent_ads_by_ad_set ON agent_ads (ad_set, id);
 
+-- A campaign's daily budget on the chat network (the agents API's daily
+-- budgets): the internal DSP bids for it only while the day's spend (UTC)
+-- leaves room for one more impression.
+CREATE TABLE IF NOT EXISTS campaign_daily_budgets (
+    campaign_id        TEXT    PRIMARY KEY REFERENCES campaigns(id),
+    daily_limit_micros INTEGER NOT NULL CHECK (daily_limit_micros > 0)
+) WITHOUT ROWID;
+
 -- Campaigns that serve only on staging publisher keys (never billed): the
 -- agents API's sandbox (`aa_test_` keys) campaigns.
 CREATE TABLE IF NOT EXISTS sandbox_campaigns (

@@ -405,6 +405,7 @@ pub fn create(
             updated_at: now,
         };
         catalog::insert_campaign(db, organization, &shared)?;
+        store::set_daily_budget(db, shared.id, budget)?;
         if caller.mode() == account_store::Mode::Test {
             store::mark_sandbox(db, shared.id)?;
         }
@@ -723,6 +724,7 @@ fn update_shared(
     shared.status = serving_status(fields.status, fields.platforms);
     shared.updated_at = now;
     catalog::update_campaign(db, organization, &shared)?;
+    store::set_daily_budget(db, shared.id, fields.budget)?;
     Ok(())
 }
 

@@ -180,6 +180,27 @@ pub fn update_campaign(
     Ok(())
 }
 
+/// Sets (or, for a lifetime budget, removes) the shared campaign's daily
+/// budget on the chat network.
+pub fn set_daily_budget(
+    db: &impl Database,
+    campaign: CampaignId,
+    budget: Budget,
+) -> Result<(), DbError> {
+    match budget.kind {
+        BudgetType::Daily => db.execute(
+            "INSERT INTO campaign_daily_budgets (campaign_id, daily_limit_micros) VALUES (?1, ?2)
+             ON CONFLICT (campaign_id) DO UPDATE SET daily_limit_micros = excluded.daily_limit_micros",
+            &[campaign.into(), budget.amount.into()],
+        )?,
+        BudgetType::Lifetime => db.execute(
+            "DELETE FROM campaign_daily_budgets WHERE campaign_id = ?1",
+            &[campaign.into()],
+        )?,
+    };
+    Ok(())
+}
+
 /// Writes a campaign's budget.
 pub fn set_budget(
     db: &impl Database,

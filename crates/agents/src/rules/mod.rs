@@ -456,6 +456,7 @@ fn adjust_budget(
     shared.updated_at = now;
     catalog::update_campaign(db, rule.organization_id, &shared)?;
     campaigns::store::set_budget(db, campaign.id, budget, now)?;
+    campaigns::store::set_daily_budget(db, campaign.campaign_id, budget)?;
     record(
         db,
         rule,

@@ -145,11 +145,12 @@ mod tests {
     use crate::db::native::NativeDb;
     use crate::dsp_protocol::{Message, Role};
 
-    const MIGRATIONS: [&str; 5] = [
+    const MIGRATIONS: [&str; 6] = [
         include_str!("../../../../migrations/0001_foundation.sql"),
         include_str!("../../../../migrations/0002_advertiser.sql"),
         include_str!("../../../../migrations/0003_ssp.sql"),
         include_str!("../../../../migrations/0004_hint_anchors.sql"),
+        include_str!("../../../../migrations/0005_events.sql"),
         include_str!("../../../../migrations/0012_agents_campaigns.sql"),
     ];
     const ORG: &str = "0d3e0000-0000-4000-8000-00000000000a";
@@ -243,6 +244,50 @@ mod tests {
         let cents = Some(Micros::new(1_230_000));
         assert_eq!(bid_of(1_235_000), (cents, cents));
         assert_eq!(bid_of(5_000), (Some(Micros::ZERO), None));
+    }
+
+    #[test]
+    fn a_daily_budget_stops_bidding_for_the_rest_of_the_day_once_spent() {
+        let db = database();
+        let group = live_ad_group(&db, &["running shoes"]);
+        let campaign: String = db
+            .execute(
+                "SELECT campaign_id FROM ad_groups WHERE id = ?1",
+                &[group.into()],
+            )
+            .expect("campaign")[0]
+            .text(0)
+            .expect("id")
+            .to_string();
+        db.execute(
+            "INSERT INTO campaign_daily_budgets (campaign_id, daily_limit_micros) VALUES (?1, 1000000)",
+            &[campaign.as_str().into()],
+        )
+        .expect("daily budget");
+        let spend_today = |micros: i64, day: i64| {
+            db.execute(
+                "INSERT OR REPLACE INTO rollups_daily (organization_id, day, campaign_id, ad_group_id, ad_id, supply, spend_micros)
+                 VALUES (?1, ?2, ?3, ?4, 'ad', 'thrad', ?5)",
+                &[ORG.into(), day.into(), campaign.as_str().into(), group.into(), micros.into()],
+            )
+            .expect("spend");
+        };
+        let today = NOW - NOW.rem_euclid(86_400);
+        // $2.00 CPM is $0.002 an impression: $0.998 spent leaves room for one.
+        spend_today(998_000, today);
+        assert_eq!(found(&db, "running shoes"), [group]);
+        spend_today(998_001, today);
+        assert!(
+            found(&db, "running shoes").is_empty(),
+            "no room for one more"
+        );
+        spend_today(0, today);
+        spend_today(5_000_000, today - 86_400);
+        assert_eq!(
+            found(&db, "running shoes"),
+            [group],
+            "yesterday's spend does not count"
+        );
     }
 
     #[test]

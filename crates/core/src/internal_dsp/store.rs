@@ -43,7 +43,9 @@ impl FromRow for CandidateAd {
 
 /// The active ads of the ad groups that can serve at `now` and have a hint
 /// whose words are all among `words`, by ad group, oldest ad first;
-/// sandbox campaigns only with `include_sandbox`. A row
+/// sandbox campaigns only with `include_sandbox`; a campaign with a daily
+/// budget only while today's spend on this network (UTC) leaves room for
+/// one more impression at the ad group's bid. A row
 /// that does not decode is left out (and logged): one bad ad never stops
 /// the others from bidding.
 pub fn candidate_ads(
@@ -59,6 +61,7 @@ pub fn candidate_ads(
     let mut params: Vec<SqlValue> = vec![now.into()];
     params.extend(words.iter().map(|w| w.as_str().into()));
     params.push(include_sandbox.into());
+    params.push((now.get() - now.get().rem_euclid(86_400)).into());
     let rows = db.execute(
         &format!(
             "SELECT g.id, g.campaign_id, g.organization_id, g.context_hints, g.max_bid_micros, c.target_countries,
@@ -76,9 +79,17 @@ pub fn candidate_ads(
                AND c.start_time <= ?1 AND (c.end_time IS NULL OR c.end_time > ?1)
                AND c.spent_micros + g.max_bid_micros / 1000 <= c.lifetime_spend_limit_micros
                AND (?{1} = 1 OR c.id NOT IN (SELECT campaign_id FROM sandbox_campaigns))
+               AND NOT EXISTS (
+                   SELECT 1 FROM campaign_daily_budgets b
+                   WHERE b.campaign_id = c.id
+                     AND b.daily_limit_micros < g.max_bid_micros / 1000 + (
+                         SELECT COALESCE(SUM(r.spend_micros), 0) FROM rollups_daily r
+                         WHERE r.organization_id = c.organization_id AND r.day = ?{2}
+                           AND r.campaign_id = c.id AND r.supply = 'thrad'))
              ORDER BY g.id, a.seq",
             placeholders.join(", "),
-            words.len() + 2
+            words.len() + 2,
+            words.len() + 3
         ),
         &params,
     )?;
