@@ -233,7 +233,7 @@ CREATIVE_TEXT = Rule(
     status=422,
 )
 CREATIVE_REQUIRED = Rule(
-    "a new ad's creative needs `headline` and `link_url` (required only on create, where the schema says so for the creative object as a whole)",
+    "an ad's creative keeps a `headline` and a `link_url`: required on create, and an empty value (which clears a field) cannot clear them (a relation with the stored ad)",
     code="validation_error",
     param=r"creative\.(headline|link_url)",
     status=422,
@@ -438,7 +438,12 @@ ALLOWED: dict[str, list[Rule]] = {
         CREATIVE_REQUIRED,
         CAMPAIGN_URL,
     ],
-    "PATCH /api/v1/campaigns/{id}/ad-sets/{ad_set}/ads/{ad}": [CAMPAIGN_COMPLETED, CREATIVE_TEXT, CAMPAIGN_URL],
+    "PATCH /api/v1/campaigns/{id}/ad-sets/{ad_set}/ads/{ad}": [
+        CAMPAIGN_COMPLETED,
+        CREATIVE_TEXT,
+        CREATIVE_REQUIRED,
+        CAMPAIGN_URL,
+    ],
     "GET /api/v1/analytics/overview": [ANALYTICS_WINDOW],
     "GET /api/v1/analytics/campaigns/{id}": [ANALYTICS_WINDOW],
     "GET /api/v1/analytics/time-series": [ANALYTICS_WINDOW],
