@@ -1,8 +1,9 @@
 //! Two `spin up` instances of the app, as on SpinKube: one Redis for the
 //! key-value store and one database, through Spin's runtime configuration
-//! (`docs/DEPLOY.md`). Requests alternate between them; rate limits,
-//! idempotent creates, budgets and click de-duplication hold exactly as
-//! on one instance.
+//! (`docs/DEPLOY.md`). Requests alternate between them; rate limits (the
+//! SQL ones of `/v1` and the agents API's key-value counters), idempotent
+//! creates, budgets and click de-duplication hold exactly as on one
+//! instance.
 //!
 //! Runs when the app runs on the Spin CLI (`SPIN=...`) and `redis-server`
 //! is installed (`.ci/run` installs it); the local host has no runtime
@@ -237,4 +238,29 @@ fn two_spin_instances_on_redis_and_one_database_count_exactly_as_one() {
         })
         .collect();
     assert_eq!(statuses, [200, 200, 200, 200, 200, 429, 429, 429]);
+
+    // The agents API's counters live in the key-value store: an account on
+    // the Free plan (10 requests a minute) is counted on both instances
+    // together, through Redis.
+    let account = crate::agents::verified_account(&a, "instances@acme.example");
+    let agent_key = format!("Bearer {}", account["api_key"].as_str().expect("key"));
+    let remaining: Vec<(u16, Option<String>)> = (0..12)
+        .map(|i| {
+            let instance = if i % 2 == 0 { &a } else { &b };
+            let response = instance.request(
+                "GET",
+                "/api/v1/auth/keys",
+                &[("authorization", &agent_key)],
+                None,
+            );
+            (
+                response.status,
+                response.header("x-ratelimit-remaining").map(String::from),
+            )
+        })
+        .collect();
+    let statuses: Vec<u16> = remaining.iter().map(|(status, _)| *status).collect();
+    assert_eq!(statuses[..10], [200; 10], "{remaining:?}");
+    assert_eq!(statuses[10..], [429, 429], "{remaining:?}");
+    assert_eq!(remaining[9].1.as_deref(), Some("0"), "{remaining:?}");
 }
