@@ -1,0 +1,410 @@
+//! The demo chat and the publisher SDK in real headless Chromium: the
+//! sponsored card after a user turn, the click through the redirect, the
+//! view beacon's one-second rule, and a chat that survives a no-bid, a
+//! refused key and a slow network. A failing test leaves a screenshot in
+//! `target/browser-artifacts/`.
+
+use std::time::Duration;
+
+use adspin_e2e::demo::{PUBLISHER_PRODUCTION_KEY, PUBLISHER_STAGING_KEY};
+use adspin_e2e::{Browser, FakeResponse, FakeServer, HostLaunch, Page, TestApp};
+use serde_json::{Value, json};
+
+use crate::ssp::{live_campaign_to, start};
+
+/// Records what the SDK and the browser report, before the page's own
+/// scripts run: the SDK's events with their time, and CSP violations.
+const RECORDER: &str = r#"
+  window.__events = [];
+  window.__csp = [];
+  for (const name of ["request", "render", "nobid", "error", "view", "click", "vote"]) {
+    document.addEventListener("adspin:" + name, (event) => {
+      const detail = event.detail || {};
+      window.__events.push({ type: name, at: performance.now(), message: detail.message || null,
+                             reason: detail.reason || null });
+    }, true);
+  }
+  document.addEventListener("securitypolicyviolation", (event) => {
+    window.__csp.push(event.violatedDirective + " " + event.blockedURI);
+  });
+"#;
+
+/// The first time the SDK reported `name` (milliseconds on the page's
+/// clock), if it did.
+fn event_at(page: &Page, name: &str) -> Option<f64> {
+    page.eval(&format!(
+        "(window.__events.find((e) => e.type === {}) || {{}}).at || null",
+        json!(name)
+    ))
+    .as_f64()
+}
+
+fn events(page: &Page, name: &str) -> usize {
+    page.eval(&format!(
+        "window.__events.filter((e) => e.type === {}).length",
+        json!(name)
+    ))
+    .as_u64()
+    .expect("count") as usize
+}
+
+/// Opens the demo chat (with `query`) with the recorder installed.
+fn demo<'b>(browser: &'b Browser, app: &TestApp, name: &str, query: &str) -> Page<'b> {
+    let page = browser.blank(name);
+    page.before_load(RECORDER);
+    page.goto(&format!("{}/demo/chat{query}", app.base_url()));
+    page
+}
+
+fn say(page: &Page, text: &str) {
+    page.type_and_enter("#message", text);
+}
+
+/// Waits for the card of turn `turn` and returns what it shows.
+fn card(page: &Page, turn: u32) -> Value {
+    page.wait_for(
+        &format!("the sponsored card of turn {turn}"),
+        &format!(
+            r#"(() => {{
+                const card = document.querySelector('.ad-slot[data-turn="{turn}"] .adspin-card');
+                if (!card) return null;
+                const cta = card.querySelector("a.adspin-cta");
+                return {{
+                    badge: card.querySelector(".adspin-badge").textContent,
+                    label: card.getAttribute("aria-label"),
+                    headline: card.querySelector(".adspin-headline").textContent,
+                    description: card.querySelector(".adspin-description").textContent,
+                    cta: cta.textContent, href: cta.href, rel: cta.rel, target: cta.target,
+                    bid: card.dataset.adspinBid,
+                    radius: getComputedStyle(card).borderTopLeftRadius,
+                    previous: card.parentElement.previousElementSibling.className,
+                }};
+            }})()"#
+        ),
+    )
+}
+
+/// The classes of the chat log's entries, in order.
+fn log_entries(page: &Page) -> Vec<String> {
+    serde_json::from_value(
+        page.eval("Array.from(document.querySelectorAll('#log > li'), (li) => li.className)"),
+    )
+    .expect("classes")
+}
+
+fn viewed_at(app: &TestApp, bid_id: &str) -> Option<i64> {
+    app.database()
+        .query_row(
+            "SELECT viewed_at FROM impressions WHERE bid_id = ?1",
+            [bid_id],
+            |row| row.get(0),
+        )
+        .expect("the impression of the bid")
+}
+
+#[test]
+fn the_demo_chat_shows_a_sponsored_card_after_a_user_turn() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = HostLaunch::app().start();
+    let page = demo(&browser, &app, "demo_chat_shows_a_card", "");
+    assert_eq!(
+        log_entries(&page),
+        ["message assistant"],
+        "only the greeting"
+    );
+    say(
+        &page,
+        "I am training for a marathon, which running shoes should I buy?",
+    );
+    let card = card(&page, 1);
+    assert_eq!(card["badge"], "Sponsored");
+    assert_eq!(card["label"], "Sponsored message from adspin test ad");
+    assert_eq!(card["headline"], "Test ad: your integration works");
+    assert_eq!(card["cta"], "Learn More");
+    assert_eq!(card["rel"], "sponsored noopener");
+    assert_eq!(card["target"], "_blank");
+    let href = card["href"].as_str().expect("href");
+    assert!(
+        href.starts_with(&format!("{}/api/v1/dsp/redirect/", app.base_url())),
+        "{href}"
+    );
+    assert_eq!(card["radius"], "12px", "the SDK's stylesheet applies");
+    assert_eq!(
+        card["previous"], "message assistant",
+        "the ad follows the reply"
+    );
+    assert_eq!(
+        log_entries(&page),
+        [
+            "message assistant",
+            "message user",
+            "message assistant",
+            "ad-slot"
+        ]
+    );
+    let (environment, billable): (String, bool) = app
+        .database()
+        .query_row(
+            "SELECT environment, billable FROM impressions WHERE bid_id = ?1",
+            [card["bid"].as_str().expect("bid id")],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("the impression");
+    assert_eq!((environment.as_str(), billable), ("staging", false));
+    assert_eq!(
+        page.eval("window.__csp"),
+        json!([]),
+        "nothing the page loads breaks its Content-Security-Policy"
+    );
+    // The anonymous ids of the SSP specification's browser example.
+    let ids = page
+        .eval("[localStorage.getItem('thrad_user_id'), sessionStorage.getItem('thrad_chat_id')]");
+    assert!(
+        ids[0].as_str().is_some_and(|id| id.starts_with("user_")),
+        "{ids}"
+    );
+    assert!(
+        ids[1].as_str().is_some_and(|id| id.starts_with("chat_")),
+        "{ids}"
+    );
+}
+
+#[test]
+fn clicking_the_ad_opens_the_landing_page_through_the_redirect_and_records_the_click() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let landing = FakeServer::start(|_| {
+        FakeResponse::new(
+            200,
+            "<!doctype html><title>Running shoes</title><h1>Shop</h1>",
+        )
+        .with_header("content-type", "text/html")
+    });
+    let app = start();
+    let target_url = format!("{}/landing", landing.base_url());
+    live_campaign_to(&app, "running shoes", 5_000_000, 50_000_000, &target_url);
+    let page = demo(
+        &browser,
+        &app,
+        "click_opens_the_landing_page",
+        &format!("?key={PUBLISHER_PRODUCTION_KEY}"),
+    );
+    say(
+        &page,
+        "Which running shoes should I buy for my first marathon?",
+    );
+    let card = card(&page, 1);
+    assert_eq!(card["headline"], "Best running shoes deals");
+    assert_eq!(card["cta"], "Shop Now");
+    page.click(".adspin-card a.adspin-cta");
+
+    let opened = format!("{target_url}?thrad_click_id=");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let landed = loop {
+        if let Some(url) = browser
+            .page_urls()
+            .into_iter()
+            .find(|u| u.starts_with(&opened))
+        {
+            break url;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no tab opened {opened}...: {:?}",
+            browser.page_urls()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let click_id = &landed[opened.len()..];
+    let (clicks, clicked): (i64, String) = app
+        .database()
+        .query_row(
+            "SELECT COUNT(*), MAX(c.id) FROM clicks c JOIN impressions i ON i.id = c.impression_id
+             WHERE i.bid_id = ?1",
+            [card["bid"].as_str().expect("bid id")],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("clicks");
+    assert_eq!((clicks, clicked.as_str()), (1, click_id));
+    assert!(
+        landing
+            .requests()
+            .iter()
+            .any(|r| r.path == format!("/landing?thrad_click_id={click_id}")),
+        "the landing page was loaded"
+    );
+    assert_eq!(events(&page, "click"), 1, "the SDK reported the click");
+}
+
+#[test]
+fn the_view_beacon_fires_once_after_a_second_in_view_and_not_when_scrolled_away_sooner() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = HostLaunch::app().start();
+    let page = browser.blank("view_beacon_one_second_rule");
+    // A short window, so that the chat log scrolls the card out of view.
+    page.resize(800, 380);
+    page.before_load(RECORDER);
+    page.goto(&format!("{}/demo/chat", app.base_url()));
+    say(
+        &page,
+        "Which running shoes should I buy? I run three times a week and want cushioning.",
+    );
+    let bid = card(&page, 1)["bid"].as_str().expect("bid").to_string();
+    let hidden_after = page.eval(
+        "(() => { const log = document.getElementById('log'); log.scrollTop = 0;
+                  const hiddenAt = performance.now();
+                  const card = document.querySelector('.adspin-card').getBoundingClientRect();
+                  const box = log.getBoundingClientRect();
+                  const shown = Math.max(0, Math.min(card.bottom, box.bottom) - Math.max(card.top, box.top));
+                  window.__hiddenAt = hiddenAt;
+                  return { shown: shown / card.height, after: hiddenAt - window.__events.find((e) => e.type === 'render').at }; })()",
+    );
+    assert!(
+        hidden_after["shown"].as_f64().expect("ratio") < 0.5,
+        "the card must leave the view: {hidden_after}"
+    );
+    assert!(
+        hidden_after["after"].as_f64().expect("ms") < 900.0,
+        "the card must leave the view within its first second: {hidden_after}"
+    );
+    std::thread::sleep(Duration::from_millis(2_000));
+    assert_eq!(
+        events(&page, "view"),
+        0,
+        "under a second in view is no view"
+    );
+    assert_eq!(viewed_at(&app, &bid), None);
+
+    let shown_at = page
+        .eval(
+            "(() => { const log = document.getElementById('log'); log.scrollTop = log.scrollHeight;
+                      return performance.now(); })()",
+        )
+        .as_f64()
+        .expect("ms");
+    page.wait_for_within(
+        "the view event",
+        "window.__events.some((e) => e.type === 'view')",
+        Duration::from_secs(5),
+    );
+    let viewed_after = event_at(&page, "view").expect("view") - shown_at;
+    assert!(
+        viewed_after >= 995.0,
+        "viewed {viewed_after} ms after it was shown"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while viewed_at(&app, &bid).is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the view beacon never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Out of view and back for more than a second: still one view, one beacon.
+    page.eval("document.getElementById('log').scrollTop = 0");
+    std::thread::sleep(Duration::from_millis(300));
+    page.eval("(() => { const log = document.getElementById('log'); log.scrollTop = log.scrollHeight; })()");
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert_eq!(events(&page, "view"), 1);
+    let beacons = page.eval(
+        "performance.getEntriesByType('resource').filter((r) => r.name.includes('/api/v1/tracking/view/')).length",
+    );
+    assert_eq!(beacons, 1);
+}
+
+#[test]
+fn a_no_bid_a_refused_key_or_a_slow_network_leave_the_chat_intact() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = HostLaunch::app().start();
+
+    // No campaign is live: the production key gets a no-bid.
+    let page = demo(
+        &browser,
+        &app,
+        "no_bid_leaves_the_chat_intact",
+        &format!("?key={PUBLISHER_PRODUCTION_KEY}"),
+    );
+    say(&page, "Any tips for growing tomatoes on a balcony?");
+    page.wait_for(
+        "the no-bid",
+        "window.__events.some((e) => e.type === 'nobid')",
+    );
+    say(&page, "And how often should I water them?");
+    page.wait_for(
+        "the second no-bid",
+        "window.__events.filter((e) => e.type === 'nobid').length === 2",
+    );
+    assert_eq!(
+        log_entries(&page),
+        [
+            "message assistant",
+            "message user",
+            "message assistant",
+            "message user",
+            "message assistant"
+        ],
+        "no ad and no empty slot"
+    );
+    assert_eq!(events(&page, "error"), 0);
+    drop(page);
+
+    // A key the server refuses: the chat goes on, with a note.
+    let page = demo(
+        &browser,
+        &app,
+        "refused_key_leaves_the_chat_intact",
+        "?key=pk_not_a_key",
+    );
+    say(&page, "Hello there");
+    let error = page.wait_for(
+        "the error event",
+        "(window.__events.find((e) => e.type === 'error') || {}).message",
+    );
+    assert_eq!(error, "Invalid API key");
+    say(&page, "Still there?");
+    page.wait_for(
+        "the second reply",
+        "document.querySelectorAll('#log .message.assistant').length === 3",
+    );
+    assert_eq!(
+        page.eval("document.querySelectorAll('.adspin-card').length"),
+        0
+    );
+    drop(page);
+
+    // A network slower than the SDK's timeout: aborted, no card, chat intact.
+    let page = demo(
+        &browser,
+        &app,
+        "slow_network_leaves_the_chat_intact",
+        &format!("?key={PUBLISHER_STAGING_KEY}&timeout_ms=300"),
+    );
+    page.call("Network.enable", json!({}));
+    page.call(
+        "Network.emulateNetworkConditions",
+        json!({ "offline": false, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1 }),
+    );
+    say(&page, "Which running shoes should I buy?");
+    let reason = page.wait_for(
+        "the timeout",
+        "(window.__events.find((e) => e.type === 'error') || {}).reason",
+    );
+    assert_eq!(reason, "timeout");
+    assert_eq!(
+        page.eval("document.querySelectorAll('.adspin-card, .ad-slot').length"),
+        0
+    );
+    assert_eq!(
+        page.eval("document.querySelectorAll('#log .message').length"),
+        4,
+        "greeting, message, reply and the note"
+    );
+}
