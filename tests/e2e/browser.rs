@@ -408,3 +408,107 @@ fn a_no_bid_a_refused_key_or_a_slow_network_leave_the_chat_intact() {
         "greeting, message, reply and the note"
     );
 }
+
+/// The gzipped size of a served file (flate2's best compression).
+fn gzipped_size(app: &TestApp, path: &str) -> (usize, usize) {
+    use std::io::Write as _;
+    let body = app.get(path).body;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&body).expect("gzip");
+    (body.len(), encoder.finish().expect("gzip").len())
+}
+
+/// Sends `turns` messages (cycling through `topics`) in the demo chat
+/// opened with `query`, each after the previous ad rendered, and returns
+/// the times from the user's message to the rendered ad, sorted.
+fn message_to_ad_millis(
+    browser: &Browser,
+    app: &TestApp,
+    query: &str,
+    topics: &[&str],
+    turns: usize,
+) -> Vec<f64> {
+    let page = demo(browser, app, "measure_message_to_ad", query);
+    for turn in 1..=turns {
+        say(&page, topics[turn % topics.len()]);
+        page.wait_for(
+            &format!("the ad of turn {turn}"),
+            &format!("performance.getEntriesByName('demo:message-to-ad').length === {turn}"),
+        );
+    }
+    let mut millis: Vec<f64> = serde_json::from_value(
+        page.eval("performance.getEntriesByName('demo:message-to-ad').map((m) => m.duration)"),
+    )
+    .expect("durations");
+    millis.sort_by(f64::total_cmp);
+    millis
+}
+
+/// BENCHMARKS.md: the SDK's size, and the time from the user's message to
+/// the rendered ad in the demo chat over 20 turns (the canned reply's
+/// delay set to 0, so the figure is the SDK's and the server's time):
+/// with the staging key (the test ad) and with the production key against
+/// a live campaign (the internal DSP's auction). Nearest-rank percentiles.
+/// `cargo test -p adspin-e2e --test e2e browser::measure -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement, not a check: run it by name"]
+fn measure_sdk_size_and_message_to_ad_latency() {
+    use std::io::Write as _;
+    const TURNS: usize = 20;
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = start();
+    live_campaign_to(
+        &app,
+        "running shoes",
+        5_000_000,
+        50_000_000,
+        "https://shop.example.com/",
+    );
+    let mut out = std::io::stdout();
+    for path in [
+        "/sdk/v1/adspin.js",
+        "/sdk/v1/adspin.mjs",
+        "/sdk/v1/adspin.css",
+    ] {
+        let (raw, gzipped) = gzipped_size(&app, path);
+        writeln!(out, "{path}: {raw} bytes, {gzipped} bytes gzipped").expect("stdout");
+    }
+    let runtime = match adspin_e2e::Runtime::for_app() {
+        adspin_e2e::Runtime::Host => "adspin-host".to_string(),
+        adspin_e2e::Runtime::Spin(path) => format!("spin ({})", path.display()),
+    };
+    let staging = [
+        "Which running shoes should I buy for a marathon?",
+        "Any tips for a cheap trip to Lisbon?",
+        "Is 16 GB of memory enough for a laptop?",
+        "What should I cook for dinner tonight?",
+    ];
+    let production = ["Which running shoes should I buy for a marathon?"];
+    let runs = [
+        (
+            "staging key, test ad",
+            "?reply_ms=0".to_string(),
+            &staging[..],
+        ),
+        (
+            "production key, live campaign",
+            format!("?reply_ms=0&key={PUBLISHER_PRODUCTION_KEY}"),
+            &production[..],
+        ),
+    ];
+    for (what, query, topics) in runs {
+        let millis = message_to_ad_millis(&browser, &app, &query, topics, TURNS);
+        writeln!(
+            out,
+            "message to rendered ad, {what}, {TURNS} turns on {runtime}: \
+             p50 {:.1} ms, p90 {:.1} ms, min {:.1} ms, max {:.1} ms",
+            millis[TURNS / 2 - 1],
+            millis[TURNS * 9 / 10 - 1],
+            millis[0],
+            millis[TURNS - 1]
+        )
+        .expect("stdout");
+    }
+}
