@@ -409,6 +409,187 @@ fn a_no_bid_a_refused_key_or_a_slow_network_leave_the_chat_intact() {
     );
 }
 
+/// The Content-Security-Policy docs/PUBLISHERS.md tells publishers to set.
+fn publisher_csp(ads_host: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self' {ads_host}; style-src 'self' {ads_host}; \
+         connect-src 'self' {ads_host}; img-src 'self' {ads_host} https:"
+    )
+}
+
+/// A publisher's page on its own origin: the SDK's classic script from
+/// `ads_host`, and `/page.js` asking for an ad with `options` (a
+/// JavaScript expression) for
+/// a two-message conversation into `#ad`, the outcome in `window.__ad`.
+fn publisher_page(
+    ads_host: String,
+    options: String,
+    extra: impl Fn(&adspin_e2e::FakeRequest) -> Option<FakeResponse> + Send + Sync + 'static,
+) -> FakeServer {
+    FakeServer::start(move |request| {
+        if let Some(response) = extra(request) {
+            return response;
+        }
+        match request.path.as_str() {
+            "/" => FakeResponse::new(
+                200,
+                format!(
+                    "<!doctype html><html lang=en><title>Publisher</title>\
+                     <script src=\"{ads_host}/sdk/v1/adspin.js\"></script>\
+                     <script src=\"/page.js\" defer></script>\
+                     <main><p>Assistant: hello</p><div id=ad></div></main>"
+                ),
+            )
+            .with_header("content-type", "text/html")
+            .with_header("content-security-policy", &publisher_csp(&ads_host)),
+            "/page.js" => FakeResponse::new(
+                200,
+                format!(
+                    "window.__client = window.AdSpin.init({options});\n\
+                     window.__client.requestAd({{ container: '#ad', messages: [\
+                       {{ role: 'user', content: 'Which running shoes should I buy?' }},\
+                       {{ role: 'assistant', content: 'What is your budget?' }}] }})\
+                       .then((ad) => {{ window.__ad = ad ? {{ headline: ad.headline, imageUrl: ad.imageUrl }} : 'none'; }});"
+                ),
+            )
+            .with_header("content-type", "text/javascript"),
+            _ => FakeResponse::new(404, "not found"),
+        }
+    })
+}
+
+#[test]
+fn a_publisher_page_on_another_origin_gets_an_ad_with_the_classic_script_once_registered() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = HostLaunch::app().start();
+    let page_server = publisher_page(
+        app.base_url(),
+        json!({ "publisherKey": PUBLISHER_STAGING_KEY, "theme": "dark" }).to_string(),
+        |_| None,
+    );
+    let origin = page_server.base_url();
+
+    let page = browser.blank("publisher_page_unregistered");
+    page.before_load(RECORDER);
+    page.goto(&format!("{origin}/"));
+    // A 403 without CORS headers: the browser hides it from the page.
+    let refused = page.wait_for(
+        "the refusal",
+        "window.__ad && window.__events.find((e) => e.type === 'error')",
+    );
+    assert_eq!(refused["reason"], "network", "{refused}");
+    assert_eq!(page.eval("window.__ad"), "none");
+    assert_eq!(
+        page.eval("document.getElementById('ad').children.length"),
+        0
+    );
+    drop(page);
+
+    crate::ssp::admin(
+        &app,
+        "PUT",
+        &format!("/admin/publishers/{}", adspin_e2e::demo::ORGANIZATION_ID),
+        Some(json!({ "allowed_origins": [origin] })),
+    );
+    let page = browser.blank("publisher_page_registered");
+    page.before_load(RECORDER);
+    page.goto(&format!("{origin}/"));
+    page.wait_for("the ad", "window.__ad");
+    let card = page.eval(
+        "(() => { const card = document.querySelector('#ad .adspin-card');
+                  return card && { theme: card.dataset.adspinTheme,
+                                   background: getComputedStyle(card).backgroundColor }; })()",
+    );
+    assert_eq!(
+        card,
+        json!({ "theme": "dark", "background": "rgb(27, 32, 48)" })
+    );
+    assert_eq!(
+        page.eval("window.__csp"),
+        json!([]),
+        "the documented CSP suffices"
+    );
+}
+
+#[test]
+fn a_poll_creative_is_voted_with_the_keyboard_and_the_publisher_config_is_honoured() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = HostLaunch::app().start();
+    // An SSP of the page's own that answers with a poll (any CORS origin).
+    let cors = |response: FakeResponse| {
+        response
+            .with_header("access-control-allow-origin", "*")
+            .with_header(
+                "access-control-allow-headers",
+                "thrad-api-key, content-type",
+            )
+    };
+    let page_server = publisher_page(
+        app.base_url(),
+        "{ publisherKey: 'pk_fake', endpoint: location.origin,
+           config: { max_headline_chars: 30, image_enabled: false } }"
+            .to_string(),
+        move |request| match (request.method.as_str(), request.path.as_str()) {
+            ("OPTIONS", "/api/v1/ssp/bid-request") => Some(cors(FakeResponse::new(204, ""))),
+            ("POST", "/api/v1/ssp/bid-request") => Some(cors(FakeResponse::json(
+                200,
+                &json!({
+                    "requestId": "api_req_1", "timestamp": "2026-01-01T00:00:00Z", "totalTime": 0.01,
+                    "status": "success", "message": "Bid successful", "error": null,
+                    "data": { "bid": {
+                        "price": 2.5, "advertiser": "Acme", "bidId": "bid_poll",
+                        "headline": "Which running shoe feature matters most to you?",
+                        "description": "Tell us and see our picks.",
+                        "cta_text": "See the picks", "url": "https://shop.example.com/poll",
+                        "image_url": "https://cdn.example.com/shoe.png",
+                        "poll": { "question": "What matters most?", "options": ["Cushioning", "Weight", "Price"] }
+                    }}
+                }),
+            ))),
+            _ => None,
+        },
+    );
+    let page = browser.blank("poll_creative_keyboard");
+    page.before_load(RECORDER);
+    page.goto(&format!("{}/", page_server.base_url()));
+    page.wait_for("the ad", "window.__ad");
+    assert_eq!(
+        page.eval("window.__ad"),
+        json!({ "headline": "Which running shoe feature ma\u{2026}", "imageUrl": null }),
+        "cut to max_headline_chars; no image with image_enabled false"
+    );
+    assert_eq!(
+        page.eval("document.querySelectorAll('.adspin-image').length"),
+        0
+    );
+    let options = page
+        .eval("Array.from(document.querySelectorAll('.adspin-poll-option'), (b) => b.textContent)");
+    assert_eq!(options, json!(["Cushioning", "Weight", "Price"]));
+    // Tab to the first option, then to the second, and press Space.
+    for _ in 0..2 {
+        page.press("Tab");
+    }
+    assert_eq!(page.eval("document.activeElement.textContent"), "Weight");
+    page.press(" ");
+    page.wait_for("the vote", "window.__events.some((e) => e.type === 'vote')");
+    assert_eq!(
+        page.eval(
+            "Array.from(document.querySelectorAll('.adspin-poll-option'),
+                        (b) => [b.getAttribute('aria-pressed'), b.disabled])"
+        ),
+        json!([["false", true], ["true", true], ["false", true]])
+    );
+    assert_eq!(
+        page.eval("document.querySelector('.adspin-poll-status').textContent"),
+        "Thanks for voting."
+    );
+    assert_eq!(page.eval("window.__csp"), json!([]));
+}
+
 /// The gzipped size of a served file (flate2's best compression).
 fn gzipped_size(app: &TestApp, path: &str) -> (usize, usize) {
     use std::io::Write as _;

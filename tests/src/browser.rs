@@ -360,14 +360,25 @@ impl Page<'_> {
             json!(selector)
         ));
         self.call("Input.insertText", json!({ "text": text }));
+        self.press("Enter");
+    }
+
+    /// Presses and releases a key: `Enter`, `Tab` or `" "` (Space).
+    pub fn press(&self, key: &str) {
+        let (code, key_code, text) = match key {
+            "Enter" => ("Enter", 13, Some("\r")),
+            "Tab" => ("Tab", 9, None),
+            " " => ("Space", 32, Some(" ")),
+            other => panic!("press: no key code for {other:?}"),
+        };
         for kind in ["keyDown", "keyUp"] {
-            let mut key = json!({
-                "type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13
+            let mut event = json!({
+                "type": kind, "key": key, "code": code, "windowsVirtualKeyCode": key_code
             });
-            if kind == "keyDown" {
-                key["text"] = json!("\r");
+            if let (Some(text), "keyDown") = (text, kind) {
+                event["text"] = json!(text);
             }
-            self.call("Input.dispatchKeyEvent", key);
+            self.call("Input.dispatchKeyEvent", event);
         }
     }
 

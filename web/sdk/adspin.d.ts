@@ -37,6 +37,8 @@ export interface InitOptions {
   theme?: Theme;
   /** false: the page styles the card itself; no stylesheet is added. */
   styles?: boolean;
+  /** The stylesheet added; defaults to the adspin.css beside the SDK. */
+  stylesheet?: string;
   /** Called for every event, after the listeners registered with on(). */
   onEvent?: (event: AdSpinEvent) => void;
 }
@@ -101,7 +103,7 @@ export interface Client {
 
 export interface AdSpinStatic {
   readonly version: string;
-  readonly defaults: Required<Pick<InitOptions, "endpoint" | "timeoutMs" | "production" | "theme" | "styles">>;
+  readonly defaults: Required<Pick<InitOptions, "endpoint" | "stylesheet" | "timeoutMs" | "production" | "theme" | "styles">>;
   /** Throws a TypeError naming the option when an option is invalid. */
   init(options: InitOptions): Client;
   /** The anonymous user id (localStorage `thrad_user_id`). */

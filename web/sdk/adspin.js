@@ -23,9 +23,11 @@
 
   const script = typeof document !== "undefined" ? document.currentScript : null;
 
-  /** Defaults of AdSpin.init; `endpoint` is the origin this script came from. */
+  /** Defaults of AdSpin.init: `endpoint` is the origin this script came
+   *  from, `stylesheet` the adspin.css beside it. */
   const defaults = {
     endpoint: script && script.src ? new URL(script.src, location.href).origin : "",
+    stylesheet: script && script.src ? new URL("adspin.css", new URL(script.src, location.href)).href : "",
     timeoutMs: 5000,
     production: true,
     theme: "auto",
@@ -129,6 +131,10 @@
       fail("endpoint must be the ad server's http(s) origin");
     }
     merged.endpoint = merged.endpoint.replace(/\/+$/, "");
+    if (typeof merged.stylesheet !== "string" || (merged.stylesheet && !httpUrl(merged.stylesheet))) {
+      fail("stylesheet must be an http(s) URL");
+    }
+    merged.stylesheet = merged.stylesheet || merged.endpoint + STYLES_PATH;
     if (!isInteger(merged.timeoutMs, 1)) fail("timeoutMs must be a positive integer");
     if (typeof merged.production !== "boolean") fail("production must be true or false");
     if (!THEMES.includes(merged.theme)) fail(`theme must be one of ${THEMES.join(", ")}`);
@@ -193,11 +199,11 @@
     return node;
   }
 
-  function addStyles(endpoint) {
+  function addStyles(href) {
     if (document.querySelector("link[data-adspin-styles]")) return;
     const link = document.createElement("link");
     link.rel = "stylesheet";
-    link.href = endpoint + STYLES_PATH;
+    link.href = href;
     link.dataset.adspinStyles = VERSION;
     (document.head || document.documentElement).appendChild(link);
   }
@@ -265,7 +271,7 @@
       this.options = checkOptions(options);
       this.listeners = new Map(EVENTS.map((name) => [name, new Set()]));
       this.watchers = new Set();
-      if (this.options.styles && typeof document !== "undefined") addStyles(this.options.endpoint);
+      if (this.options.styles && typeof document !== "undefined") addStyles(this.options.stylesheet);
     }
 
     /** Listens to an event; returns a function that stops listening. */

@@ -10,11 +10,13 @@ use http::HeaderValue;
 const SDK_SCRIPT: &str = include_str!("../../../web/sdk/adspin.js");
 
 /// The SDK as an ES module: the same code, exporting `AdSpin`, whose
-/// default endpoint is the origin the module was loaded from.
+/// default endpoint is the origin the module was loaded from (and default
+/// stylesheet the `adspin.css` beside it).
 const SDK_MODULE: &str = concat!(
     include_str!("../../../web/sdk/adspin.js"),
     "const AdSpin = globalThis.AdSpin;\n",
     "if (!AdSpin.defaults.endpoint) AdSpin.defaults.endpoint = new URL(import.meta.url).origin;\n",
+    "if (!AdSpin.defaults.stylesheet) AdSpin.defaults.stylesheet = new URL(\"adspin.css\", import.meta.url).href;\n",
     "export { AdSpin };\n",
     "export default AdSpin;\n",
 );
