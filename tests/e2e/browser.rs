@@ -249,21 +249,26 @@ fn the_view_beacon_fires_once_after_a_second_in_view_and_not_when_scrolled_away_
     // A short window, so that the chat log scrolls the card out of view.
     page.resize(800, 380);
     page.before_load(RECORDER);
+    // The page itself scrolls the card away 300 ms after it rendered (a
+    // page timer, so that the test's own latency cannot delay it).
+    page.before_load(
+        "document.addEventListener('adspin:render', () => setTimeout(() => {
+             const log = document.getElementById('log');
+             log.scrollTop = 0;
+             const card = document.querySelector('.adspin-card').getBoundingClientRect();
+             const box = log.getBoundingClientRect();
+             const shown = Math.max(0, Math.min(card.bottom, box.bottom) - Math.max(card.top, box.top));
+             window.__hidden = { shown: shown / card.height,
+                                 after: performance.now() - window.__events.find((e) => e.type === 'render').at };
+         }, 300), true);",
+    );
     page.goto(&format!("{}/demo/chat", app.base_url()));
     say(
         &page,
         "Which running shoes should I buy? I run three times a week and want cushioning.",
     );
     let bid = card(&page, 1)["bid"].as_str().expect("bid").to_string();
-    let hidden_after = page.eval(
-        "(() => { const log = document.getElementById('log'); log.scrollTop = 0;
-                  const hiddenAt = performance.now();
-                  const card = document.querySelector('.adspin-card').getBoundingClientRect();
-                  const box = log.getBoundingClientRect();
-                  const shown = Math.max(0, Math.min(card.bottom, box.bottom) - Math.max(card.top, box.top));
-                  window.__hiddenAt = hiddenAt;
-                  return { shown: shown / card.height, after: hiddenAt - window.__events.find((e) => e.type === 'render').at }; })()",
-    );
+    let hidden_after = page.wait_for("the card scrolled away", "window.__hidden");
     assert!(
         hidden_after["shown"].as_f64().expect("ratio") < 0.5,
         "the card must leave the view: {hidden_after}"

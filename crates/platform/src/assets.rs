@@ -24,7 +24,7 @@ const SDK_MODULE: &str = concat!(
 /// What the demo chat may load: its own scripts and styles, images of
 /// ads over HTTPS or from this app, and requests to this app only.
 pub const DEMO_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' https: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+     img-src 'self' https:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
 
 /// Who may use a file and for how long.
