@@ -131,6 +131,15 @@ fn the_demo_chat_shows_a_sponsored_card_after_a_user_turn() {
         "{href}"
     );
     assert_eq!(card["radius"], "12px", "the SDK's stylesheet applies");
+    // The "auto" theme follows the user's colour scheme.
+    let background = "getComputedStyle(document.querySelector('.adspin-card')).backgroundColor";
+    for (scheme, color) in [("light", "rgb(255, 255, 255)"), ("dark", "rgb(27, 32, 48)")] {
+        page.call(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        );
+        assert_eq!(page.eval(background), color, "{scheme}");
+    }
     assert_eq!(
         card["previous"], "message assistant",
         "the ad follows the reply"
