@@ -423,6 +423,68 @@ fn a_no_bid_a_refused_key_or_a_slow_network_leave_the_chat_intact() {
     );
 }
 
+#[test]
+fn the_publisher_config_holds_ads_until_ad_offset_then_paces_them_with_max_frequency() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = HostLaunch::app().start();
+    let page = demo(
+        &browser,
+        &app,
+        "publisher_config_pacing",
+        "?ad_offset=2&max_frequency=2",
+    );
+    let bid_requests = "performance.getEntriesByType('resource')
+        .filter((r) => r.name.endsWith('/api/v1/ssp/bid-request')).length";
+    let outcomes = |turns: usize| {
+        page.wait_for(
+            &format!("the outcome of turn {turns}"),
+            &format!(
+                "window.__events.filter((e) => e.type === 'render' || e.type === 'nobid').length === {turns}"
+            ),
+        );
+        page.eval(
+            "window.__events.filter((e) => e.type === 'render' || e.type === 'nobid')
+                            .map((e) => e.type === 'render' ? 'ad' : e.reason)",
+        )
+    };
+    say(&page, "Which running shoes should I buy?");
+    assert_eq!(outcomes(1), json!(["ad_offset"]));
+    assert_eq!(
+        page.eval(bid_requests),
+        0,
+        "the SDK does not ask before ad_offset"
+    );
+    for (turn, text) in [
+        (2, "And for trail running?"),
+        (3, "What about socks?"),
+        (4, "Any laces?"),
+    ] {
+        say(&page, text);
+        outcomes(turn);
+    }
+    assert_eq!(
+        outcomes(4),
+        json!(["ad_offset", "ad", "no_bid", "ad"]),
+        "one ad per two requests of the chat"
+    );
+    assert_eq!(page.eval(bid_requests), 3);
+    assert_eq!(
+        page.eval("document.querySelectorAll('.adspin-card').length"),
+        2
+    );
+    // A new conversation gets a new chat id.
+    let before = page.eval("sessionStorage.getItem('thrad_chat_id')");
+    page.eval("AdSpin.init({ publisherKey: 'pk_x' }).newChat()");
+    let after = page.eval("sessionStorage.getItem('thrad_chat_id')");
+    assert_ne!(before, after);
+    assert!(
+        after.as_str().is_some_and(|id| id.starts_with("chat_")),
+        "{after}"
+    );
+}
+
 /// The Content-Security-Policy docs/PUBLISHERS.md tells publishers to set.
 fn publisher_csp(ads_host: &str) -> String {
     format!(
