@@ -485,6 +485,71 @@ fn the_publisher_config_holds_ads_until_ad_offset_then_paces_them_with_max_frequ
     );
 }
 
+#[test]
+fn the_dashboard_signs_in_with_a_token_it_cannot_read_back_and_lists_the_campaigns() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = HostLaunch::app().demo_traffic().start();
+    let page = browser.blank("dashboard_sign_in_and_campaigns");
+    page.before_load(RECORDER);
+    page.goto(&format!("{}/dashboard", app.base_url()));
+    page.wait_for(
+        "the sign-in form",
+        "!document.getElementById('sign-in').hidden",
+    );
+
+    page.type_and_enter("#token", "not-a-token");
+    let error = page.wait_for(
+        "the sign-in error",
+        "document.getElementById('sign-in-error').textContent",
+    );
+    assert_eq!(error, "Invalid or expired dashboard session token.");
+
+    let token = crate::advertiser::session::dashboard_token(&app, "member");
+    page.eval("document.getElementById('token').value = ''");
+    page.type_and_enter("#token", &token);
+    let rows = page.wait_for(
+        "the campaign list",
+        "(() => { const rows = document.querySelectorAll('#campaigns-table tbody tr');
+                  return rows.length && Array.from(rows, (row) =>
+                      Array.from(row.cells, (cell) => cell.textContent)); })()",
+    );
+    assert_eq!(
+        rows,
+        json!([[
+            "S2S quickstart demo",
+            "paused",
+            "approved",
+            "$50.00",
+            "2026-02-01"
+        ]])
+    );
+    assert_eq!(
+        page.eval("document.cookie"),
+        "",
+        "the session is HttpOnly: no script can read it"
+    );
+    assert_eq!(page.eval("window.__csp"), json!([]));
+
+    // Signed in across reloads; signed out on request.
+    page.goto(&format!("{}/dashboard", app.base_url()));
+    page.wait_for(
+        "the list after a reload",
+        "document.querySelectorAll('#campaigns-table tbody tr').length === 1",
+    );
+    page.click("#sign-out");
+    page.wait_for(
+        "the sign-in form",
+        "!document.getElementById('sign-in').hidden",
+    );
+    page.goto(&format!("{}/dashboard", app.base_url()));
+    page.wait_for(
+        "the sign-in form after signing out",
+        "!document.getElementById('sign-in').hidden",
+    );
+}
+
 /// The Content-Security-Policy docs/PUBLISHERS.md tells publishers to set.
 fn publisher_csp(ads_host: &str) -> String {
     format!(

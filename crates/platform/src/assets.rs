@@ -1,6 +1,7 @@
 //! The files the app serves to browsers, built into the component: the
 //! publisher SDK under `/sdk/v1/` (cacheable for a year by anyone, from
-//! any origin) and the demo chat under `/demo/` (its own strict
+//! any origin), and the app's pages, the demo chat under `/demo/` and the
+//! advertiser dashboard under `/dashboard` (a strict
 //! Content-Security-Policy). Their sources live in `web/`.
 
 use adspin_core::web::Response;
@@ -21,9 +22,9 @@ const SDK_MODULE: &str = concat!(
     "export default AdSpin;\n",
 );
 
-/// What the demo chat may load: its own scripts and styles, images of
-/// ads over HTTPS or from this app, and requests to this app only.
-pub const DEMO_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+/// What the app's pages may load: their own scripts and styles, images
+/// (of ads) over HTTPS or from this app, and requests to this app only.
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' https:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
 
@@ -34,7 +35,7 @@ enum Audience {
     /// immutable for a year (a change of the API is a new `/sdk/v<N>/`).
     Sdk,
     /// The app's own pages: revalidated on each load, never framed.
-    Demo,
+    Page,
 }
 
 /// A file served at a path.
@@ -82,19 +83,37 @@ pub const ASSETS: &[Asset] = &[
         "/demo/chat",
         "text/html; charset=utf-8",
         include_str!("../../../web/demo/chat.html"),
-        Audience::Demo,
+        Audience::Page,
     ),
     asset(
         "/demo/chat.js",
         JAVASCRIPT,
         include_str!("../../../web/demo/chat.js"),
-        Audience::Demo,
+        Audience::Page,
     ),
     asset(
         "/demo/chat.css",
         "text/css; charset=utf-8",
         include_str!("../../../web/demo/chat.css"),
-        Audience::Demo,
+        Audience::Page,
+    ),
+    asset(
+        "/dashboard",
+        "text/html; charset=utf-8",
+        include_str!("../../../web/dashboard/index.html"),
+        Audience::Page,
+    ),
+    asset(
+        "/dashboard/app.js",
+        JAVASCRIPT,
+        include_str!("../../../web/dashboard/app.js"),
+        Audience::Page,
+    ),
+    asset(
+        "/dashboard/app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../web/dashboard/app.css"),
+        Audience::Page,
     ),
 ];
 
@@ -119,9 +138,9 @@ impl Asset {
                 set("access-control-allow-origin", "*");
                 set("cross-origin-resource-policy", "cross-origin");
             }
-            Audience::Demo => {
+            Audience::Page => {
                 set("cache-control", "no-cache");
-                set("content-security-policy", DEMO_CSP);
+                set("content-security-policy", PAGE_CSP);
                 set("referrer-policy", "strict-origin-when-cross-origin");
                 set("x-frame-options", "DENY");
             }
@@ -170,26 +189,32 @@ mod tests {
 
     #[test]
     fn pages_carry_a_strict_csp_and_load_no_inline_script() {
-        let page = find("/demo/chat").expect("demo");
-        let response = page.response();
-        assert_eq!(header(&response, "content-security-policy"), DEMO_CSP);
-        assert!(!DEMO_CSP.contains("unsafe-inline") && !DEMO_CSP.contains("unsafe-eval"));
-        // Every <script> of the page names a file of this app.
-        for script in page.body.split("<script").skip(1) {
-            let tag = &script[..script.find('>').expect("tag end")];
-            let src = tag.split("src=\"").nth(1).expect("a script has a src");
-            let src = &src[..src.find('"').expect("quote")];
-            assert!(find(src).is_some(), "{src} is served");
-            assert!(script[script.find('>').expect("end") + 1..].starts_with("</script>"));
+        assert!(!PAGE_CSP.contains("unsafe-inline") && !PAGE_CSP.contains("unsafe-eval"));
+        for path in ["/demo/chat", "/dashboard"] {
+            let page = find(path).expect(path);
+            let response = page.response();
+            assert_eq!(header(&response, "content-security-policy"), PAGE_CSP);
+            // Every <script> of the page names a file of this app.
+            for script in page.body.split("<script").skip(1) {
+                let end = script.find('>').expect("tag end");
+                let src = script[..end]
+                    .split("src=\"")
+                    .nth(1)
+                    .expect("a script has a src");
+                let src = &src[..src.find('"').expect("quote")];
+                assert!(find(src).is_some(), "{src} is served");
+                assert!(script[end + 1..].starts_with("</script>"), "{path}");
+            }
+            let handler = page.body.match_indices(" on").any(|(at, _)| {
+                let name: String = page.body[at + 3..]
+                    .chars()
+                    .take_while(char::is_ascii_lowercase)
+                    .collect();
+                !name.is_empty() && page.body[at + 3 + name.len()..].starts_with('=')
+            });
+            assert!(!handler, "{path}: no inline event handlers");
+            assert!(!page.body.contains("style="), "{path}: no inline styles");
         }
-        let handler = page.body.match_indices(" on").any(|(at, _)| {
-            let name: String = page.body[at + 3..]
-                .chars()
-                .take_while(char::is_ascii_lowercase)
-                .collect();
-            !name.is_empty() && page.body[at + 3 + name.len()..].starts_with('=')
-        });
-        assert!(!handler, "no inline event handlers");
     }
 
     #[test]

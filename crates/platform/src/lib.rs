@@ -1,7 +1,8 @@
 //! The platform routes: `GET /healthz`, uploaded images at
 //! `GET /files/<file_id>`, the OpenAPI documents under `/openapi/`, the
-//! publisher SDK under `/sdk/v1/`, the demo chat under `/demo/`, and the
-//! JSON 404 for every path no other surface serves.
+//! publisher SDK under `/sdk/v1/`, the demo chat under `/demo/`, the
+//! dashboard's page under `/dashboard`, and the JSON 404 for every path no
+//! other surface serves.
 
 pub mod assets;
 pub mod files;
@@ -45,6 +46,8 @@ const ROUTES: &[Route<Endpoint>] = &[
     Route::new("GET", "/files/uploads/:year/:month/:name", Endpoint::File),
     Route::new("GET", "/sdk/v1/:file", Endpoint::Asset),
     Route::new("GET", "/demo/:file", Endpoint::Asset),
+    Route::new("GET", "/dashboard", Endpoint::Asset),
+    Route::new("GET", "/dashboard/:file", Endpoint::Asset),
 ];
 
 /// Serves one request of the platform routes (none reads a body).

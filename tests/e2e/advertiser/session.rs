@@ -1,0 +1,103 @@
+//! The dashboard's session: a dashboard token exchanged for an `HttpOnly`
+//! cookie at `/dashboard/session`, accepted by `/v1` for reads only, and
+//! only beside the `x-adspin-dashboard` header.
+
+use serde_json::json;
+
+use adspin_e2e::TestApp;
+use adspin_e2e::demo::ORGANIZATION_ID;
+
+use super::{admin, assert_error, start};
+
+pub(crate) fn dashboard_token(app: &TestApp, role: &str) -> String {
+    let response = admin(
+        app,
+        "POST",
+        &format!("/admin/organizations/{ORGANIZATION_ID}/dashboard-tokens"),
+        Some(&json!({"subject": "jane@example.com", "role": role, "ttl_seconds": 3600})),
+    );
+    response.json()["token"]
+        .as_str()
+        .expect("token")
+        .to_string()
+}
+
+/// Signs in and returns the `Cookie` header value the browser would send.
+fn sign_in(app: &TestApp, token: &str) -> String {
+    let response = app.request(
+        "POST",
+        "/dashboard/session",
+        &[("content-type", "application/json")],
+        Some(json!({ "token": token }).to_string().as_bytes()),
+    );
+    assert_eq!(response.status, 204, "{}", response.text());
+    let cookie = response.header("set-cookie").expect("a cookie").to_string();
+    assert!(
+        cookie.ends_with("; Path=/; Max-Age=3600; HttpOnly; SameSite=Strict"),
+        "{cookie}"
+    );
+    cookie.split(';').next().expect("name=value").to_string()
+}
+
+#[test]
+fn a_signed_in_dashboard_reads_its_campaigns_through_v1() {
+    let app = start();
+    let cookie = sign_in(&app, &dashboard_token(&app, "member"));
+    let response = app.request(
+        "GET",
+        "/v1/campaigns",
+        &[("cookie", &cookie), ("x-adspin-dashboard", "1")],
+        None,
+    );
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.json()["object"], "list");
+    let account = app.request(
+        "GET",
+        "/v1/ad_account",
+        &[("cookie", &cookie), ("x-adspin-dashboard", "1")],
+        None,
+    );
+    assert_eq!(account.json()["id"], ORGANIZATION_ID);
+}
+
+#[test]
+fn the_cookie_alone_authorizes_nothing() {
+    let app = start();
+    let cookie = sign_in(&app, &dashboard_token(&app, "owner"));
+    let response = app.request("GET", "/v1/campaigns", &[("cookie", &cookie)], None);
+    assert_error(&response, 401, "auth_required", None);
+}
+
+#[test]
+fn a_dashboard_session_cannot_change_anything_yet() {
+    let app = start();
+    let cookie = sign_in(&app, &dashboard_token(&app, "owner"));
+    let response = app.request(
+        "POST",
+        "/v1/campaigns",
+        &[("cookie", &cookie), ("x-adspin-dashboard", "1")],
+        Some(b"{}"),
+    );
+    assert_error(&response, 403, "session_read_only", None);
+}
+
+#[test]
+fn a_token_that_does_not_verify_signs_nobody_in() {
+    let app = start();
+    for token in ["not-a-token", "eyJhbGciOiJIUzI1NiJ9.e30.c2ln"] {
+        let response = app.request(
+            "POST",
+            "/dashboard/session",
+            &[],
+            Some(json!({ "token": token }).to_string().as_bytes()),
+        );
+        assert_error(&response, 401, "invalid_session", None);
+        assert_eq!(response.header("set-cookie"), None);
+    }
+    let signed_out = app.request("DELETE", "/dashboard/session", &[], None);
+    assert_eq!(signed_out.status, 204);
+    assert_eq!(
+        signed_out.header("set-cookie"),
+        Some("adspin_dashboard=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")
+    );
+}
