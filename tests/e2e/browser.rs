@@ -550,6 +550,95 @@ fn the_dashboard_signs_in_with_a_token_it_cannot_read_back_and_lists_the_campaig
     );
 }
 
+#[test]
+fn the_dashboard_rotates_and_revokes_the_api_key_showing_each_secret_once() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = HostLaunch::app().start();
+    let token = crate::advertiser::session::dashboard_token(&app, "owner");
+    let page = browser.blank("dashboard_api_key");
+    page.before_load(RECORDER);
+    page.goto(&format!("{}/dashboard", app.base_url()));
+    page.wait_for(
+        "the sign-in form",
+        "!document.getElementById('sign-in').hidden",
+    );
+    page.type_and_enter("#token", &token);
+    let keys = "Array.from(document.querySelectorAll('#keys-table tbody tr'),
+                           (row) => [row.cells[0].textContent, row.cells[2].textContent])";
+    page.wait_for(
+        "the key list",
+        "document.querySelectorAll('#keys-table tbody tr').length === 1",
+    );
+    assert_eq!(page.eval(keys), json!([["ak_demo_7f3c\u{2026}", "active"]]));
+    assert_eq!(
+        page.eval("document.getElementById('create-key').hidden"),
+        true
+    );
+
+    page.click("#keys-table tbody tr button");
+    let secret = page
+        .wait_for(
+            "the new secret",
+            "document.getElementById('new-secret-value').textContent",
+        )
+        .as_str()
+        .expect("secret")
+        .to_string();
+    assert!(secret.starts_with("ak_"), "{secret}");
+    let note = page.eval("document.getElementById('new-secret-note').textContent");
+    assert!(
+        note.as_str()
+            .is_some_and(|n| n.contains("shown only once") && n.contains("works until")),
+        "{note}"
+    );
+    page.wait_for(
+        "two keys",
+        "document.querySelectorAll('#keys-table tbody tr').length === 2",
+    );
+    let statuses: Vec<Vec<String>> = serde_json::from_value(page.eval(keys)).expect("rows");
+    let mut statuses: Vec<&str> = statuses.iter().map(|row| row[1].as_str()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["active", "expiring"]);
+    // The new secret works on /v1, and so does the old one, for its grace.
+    for key in [secret.as_str(), adspin_e2e::demo::ADVERTISER_KEY] {
+        let auth = format!("Bearer {key}");
+        let response = app.request("GET", "/v1/ad_account", &[("authorization", &auth)], None);
+        assert_eq!(response.status, 200, "{key}");
+    }
+
+    // Revoking asks for a confirmation, then the key stops at once.
+    let revoke = "#keys-table tbody tr button.danger";
+    page.click(revoke);
+    assert_eq!(
+        page.eval(&format!("document.querySelector('{revoke}').textContent")),
+        "Confirm revoke"
+    );
+    page.click(revoke);
+    page.wait_for(
+        "the revoked key",
+        "Array.from(document.querySelectorAll('#keys-table tbody tr'), (r) => r.cells[2].textContent).includes('revoked')",
+    );
+    let auth = format!("Bearer {secret}");
+    let response = app.request("GET", "/v1/ad_account", &[("authorization", &auth)], None);
+    assert_eq!(response.status, 401);
+    assert_eq!(page.eval("window.__csp"), json!([]));
+
+    // After a reload the secret is gone: the API never shows it again.
+    page.goto(&format!("{}/dashboard", app.base_url()));
+    page.wait_for(
+        "the key list",
+        "document.querySelectorAll('#keys-table tbody tr').length === 2",
+    );
+    assert_eq!(
+        page.eval("document.getElementById('new-secret').hidden"),
+        true
+    );
+    let shown = format!("document.body.textContent.includes({})", json!(secret));
+    assert_eq!(page.eval(&shown), false);
+}
+
 /// The Content-Security-Policy docs/PUBLISHERS.md tells publishers to set.
 fn publisher_csp(ads_host: &str) -> String {
     format!(

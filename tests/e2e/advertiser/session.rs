@@ -101,3 +101,21 @@ fn a_token_that_does_not_verify_signs_nobody_in() {
         Some("adspin_dashboard=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")
     );
 }
+
+#[test]
+fn the_dashboard_manages_keys_with_its_session_and_the_cookie_alone_cannot() {
+    let app = start();
+    let cookie = sign_in(&app, &dashboard_token(&app, "owner"));
+    let path = format!("/api/organizations/{ORGANIZATION_ID}/api-keys");
+    let listed = app.request(
+        "GET",
+        &path,
+        &[("cookie", &cookie), ("x-adspin-dashboard", "1")],
+        None,
+    );
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    assert_eq!(listed.json()["data"][0]["prefix"], "ak_demo_7f3c");
+    let forged = app.request("POST", &path, &[("cookie", &cookie)], None);
+    assert_eq!(forged.status, 401, "{}", forged.text());
+    assert_eq!(forged.json()["error"]["code"], "unauthorized");
+}
