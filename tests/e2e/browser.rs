@@ -530,6 +530,53 @@ fn the_dashboard_signs_in_with_a_token_it_cannot_read_back_and_lists_the_campaig
         "",
         "the session is HttpOnly: no script can read it"
     );
+
+    // Insights: by default the last year up to today; the demo traffic's day.
+    let window = page.wait_for(
+        "the insights window",
+        "document.getElementById('until').value && [document.getElementById('since').value,
+                                                     document.getElementById('until').value]",
+    );
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(window[1], today.to_string());
+    assert_eq!(window[0], (today - chrono::Days::new(364)).to_string());
+    page.eval(
+        "document.getElementById('since').value = '2026-02-19';
+         document.getElementById('until').value = '2026-02-20';
+         document.getElementById('level').value = 'campaign';
+         document.getElementById('insights-form').requestSubmit();",
+    );
+    let table = "Array.from(document.querySelectorAll('#insights-table tbody tr'),
+                            (row) => Array.from(row.cells, (cell) => cell.textContent))";
+    page.wait_for(
+        "the campaign-level insights",
+        &format!("JSON.stringify({table}).includes('S2S quickstart demo')"),
+    );
+    assert_eq!(
+        page.eval(table),
+        json!([[
+            "2026-02-19",
+            "S2S quickstart demo",
+            "1",
+            "1",
+            "$0.002",
+            "100%",
+            "$0.002"
+        ]])
+    );
+    let bars = "Array.from(document.querySelectorAll('#chart .point'),
+                           (g) => [g.dataset.day, Number(g.dataset.value), g.querySelector('rect').getBBox().height])";
+    let drawn = page.eval(bars);
+    assert_eq!(drawn[0][0], "2026-02-19");
+    assert_eq!(drawn[0][1], 1);
+    assert!(
+        drawn[0][2].as_f64().is_some_and(|h| h > 100.0),
+        "the bar is drawn: {drawn}"
+    );
+    assert_eq!(
+        page.eval("document.getElementById('chart-caption').textContent"),
+        "Impressions per day, 2026-02-19 to 2026-02-20"
+    );
     assert_eq!(page.eval("window.__csp"), json!([]));
 
     // Signed in across reloads; signed out on request.

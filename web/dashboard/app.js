@@ -13,6 +13,7 @@ function show(section) {
   $("sign-in").hidden = section !== "sign-in";
   $("campaigns").hidden = section !== "campaigns";
   $("keys").hidden = section !== "campaigns";
+  $("insights").hidden = section !== "campaigns";
   $("sign-out").hidden = section !== "campaigns";
   if (section === "sign-in") {
     organization = null;
@@ -130,7 +131,13 @@ function message(body, fallback) {
 }
 
 function dollars(micros) {
-  return new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(micros / 1e6);
+  // Cents, or tenths of a cent for amounts under a dollar (a CPM ad's spend).
+  const small = micros !== 0 && Math.abs(micros) < 1e6;
+  return new Intl.NumberFormat("en-US", {
+    style: "currency",
+    currency: "USD",
+    maximumFractionDigits: small ? 4 : 2,
+  }).format(micros / 1e6);
 }
 
 function day(seconds) {
@@ -188,8 +195,117 @@ async function loadCampaigns() {
   $("campaigns-table").querySelector("tbody").replaceChildren(...rows);
   $("campaigns-table").hidden = rows.length === 0;
   $("campaigns-empty").hidden = rows.length !== 0;
-  await loadKeys();
+  campaignNames = new Map(body.data.map((campaign) => [campaign.id, campaign.name]));
+  await Promise.all([loadKeys(), loadInsights()]);
 }
+
+// Insights: GET /v1/ad_account/insights per day, for a window and level.
+const SVG = "http://www.w3.org/2000/svg";
+const MAX_WINDOW_DAYS = 366;
+let campaignNames = new Map();
+
+function isoDay(date) {
+  return date.toISOString().slice(0, 10);
+}
+
+function defaultWindow() {
+  if (!$("until").value) {
+    const today = new Date();
+    $("until").value = isoDay(today);
+    $("since").value = isoDay(new Date(today.getTime() - (MAX_WINDOW_DAYS - 2) * 86400000));
+  }
+}
+
+function svg(tag, attributes, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function entityOf(row, level) {
+  if (level === "ad_account") return "Account";
+  const id = row[`${level}_id`] || "";
+  return (level === "campaign" && campaignNames.get(id)) || id;
+}
+
+function drawChart(rows, metric) {
+  // One bar per day: the entities of a level are summed.
+  const days = new Map();
+  for (const row of rows) days.set(row.readable_time, (days.get(row.readable_time) || 0) + (row[metric] || 0));
+  const points = [...days.entries()].sort(([a], [b]) => a.localeCompare(b));
+  const chart = $("chart");
+  const width = 640;
+  const height = 220;
+  const top = 16;
+  const bottom = 28;
+  const left = 8;
+  chart.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  const max = Math.max(...points.map(([, value]) => value), 0) || 1;
+  const slot = Math.min((width - left * 2) / Math.max(points.length, 1), 96);
+  const bars = points.map(([day, value], index) => {
+    const barHeight = ((height - top - bottom) * value) / max;
+    const x = left + index * slot + slot * 0.15;
+    const group = svg("g", { class: "point", "data-day": day, "data-value": value });
+    const bar = svg("rect", { class: "bar", x, y: height - bottom - barHeight, width: slot * 0.7, height: barHeight });
+    bar.appendChild(svg("title", {}, `${day}: ${metric === "spend" ? dollars(value * 1e6) : value}`));
+    group.append(
+      bar,
+      svg("text", { x: x + slot * 0.35, y: height - bottom + 16, "text-anchor": "middle" }, day.slice(5)),
+      svg("text", { x: x + slot * 0.35, y: height - bottom - barHeight - 4, "text-anchor": "middle" },
+        metric === "spend" ? dollars(value * 1e6) : String(value)),
+    );
+    return group;
+  });
+  chart.replaceChildren(svg("line", { class: "axis", x1: 0, x2: width, y1: height - bottom, y2: height - bottom }), ...bars);
+  const label = $("metric").selectedOptions[0].textContent;
+  $("chart-caption").textContent = `${label} per day, ${$("since").value} to ${$("until").value}`;
+}
+
+async function loadInsights() {
+  defaultWindow();
+  $("insights-error").textContent = "";
+  const level = $("level").value;
+  const params = new URLSearchParams();
+  params.append("time_ranges[]", JSON.stringify({ type: "date_range", since: $("since").value, until: $("until").value }));
+  for (const field of ["impressions", "clicks", "spend", "ctr", "cpc"]) params.append("fields[]", field);
+  params.set("time_granularity", "daily");
+  params.set("aggregation_level", level);
+  params.set("limit", "2000");
+  const response = await fetch(`/v1/ad_account/insights?${params}`, { headers: DASHBOARD, credentials: "same-origin" });
+  const body = await response.json().catch(() => null);
+  if (!response.ok || !body || !Array.isArray(body.data)) {
+    $("chart-figure").hidden = true;
+    $("insights-table").hidden = true;
+    $("insights-error").textContent = message(body, `The insights could not be read (HTTP ${response.status}).`);
+    return;
+  }
+  const rows = body.data;
+  $("insights-empty").hidden = rows.length !== 0;
+  $("chart-figure").hidden = rows.length === 0;
+  $("insights-table").hidden = rows.length === 0;
+  drawChart(rows, $("metric").value);
+  const percent = new Intl.NumberFormat("en-US", { style: "percent", maximumFractionDigits: 2 });
+  $("insights-table").querySelector("tbody").replaceChildren(...rows.map((row) => {
+    const tr = document.createElement("tr");
+    tr.append(
+      cell(row.readable_time),
+      cell(entityOf(row, level)),
+      cell(String(row.impressions), "number"),
+      cell(String(row.clicks), "number"),
+      cell(dollars((row.spend || 0) * 1e6), "number"),
+      cell(row.ctr === null || row.ctr === undefined ? "" : percent.format(row.ctr), "number"),
+      cell(row.cpc === null || row.cpc === undefined ? "" : dollars(row.cpc * 1e6), "number"),
+    );
+    return tr;
+  }));
+}
+
+$("insights-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadInsights();
+});
+$("metric").addEventListener("change", () => loadInsights());
 
 $("sign-in-form").addEventListener("submit", async (event) => {
   event.preventDefault();
