@@ -522,7 +522,8 @@ fn the_dashboard_signs_in_with_a_token_it_cannot_read_back_and_lists_the_campaig
             "paused",
             "approved",
             "$50.00",
-            "2026-02-01"
+            "2026-02-01",
+            "ActivateArchive"
         ]])
     );
     assert_eq!(
@@ -684,6 +685,73 @@ fn the_dashboard_rotates_and_revokes_the_api_key_showing_each_secret_once() {
     );
     let shown = format!("document.body.textContent.includes({})", json!(secret));
     assert_eq!(page.eval(&shown), false);
+}
+
+#[test]
+fn the_dashboard_activates_pauses_and_archives_a_campaign() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = HostLaunch::app().demo_traffic().start();
+    crate::ssp::admin(
+        &app,
+        "PUT",
+        &format!(
+            "/admin/organizations/{}/billing",
+            adspin_e2e::demo::ORGANIZATION_ID
+        ),
+        Some(json!({"payment_method": "pm_1"})),
+    );
+    let token = crate::advertiser::session::dashboard_token(&app, "admin");
+    let page = browser.blank("dashboard_campaign_status");
+    page.before_load(RECORDER);
+    page.goto(&format!("{}/dashboard", app.base_url()));
+    page.wait_for(
+        "the sign-in form",
+        "!document.getElementById('sign-in').hidden",
+    );
+    page.type_and_enter("#token", &token);
+    let status = |expected: &str| {
+        page.wait_for(
+            &format!("the campaign {expected}"),
+            &format!(
+                "(() => {{ const row = document.querySelector('#campaigns-table tbody tr');
+                          return row && row.cells[1].textContent === {} &&
+                                 Array.from(row.cells[5].querySelectorAll('button'), (b) => b.textContent); }})()",
+                json!(expected)
+            ),
+        )
+    };
+    let stored = || -> String {
+        app.database()
+            .query_row(
+                "SELECT status FROM campaigns WHERE id = '0d3e0000-0000-4000-8000-0000000000d1'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("status")
+    };
+    assert_eq!(status("paused"), json!(["Activate", "Archive"]));
+    page.click("#campaigns-table tbody tr button");
+    assert_eq!(
+        status("active"),
+        json!(["Pause", "Archive"]),
+        "{}",
+        page.eval("document.getElementById('campaigns-error').textContent")
+    );
+    assert_eq!(stored(), "active");
+    page.click("#campaigns-table tbody tr button");
+    status("paused");
+    assert_eq!(stored(), "paused");
+    page.click("#campaigns-table tbody tr button.danger");
+    page.click("#campaigns-table tbody tr button.danger");
+    assert_eq!(
+        status("archived"),
+        json!([]),
+        "nothing to do with an archived campaign"
+    );
+    assert_eq!(stored(), "archived");
+    assert_eq!(page.eval("window.__csp"), json!([]));
 }
 
 /// The Content-Security-Policy docs/PUBLISHERS.md tells publishers to set.

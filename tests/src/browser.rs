@@ -337,11 +337,13 @@ impl Page<'_> {
     }
 
     /// Clicks the middle of the first element matching `selector` with the
-    /// mouse, as a user would (it must be on screen).
+    /// mouse, as a user would, after scrolling it into view.
     pub fn click(&self, selector: &str) {
         let selector_json = json!(selector);
         let point = self.eval(&format!(
-            "(() => {{ const r = document.querySelector({selector_json}).getBoundingClientRect();
+            "(() => {{ const element = document.querySelector({selector_json});
+                       element.scrollIntoView({{ block: 'center', inline: 'center' }});
+                       const r = element.getBoundingClientRect();
                        return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
         ));
         let (x, y) = (point[0].as_f64().expect("x"), point[1].as_f64().expect("y"));

@@ -160,6 +160,40 @@ function badge(text) {
   return td;
 }
 
+/** POST /v1/campaigns/{id}/{action}, then the list as it is now. */
+async function setStatus(campaign, action) {
+  $("campaigns-error").textContent = "";
+  const response = await fetch(`/v1/campaigns/${campaign.id}/${action}`, {
+    method: "POST",
+    headers: DASHBOARD,
+    credentials: "same-origin",
+  }).catch(() => null);
+  if (!response || !response.ok) {
+    const body = response && (await response.json().catch(() => null));
+    await loadCampaigns();
+    $("campaigns-error").textContent = message(body, `The campaign could not be changed (${action}).`);
+    return;
+  }
+  await loadCampaigns();
+}
+
+function campaignActions(campaign) {
+  const td = document.createElement("td");
+  if (campaign.status === "archived") return td;
+  if (campaign.status === "paused") td.append(button("Activate", "", () => setStatus(campaign, "activate")));
+  if (campaign.status === "active") td.append(button("Pause", "", () => setStatus(campaign, "pause")));
+  td.append(button("Archive", "danger", (event) => {
+    const node = event.currentTarget;
+    if (node.dataset.confirm) {
+      setStatus(campaign, "archive");
+    } else {
+      node.dataset.confirm = "1";
+      node.textContent = "Confirm archive";
+    }
+  }));
+  return td;
+}
+
 async function loadCampaigns() {
   $("campaigns-error").textContent = "";
   let response;
@@ -189,6 +223,7 @@ async function loadCampaigns() {
       badge(campaign.review_status),
       cell(dollars(campaign.budget.lifetime_spend_limit_micros), "number"),
       cell(day(campaign.start_time)),
+      campaignActions(campaign),
     );
     return row;
   });

@@ -56,13 +56,13 @@ pub async fn handle<E: Env>(
         Ok(caller) => caller,
         Err(error) => return respond(info, &error),
     };
-    // The dashboard reads; its writes come with its campaign editor.
-    if caller.is_session() && request.method() != http::Method::GET {
+    // In the dashboard, members read; owners and admins also change things.
+    if !caller.may_write() && request.method() != http::Method::GET {
         return respond(
             info,
             &ApiError::forbidden(
-                "session_read_only",
-                "A dashboard session can only read; use an API key to make changes.",
+                "read_only_role",
+                "Only organization owners and admins can make changes from the dashboard.",
             ),
         );
     }

@@ -32,8 +32,8 @@ pub const SESSION_HEADER: &str = "x-adspin-dashboard";
 pub enum Credential {
     /// An Advertiser API key.
     Key(ApiKeyId),
-    /// A dashboard session: the user the token names.
-    Session { user: String },
+    /// A dashboard session: the user the token names, and their role.
+    Session { user: String, role: jwt::Role },
 }
 
 /// The authenticated caller of a `/v1` request.
@@ -48,13 +48,24 @@ impl Caller {
     pub fn limit_scope(&self) -> String {
         match &self.credential {
             Credential::Key(id) => id.to_string(),
-            Credential::Session { user } => format!("session:{}:{user}", self.organization_id),
+            Credential::Session { user, .. } => {
+                format!("session:{}:{user}", self.organization_id)
+            }
         }
     }
 
-    /// Whether the caller is the dashboard (read-only for now).
+    /// Whether the caller is the dashboard.
     pub fn is_session(&self) -> bool {
         matches!(self.credential, Credential::Session { .. })
+    }
+
+    /// Whether the caller may change things: any key; in the dashboard,
+    /// owners and admins (members read).
+    pub fn may_write(&self) -> bool {
+        match &self.credential {
+            Credential::Key(_) => true,
+            Credential::Session { role, .. } => role.can_change_campaigns(),
+        }
     }
 }
 
@@ -107,7 +118,10 @@ pub fn authenticate_session(
         OrganizationId::parse(&claims.org).ok_or_else(ApiError::invalid_session)?;
     Ok(Caller {
         organization_id,
-        credential: Credential::Session { user: claims.sub },
+        credential: Credential::Session {
+            user: claims.sub,
+            role: claims.role,
+        },
     })
 }
 
@@ -234,6 +248,7 @@ mod tests {
         let with_header = request(&[("cookie", &cookie), (SESSION_HEADER, "1")]);
         let caller = authenticate_request(&db(), &with_header, now, b"s").expect("session");
         assert!(caller.is_session());
+        assert!(!caller.may_write(), "members read");
         assert_eq!(
             caller.limit_scope(),
             "session:0d3e0000-0000-4000-8000-000000000001:jane@example.com"

@@ -1,6 +1,7 @@
 //! The dashboard's session: a dashboard token exchanged for an `HttpOnly`
-//! cookie at `/dashboard/session`, accepted by `/v1` for reads only, and
-//! only beside the `x-adspin-dashboard` header.
+//! cookie at `/dashboard/session`, accepted by `/v1` (writes for owners
+//! and admins only) and by key management, only beside the
+//! `x-adspin-dashboard` header.
 
 use serde_json::json;
 
@@ -69,16 +70,28 @@ fn the_cookie_alone_authorizes_nothing() {
 }
 
 #[test]
-fn a_dashboard_session_cannot_change_anything_yet() {
-    let app = start();
-    let cookie = sign_in(&app, &dashboard_token(&app, "owner"));
-    let response = app.request(
+fn in_the_dashboard_members_read_and_owners_change_campaigns() {
+    // The demo traffic's campaign: paused and approved.
+    let campaign = "0d3e0000-0000-4000-8000-0000000000d1";
+    let demo = adspin_e2e::HostLaunch::app().demo_traffic().start();
+    let path = format!("/v1/campaigns/{campaign}/pause");
+    let member = sign_in(&demo, &dashboard_token(&demo, "member"));
+    let refused = demo.request(
         "POST",
-        "/v1/campaigns",
-        &[("cookie", &cookie), ("x-adspin-dashboard", "1")],
-        Some(b"{}"),
+        &path,
+        &[("cookie", &member), ("x-adspin-dashboard", "1")],
+        None,
     );
-    assert_error(&response, 403, "session_read_only", None);
+    assert_error(&refused, 403, "read_only_role", None);
+    let owner = sign_in(&demo, &dashboard_token(&demo, "owner"));
+    let archived = demo.request(
+        "POST",
+        &format!("/v1/campaigns/{campaign}/archive"),
+        &[("cookie", &owner), ("x-adspin-dashboard", "1")],
+        None,
+    );
+    assert_eq!(archived.status, 200, "{}", archived.text());
+    assert_eq!(archived.json()["status"], "archived");
 }
 
 #[test]
