@@ -754,6 +754,80 @@ fn the_dashboard_activates_pauses_and_archives_a_campaign() {
     assert_eq!(page.eval("window.__csp"), json!([]));
 }
 
+#[test]
+fn the_dashboard_creates_a_campaign_with_an_uploaded_image() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = start();
+    let token = crate::advertiser::session::dashboard_token(&app, "owner");
+    let page = browser.blank("dashboard_create_campaign");
+    page.before_load(RECORDER);
+    page.goto(&format!("{}/dashboard", app.base_url()));
+    page.wait_for(
+        "the sign-in form",
+        "!document.getElementById('sign-in').hidden",
+    );
+    page.type_and_enter("#token", &token);
+    page.wait_for(
+        "the campaigns",
+        "!document.getElementById('campaigns').hidden",
+    );
+    // A real PNG to upload: a screenshot of the page itself.
+    let image = tempfile::Builder::new()
+        .suffix(".png")
+        .tempfile()
+        .expect("temp file");
+    std::fs::write(image.path(), page.screenshot().expect("screenshot")).expect("png");
+    page.click("#new-campaign summary");
+    page.eval(
+        r#"(() => {
+            const values = { "c-name": "Trail shoes launch", "c-budget": "25", "c-hints": "trail running, hiking shoes",
+                             "c-bid": "4.5", "c-title": "Trail shoes that grip", "c-body": "Light, waterproof, made for mud.",
+                             "c-url": "https://shop.example.com/trail", "c-cta": "Shop trail" };
+            for (const [id, value] of Object.entries(values)) document.getElementById(id).value = value;
+        })()"#,
+    );
+    page.set_files("#c-image", &[image.path()]);
+    page.click("#campaign-form button[type=submit]");
+    let status = page.wait_for(
+        "the campaign to be created",
+        "document.getElementById('campaign-form-error').textContent ||
+         document.getElementById('campaign-form-status').textContent.startsWith('Created') &&
+         document.getElementById('campaign-form-status').textContent",
+    );
+    assert!(
+        status
+            .as_str()
+            .is_some_and(|s| s.starts_with("Created \"Trail shoes launch\"")),
+        "{status}"
+    );
+    page.wait_for(
+        "the new campaign in the list",
+        "Array.from(document.querySelectorAll('#campaigns-table tbody tr'), (r) => r.cells[0].textContent)
+             .includes('Trail shoes launch')",
+    );
+    let (budget, creative): (i64, String) = app
+        .database()
+        .query_row(
+            "SELECT c.lifetime_spend_limit_micros, a.creative FROM campaigns c
+             JOIN ads a ON a.campaign_id = c.id WHERE c.name = 'Trail shoes launch'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("the campaign and its ad");
+    assert_eq!(budget, 25_000_000);
+    let creative: Value = serde_json::from_str(&creative).expect("creative");
+    assert_eq!(creative["title"], "Trail shoes that grip");
+    assert_eq!(creative["cta_text"], "Shop trail");
+    let file_id = creative["file_id"].as_str().expect("the uploaded image");
+    let served = app.get(&format!("/files/{file_id}"));
+    assert_eq!(served.status, 200);
+    assert_eq!(served.header("content-type"), Some("image/png"));
+    assert_eq!(served.body, std::fs::read(image.path()).expect("png"));
+    assert_eq!(page.eval("window.__csp"), json!([]));
+}
+
 /// The Content-Security-Policy docs/PUBLISHERS.md tells publishers to set.
 fn publisher_csp(ads_host: &str) -> String {
     format!(

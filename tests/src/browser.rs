@@ -384,6 +384,22 @@ impl Page<'_> {
         }
     }
 
+    /// Chooses `files` in the file input `selector`, as a user would in
+    /// the file dialog.
+    pub fn set_files(&self, selector: &str, files: &[&Path]) {
+        let document = self.call("DOM.getDocument", json!({ "depth": 0 }));
+        let root = document["root"]["nodeId"].clone();
+        let found = self.call(
+            "DOM.querySelector",
+            json!({ "nodeId": root, "selector": selector }),
+        );
+        let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        self.call(
+            "DOM.setFileInputFiles",
+            json!({ "files": files, "nodeId": found["nodeId"] }),
+        );
+    }
+
     /// Sets the viewport (CSS pixels).
     pub fn resize(&self, width: u32, height: u32) {
         self.call(

@@ -336,6 +336,71 @@ async function loadInsights() {
   }));
 }
 
+// A new campaign: its image uploaded first (POST /v1/upload), then the
+// campaign, its ad group and its ad in one POST /v1/campaigns.
+async function v1Post(path, body, headers = {}) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { ...DASHBOARD, ...headers },
+    body,
+    credentials: "same-origin",
+  });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(message(data, `HTTP ${response.status}`));
+  return data;
+}
+
+function micros(dollarsText) {
+  return Math.round(Number(dollarsText) * 1e6);
+}
+
+$("campaign-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("campaign-form-error").textContent = "";
+  $("campaign-form-status").textContent = "Creating…";
+  try {
+    let fileId = null;
+    const image = $("c-image").files[0];
+    if (image) {
+      const form = new FormData();
+      form.append("file", image);
+      fileId = (await v1Post("/v1/upload", form)).file_id;
+    }
+    const creative = {
+      type: "chat_card",
+      title: $("c-title").value.trim(),
+      body: $("c-body").value.trim(),
+      target_url: $("c-url").value.trim(),
+    };
+    if ($("c-cta").value.trim()) creative.cta_text = $("c-cta").value.trim();
+    if (fileId) creative.file_id = fileId;
+    const campaign = {
+      name: $("c-name").value.trim(),
+      budget: { lifetime_spend_limit_micros: micros($("c-budget").value) },
+      ad_groups: [{
+        name: $("c-name").value.trim(),
+        context_hints: $("c-hints").value.split(",").map((hint) => hint.trim()).filter(Boolean),
+        bidding_config: { max_bid_micros: micros($("c-bid").value) },
+        ads: [{ creative }],
+      }],
+    };
+    if ($("c-start").value) {
+      const start = Date.parse(`${$("c-start").value}T00:00:00Z`) / 1000;
+      campaign.start_time = Math.max(start, Math.ceil(Date.now() / 1000) + 60);
+    }
+    const created = await v1Post("/v1/campaigns", JSON.stringify(campaign), {
+      "content-type": "application/json",
+      "idempotency-key": `dashboard-${crypto.randomUUID()}`,
+    });
+    $("campaign-form").reset();
+    $("campaign-form-status").textContent = `Created "${created.name}": paused until review approves it, then activate it.`;
+    await loadCampaigns();
+  } catch (error) {
+    $("campaign-form-status").textContent = "";
+    $("campaign-form-error").textContent = error.message;
+  }
+});
+
 $("insights-form").addEventListener("submit", (event) => {
   event.preventDefault();
   loadInsights();
