@@ -84,6 +84,18 @@ fn card(page: &Page, turn: u32) -> Value {
     )
 }
 
+/// Waits until the signed-in dashboard has drawn its key panel and its
+/// insights, so that nothing moves under the mouse afterwards.
+fn dashboard_settled(page: &Page) {
+    page.wait_for(
+        "the dashboard to settle",
+        "(document.querySelectorAll('#keys-table tbody tr').length > 0
+              || document.getElementById('keys-error').textContent !== '')
+         && (!document.getElementById('insights-empty').hidden
+              || !document.getElementById('chart-figure').hidden)",
+    );
+}
+
 /// The classes of the chat log's entries, in order.
 fn log_entries(page: &Page) -> Vec<String> {
     serde_json::from_value(
@@ -732,6 +744,7 @@ fn the_dashboard_activates_pauses_and_archives_a_campaign() {
             .expect("status")
     };
     assert_eq!(status("paused"), json!(["Activate", "Archive"]));
+    dashboard_settled(&page);
     page.click("#campaigns-table tbody tr button");
     assert_eq!(
         status("active"),
@@ -773,6 +786,7 @@ fn the_dashboard_creates_a_campaign_with_an_uploaded_image() {
         "the campaigns",
         "!document.getElementById('campaigns').hidden",
     );
+    dashboard_settled(&page);
     // A real PNG to upload: a screenshot of the page itself.
     let image = tempfile::Builder::new()
         .suffix(".png")
@@ -1111,4 +1125,56 @@ fn measure_sdk_size_and_message_to_ad_latency() {
         )
         .expect("stdout");
     }
+}
+
+/// The README's screenshots of the demo chat and the dashboard (with the
+/// demo traffic), saved to `docs/images/`.
+/// `cargo test -p adspin-e2e --test e2e browser::capture -- --ignored`
+#[test]
+#[ignore = "writes the README's screenshots: run it by name"]
+fn capture_the_readme_screenshots() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = HostLaunch::app().demo_traffic().start();
+    let images = adspin_e2e::artifacts().path("docs/images");
+    std::fs::create_dir_all(&images).expect("docs/images");
+    let save = |page: &Page, name: &str| {
+        let png = page.screenshot().expect("screenshot");
+        std::fs::write(images.join(name), png).expect("write");
+    };
+
+    let page = demo(&browser, &app, "readme_demo_chat", "");
+    page.resize(900, 640);
+    say(
+        &page,
+        "I am training for a marathon, which running shoes should I buy?",
+    );
+    card(&page, 1);
+    save(&page, "demo-chat.png");
+    drop(page);
+
+    let token = crate::advertiser::session::dashboard_token(&app, "owner");
+    let page = browser.blank("readme_dashboard");
+    page.resize(900, 1000);
+    page.goto(&format!("{}/dashboard", app.base_url()));
+    page.wait_for(
+        "the sign-in form",
+        "!document.getElementById('sign-in').hidden",
+    );
+    page.type_and_enter("#token", &token);
+    page.wait_for(
+        "the key list",
+        "document.querySelectorAll('#keys-table tbody tr').length === 1",
+    );
+    page.eval(
+        "document.getElementById('since').value = '2026-02-19';
+         document.getElementById('until').value = '2026-02-20';
+         document.getElementById('insights-form').requestSubmit();",
+    );
+    page.wait_for(
+        "the chart",
+        "document.getElementById('chart-caption').textContent.includes('2026-02-19 to')",
+    );
+    save(&page, "dashboard.png");
 }
