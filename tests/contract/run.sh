@@ -20,7 +20,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EXAMPLES=${EXAMPLES:-25}
-PORT=${PORT:-3290}
+# A free port unless PORT is given (several runs may share the machine).
+PORT=${PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 BASE=http://127.0.0.1:$PORT
 ADMIN=contract-admin-token
 

@@ -4,6 +4,7 @@
 mod advertiser;
 mod agents;
 mod app;
+mod browser;
 mod hardening;
 mod host;
 mod instances;

@@ -51,15 +51,26 @@ pub async fn handle<E: Env>(
     let now = env.clock().now();
     let requests_per_hour =
         settings::positive_integer(env, "v1_requests_per_hour", REQUESTS_PER_HOUR);
-    let caller = match auth::authenticate(db, header(&request, "authorization"), now) {
+    let session_secret = env.variable("dashboard_jwt_secret").unwrap_or_default();
+    let caller = match auth::authenticate_request(db, &request, now, session_secret.as_bytes()) {
         Ok(caller) => caller,
         Err(error) => return respond(info, &error),
     };
+    // In the dashboard, members read; owners and admins also change things.
+    if !caller.may_write() && request.method() != http::Method::GET {
+        return respond(
+            info,
+            &ApiError::forbidden(
+                "read_only_role",
+                "Only organization owners and admins can make changes from the dashboard.",
+            ),
+        );
+    }
     let hourly = Limit {
         limit: requests_per_hour,
         window_seconds: 3600,
     };
-    let usage = match rate_limit::hit(db, &format!("v1:{}", caller.key_id), hourly, now) {
+    let usage = match rate_limit::hit(db, &format!("v1:{}", caller.limit_scope()), hourly, now) {
         Ok(usage) => usage,
         Err(error) => return respond(info, &ApiError::from(error)),
     };

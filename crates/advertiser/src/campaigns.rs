@@ -304,7 +304,7 @@ fn replay<D: Database>(
 fn limit_creates<D: Database>(ctx: &Ctx<'_, D>) -> Result<(), ApiError> {
     let usage = rate_limit::hit(
         ctx.db,
-        &format!("v1-campaign-create:{}", ctx.caller.key_id),
+        &format!("v1-campaign-create:{}", ctx.caller.limit_scope()),
         CAMPAIGN_CREATES_PER_HOUR,
         ctx.now,
     )?;

@@ -3,8 +3,9 @@
 //!
 //! These endpoints use the platform envelope
 //! (`{success, data, error, meta}`) and ISO 8601 timestamps, and take a
-//! dashboard session token (`Authorization: Bearer <JWT>`) whose user is an
-//! owner or admin of the organization in the path.
+//! dashboard session token (`Authorization: Bearer <JWT>`, or the
+//! dashboard page's session cookie beside the `x-adspin-dashboard` header)
+//! whose user is an owner or admin of the organization in the path.
 
 use serde_json::{Value, json};
 
@@ -289,9 +290,16 @@ fn authorize(
             "A valid dashboard session token is required.",
         )
     };
-    let token = header(request, "authorization")
-        .and_then(adspin_core::web::bearer_token)
-        .ok_or_else(unauthorized)?;
+    // The session token: `Authorization: Bearer`, or the dashboard page's
+    // HttpOnly cookie beside its header (as on `/v1`, see `crate::auth`).
+    let token = match header(request, "authorization") {
+        Some(authorization) => adspin_core::web::bearer_token(authorization),
+        None if header(request, crate::auth::SESSION_HEADER).is_some() => {
+            crate::auth::session_cookie(request)
+        }
+        None => None,
+    }
+    .ok_or_else(unauthorized)?;
     let claims = jwt::verify(token, jwt_secret, now).map_err(|_| unauthorized())?;
     let organization =
         OrganizationId::parse(org).ok_or_else(|| DashboardError::not_found("Organization"))?;

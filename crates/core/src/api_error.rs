@@ -156,6 +156,22 @@ impl ApiError {
         )
     }
 
+    /// 401 for a dashboard session token that does not verify (malformed,
+    /// signed with another secret, expired): the response never says which.
+    pub fn invalid_session() -> Self {
+        Self::new(
+            401,
+            ErrorType::AuthenticationError,
+            "invalid_session",
+            "Invalid or expired dashboard session token.",
+        )
+    }
+
+    /// 403: the caller is known but may not do this.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(403, ErrorType::InvalidRequestError, code, message)
+    }
+
     /// 409 with a specific code.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(409, ErrorType::InvalidRequestError, code, message)

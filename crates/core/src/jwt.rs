@@ -26,6 +26,12 @@ impl Role {
     pub fn can_manage_keys(self) -> bool {
         matches!(self, Self::Owner | Self::Admin)
     }
+
+    /// Owners and admins may change the organization's campaigns from the
+    /// dashboard; members only read.
+    pub fn can_change_campaigns(self) -> bool {
+        matches!(self, Self::Owner | Self::Admin)
+    }
 }
 
 /// What a dashboard token asserts.

@@ -1,7 +1,10 @@
 //! The platform routes: `GET /healthz`, uploaded images at
-//! `GET /files/<file_id>`, the OpenAPI documents under `/openapi/`, and the
-//! JSON 404 for every path no other surface serves.
+//! `GET /files/<file_id>`, the OpenAPI documents under `/openapi/`, the
+//! publisher SDK under `/sdk/v1/`, the demo chat under `/demo/`, the
+//! dashboard's page under `/dashboard`, and the JSON 404 for every path no
+//! other surface serves.
 
+pub mod assets;
 pub mod files;
 pub mod health;
 pub mod store;
@@ -34,12 +37,17 @@ enum Endpoint {
     Health,
     OpenApi,
     File,
+    Asset,
 }
 
 const ROUTES: &[Route<Endpoint>] = &[
     Route::new("GET", "/healthz", Endpoint::Health),
     Route::new("GET", "/openapi/:document", Endpoint::OpenApi),
     Route::new("GET", "/files/uploads/:year/:month/:name", Endpoint::File),
+    Route::new("GET", "/sdk/v1/:file", Endpoint::Asset),
+    Route::new("GET", "/demo/:file", Endpoint::Asset),
+    Route::new("GET", "/dashboard", Endpoint::Asset),
+    Route::new("GET", "/dashboard/:file", Endpoint::Asset),
 ];
 
 /// Serves one request of the platform routes (none reads a body).
@@ -63,6 +71,10 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
                 None => ApiError::unknown_path(method, path).to_response(),
             }
         }
+        Endpoint::Asset => match assets::find(path) {
+            Some(asset) => asset.response(),
+            None => ApiError::unknown_path(method, path).to_response(),
+        },
         Endpoint::File => match env.db() {
             Ok(db) => files::serve(db, &path["/files/".len()..]),
             Err(error) => respond(&RequestInfo::new("req_"), &ApiError::from(error)),

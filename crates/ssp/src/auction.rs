@@ -67,7 +67,8 @@ pub async fn handle(env: &impl Env, mut request: Request, body: Body) -> Respons
         Ok(publisher) => publisher,
         Err(error) => return respond(&info(), &error),
     };
-    if let Err(error) = publisher::check_origin(&publisher, origin) {
+    let own_origin = settings::trusted_base_url(env, &request).ok();
+    if let Err(error) = publisher::check_origin(&publisher, origin, own_origin.as_deref()) {
         return respond(&info(), &error);
     }
     // The body is read only for a known key from an allowed origin.

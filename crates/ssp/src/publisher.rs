@@ -98,12 +98,22 @@ pub fn authenticate(
 }
 
 /// Whether a browser origin may call with this key. Requests without an
-/// `Origin` header come from servers and skip the check.
-pub fn check_origin(publisher: &Publisher, origin: Option<&str>) -> Result<(), SspError> {
+/// `Origin` header come from servers and skip the check; the app's own
+/// origin (`own_origin`: its public base URL, where the demo chat is
+/// served) is always allowed, since only the app's own pages run there.
+pub fn check_origin(
+    publisher: &Publisher,
+    origin: Option<&str>,
+    own_origin: Option<&str>,
+) -> Result<(), SspError> {
     let Some(origin) = origin else {
         return Ok(());
     };
-    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    let normalize = |origin: &str| origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    let origin = normalize(origin);
+    if own_origin.is_some_and(|own| normalize(own) == origin) {
+        return Ok(());
+    }
     let allowed = publisher.allowed_origins.iter().any(|entry| {
         let entry = entry.trim().trim_end_matches('/').to_ascii_lowercase();
         entry == "*" || entry == origin || wildcard_matches(&entry, &origin)
@@ -249,18 +259,27 @@ mod tests {
 
     #[test]
     fn server_requests_skip_the_origin_check() {
-        assert!(check_origin(&publisher(&[]), None).is_ok());
+        assert!(check_origin(&publisher(&[]), None, None).is_ok());
+    }
+
+    #[test]
+    fn the_app_s_own_pages_may_use_any_key() {
+        let own = Some("http://127.0.0.1:3000");
+        let p = publisher(&[]);
+        assert!(check_origin(&p, Some("http://127.0.0.1:3000"), own).is_ok());
+        assert!(check_origin(&p, Some("http://127.0.0.1:3001"), own).is_err());
+        assert!(check_origin(&p, Some("http://127.0.0.1:3000"), None).is_err());
     }
 
     #[test]
     fn browser_origins_must_be_listed() {
         let p = publisher(&["https://chat.example.com", "https://*.acme.io"]);
-        assert!(check_origin(&p, Some("https://chat.example.com")).is_ok());
-        assert!(check_origin(&p, Some("HTTPS://CHAT.EXAMPLE.COM/")).is_ok());
-        assert!(check_origin(&p, Some("https://app.acme.io")).is_ok());
-        assert!(check_origin(&p, Some("https://acme.io")).is_err());
-        assert!(check_origin(&p, Some("http://chat.example.com")).is_err());
-        let error = check_origin(&p, Some("https://evil.example")).expect_err("not listed");
+        assert!(check_origin(&p, Some("https://chat.example.com"), None).is_ok());
+        assert!(check_origin(&p, Some("HTTPS://CHAT.EXAMPLE.COM/"), None).is_ok());
+        assert!(check_origin(&p, Some("https://app.acme.io"), None).is_ok());
+        assert!(check_origin(&p, Some("https://acme.io"), None).is_err());
+        assert!(check_origin(&p, Some("http://chat.example.com"), None).is_err());
+        let error = check_origin(&p, Some("https://evil.example"), None).expect_err("not listed");
         assert_eq!(error.status(), 403);
     }
 

@@ -12,6 +12,7 @@ mod keys;
 mod openapi;
 mod pagination;
 mod rate_limits;
+pub(crate) mod session;
 mod tenancy;
 mod upload;
 

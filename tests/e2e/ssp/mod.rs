@@ -57,6 +57,23 @@ pub(crate) fn live_campaign(
     max_bid_micros: i64,
     budget_micros: i64,
 ) -> String {
+    live_campaign_to(
+        app,
+        hint,
+        max_bid_micros,
+        budget_micros,
+        "https://shop.example.com/landing",
+    )
+}
+
+/// Like [`live_campaign`], with the ad's landing page at `target_url`.
+pub(crate) fn live_campaign_to(
+    app: &TestApp,
+    hint: &str,
+    max_bid_micros: i64,
+    budget_micros: i64,
+    target_url: &str,
+) -> String {
     let auth = format!("Bearer {ADVERTISER_KEY}");
     let body = json!({
         "name": format!("Live {hint}"),
@@ -67,7 +84,7 @@ pub(crate) fn live_campaign(
             "context_hints": [hint],
             "bidding_config": {"max_bid_micros": max_bid_micros},
             "ads": [{"creative": {"type": "chat_card", "title": format!("Best {hint} deals"), "body": "Great prices.",
-                                   "target_url": "https://shop.example.com/landing", "cta_text": "Shop Now"}}]
+                                   "target_url": target_url, "cta_text": "Shop Now"}}]
         }]
     });
     let created = app.request(
