@@ -447,7 +447,15 @@ ALLOWED: dict[str, list[Rule]] = {
     "GET /api/v1/analytics/overview": [ANALYTICS_WINDOW],
     "GET /api/v1/analytics/campaigns/{id}": [ANALYTICS_WINDOW],
     "GET /api/v1/analytics/time-series": [ANALYTICS_WINDOW],
-    "POST /api/v1/analytics/reports": [ANALYTICS_WINDOW],
+    "POST /api/v1/analytics/reports": [
+        ANALYTICS_WINDOW,
+        Rule(
+            "`type` and `format` must name the same format when both are given (a relation between fields)",
+            code="validation_error",
+            param="type",
+            status=422,
+        ),
+    ],
     "GET /api/v1/optimization/rules": [AGENTS_CURSOR],
     "POST /api/v1/optimization/rules": [
         Rule("`campaign_id` must name a campaign of the account (state)", code="validation_error", param="campaign_id", status=422),

@@ -116,22 +116,30 @@ fn add(a: Totals, b: Totals) -> Totals {
 }
 
 fn parse(request: &ReportRequest) -> Result<(Format, GroupBy), AgentsError> {
-    let format = match request
-        .format
-        .as_deref()
-        .or(request.kind.as_deref())
-        .map(|f| f.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("json") => Format::Json,
-        Some("csv") => Format::Csv,
-        Some("pdf") => Format::Pdf,
-        Some(_) => {
+    let read = |field: &str, value: Option<&str>| -> Result<Option<Format>, AgentsError> {
+        match value.map(|f| f.trim().to_ascii_lowercase()).as_deref() {
+            None => Ok(None),
+            Some("json") => Ok(Some(Format::Json)),
+            Some("csv") => Ok(Some(Format::Csv)),
+            Some("pdf") => Ok(Some(Format::Pdf)),
+            Some(_) => Err(AgentsError::validation(
+                field,
+                format!("{field} is json, csv or pdf."),
+            )),
+        }
+    };
+    let format = match (
+        read("format", request.format.as_deref())?,
+        read("type", request.kind.as_deref())?,
+    ) {
+        (Some(a), Some(b)) if a != b => {
             return Err(AgentsError::validation(
-                "format",
-                "format is json, csv or pdf.",
+                "type",
+                "type and format name different formats; give one.",
             ));
         }
+        (Some(format), _) | (None, Some(format)) => format,
+        (None, None) => Format::Json,
     };
     let group_by = match request.group_by.as_deref().map(str::trim) {
         None | Some("day") => GroupBy::Day,
