@@ -32,13 +32,30 @@ import sqlite3, sys
 database = sqlite3.connect(sys.argv[1], isolation_level=None)
 for path in sys.argv[2:]:
     database.executescript(open(path).read())
+# An agents API account over the demo organization (the same rows), with
+# campaign 7 as its campaign 1, for the agents analytics queries.
+import hashlib, json
+secret = "aa_live_" + "be" * 32
+scopes = ["campaigns:read", "campaigns:write", "content:generate", "analytics:read", "billing:read",
+          "billing:write", "webhooks:manage", "account:read", "account:write"]
+org = "0d3e0000-0000-4000-8000-000000000001"
+database.execute("INSERT INTO agent_users (id, organization_id, email, password_hash, first_name, last_name,"
+                 " enabled, created_at, updated_at, verified_at) VALUES (1, ?, 'bench@example.com', 'none',"
+                 " 'Bench', 'Agent', 1, 0, 0, 0)", (org,))
+database.execute("INSERT INTO agent_keys (id, organization_id, user_id, mode, key_hash, key_prefix, name, scopes,"
+                 " created_at) VALUES ('key_bench', ?, 1, 'live', ?, ?, 'bench', ?, 0)",
+                 (org, hashlib.sha256(secret.encode()).hexdigest(), secret[:12], json.dumps(scopes)))
+database.execute("INSERT INTO agent_campaigns (id, campaign_id, organization_id, mode, objective, status, platforms,"
+                 " budget_type, budget_micros, currency, optimization, details, launched_at, created_at, updated_at)"
+                 " VALUES (1, 'b0000000-0000-4000-8100-000000000007', ?, 'live', 'traffic', 'active', '[\"chat\"]',"
+                 " 'lifetime', 1000000000, 'USD', '{}', '{}', 0, 0, 0)", (org,))
 database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 database.close()
 PY
 echo "loaded $EVENTS events in $(($(date +%s) - started)) s; database $(du -sh "$work/loaded.db" | cut -f1)"
 
 APP_VARIABLES=(admin_token=bench dashboard_jwt_secret=bench tracking_secret=bench
-    v1_requests_per_hour=100000000)
+    v1_requests_per_hour=100000000 agents_rate_limit_multiplier=1000000)
 sqlite=()
 for file in migrations/*.sql; do sqlite+=(--sqlite "@$file"); done
 sqlite+=(--sqlite @seed/dev.sql)
@@ -69,4 +86,20 @@ for entry in "${queries[@]}"; do
     export QUERY=${entry#*|}
     compare "(1) insights, ${entry%%|*}" 1 bench/insights.lua
 done
+# The agents API's analytics over the same rollups (its campaign 1 is
+# campaign 7 above).
+export ADVERTISER_KEY="aa_live_$(printf 'be%.0s' $(seq 1 32))"
+today=$(date -u +%F)
+week_ago=$(date -u -d '6 days ago' +%F)
+month_ago=$(date -u -d '29 days ago' +%F)
+agents_queries=(
+    "agents analytics, one campaign, 30 days by platform and ad set|/api/v1/analytics/campaigns/1?date_from=$month_ago&date_to=$today"
+    "agents time series, one campaign, daily, 30 days|/api/v1/analytics/time-series?campaign_id=1&granularity=daily&date_from=$month_ago&date_to=$today"
+    "agents time series, account, hourly, 7 days|/api/v1/analytics/time-series?granularity=hourly&date_from=$week_ago&date_to=$today"
+)
+for entry in "${agents_queries[@]}"; do
+    export QUERY=${entry#*|}
+    compare "(1) ${entry%%|*}" 1 bench/insights.lua
+done
+
 compare "(2) collect, 8 connections" 8 bench/collect.lua

@@ -300,6 +300,16 @@ fn a_launched_chat_campaign_wins_an_auction_and_its_click_and_conversion_show_ev
         "launched today: no full day of history yet ({forecast})"
     );
     assert_eq!(forecast["data"].as_array().expect("days").len(), 3);
+    let account = call(&app, "GET", "/analytics/predictions?days=2", &key, None).json();
+    assert_eq!(
+        (
+            &account["campaign_id"],
+            &account["history_days"],
+            &account["method"]
+        ),
+        (&Value::Null, &json!(28), &json!("linear_trend")),
+        "the whole account, over the last 28 days ({account})"
+    );
     assert_eq!(
         forecast["data"][0]["clicks"],
         json!({"value": 0.0, "lower": 0.0, "upper": 0.0})

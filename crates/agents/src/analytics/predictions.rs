@@ -1,6 +1,7 @@
 //! `GET /analytics/predictions?campaign_id=&days=`: a forecast of a
-//! campaign's daily spend, clicks and conversions for the coming days,
-//! from its own last 28 days.
+//! campaign's (or, without `campaign_id`, the whole account's) daily
+//! spend, clicks and conversions for the coming days, from its own last 28
+//! days.
 //!
 //! Method (`linear_trend`): for each metric, an ordinary least-squares line
 //! through the daily values of the history window (days before the
@@ -160,26 +161,27 @@ pub fn predictions(
                 AgentsError::validation("days", format!("days is 1 to {MAX_HORIZON}."))
             })?,
     };
-    let id = query
-        .get("campaign_id")
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| AgentsError::validation("campaign_id", "campaign_id is required."))?;
-    let campaign = campaigns::owned(db, caller, id)?;
-    let today = adspin_core::delivery::hour_of(now)
-        - adspin_core::delivery::hour_of(now).rem_euclid(86_400);
-    // History: the last full days, from the launch on.
-    let first = (today - HISTORY_DAYS * 86_400).max(
-        campaign
-            .launched_at
-            .map_or(today, |t| t.get() - t.get().rem_euclid(86_400)),
-    );
+    let campaign = match query.get("campaign_id").filter(|v| !v.is_empty()) {
+        Some(id) => Some(campaigns::owned(db, caller, id)?),
+        None => None,
+    };
+    let today = now.get() - now.get().rem_euclid(86_400);
+    // History: the last full days (a campaign's from its launch on).
+    let first = match &campaign {
+        Some(campaign) => (today - HISTORY_DAYS * 86_400).max(
+            campaign
+                .launched_at
+                .map_or(today, |t| t.get() - t.get().rem_euclid(86_400)),
+        ),
+        None => today - HISTORY_DAYS * 86_400,
+    };
     let rows: Vec<Day> = db.list(
         "SELECT day, SUM(clicks), SUM(conversions), SUM(spend_micros) FROM rollups_daily
-         WHERE organization_id = ?1 AND campaign_id = ?2 AND day >= ?3 AND day < ?4
+         WHERE organization_id = ?1 AND (?2 IS NULL OR campaign_id = ?2) AND day >= ?3 AND day < ?4
          GROUP BY day ORDER BY day",
         &[
             caller.organization_id().into(),
-            campaign.campaign_id.into(),
+            campaign.as_ref().map(|c| c.campaign_id.to_string()).into(),
             first.into(),
             today.into(),
         ],
@@ -213,7 +215,7 @@ pub fn predictions(
     Ok(json_response(
         200,
         &json!({
-            "campaign_id": campaign.id,
+            "campaign_id": campaign.map(|c| c.id),
             "method": if history >= 3 { "linear_trend" } else { "mean" },
             "confidence": 0.95,
             "history_days": history,
