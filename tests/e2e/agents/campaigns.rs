@@ -751,3 +751,119 @@ fn check_reports(app: &TestApp, key: &str, id: i64) {
         .count();
     assert!(blue > 10, "the chart's bars are drawn ({blue} blue pixels)");
 }
+
+#[test]
+fn ad_sets_and_ads_change_pause_and_go_away_with_the_shared_rows() {
+    let app = start();
+    let (key, _) = advertiser(&app, "tree@acme.example");
+    let id = campaign_with_an_ad(&app, &key, "payroll");
+    let sets = call(&app, "GET", &format!("/campaigns/{id}/ad-sets"), &key, None).json();
+    let ad_set = sets["data"][0]["id"].as_i64().expect("ad set");
+    let ads_path = format!("/campaigns/{id}/ad-sets/{ad_set}/ads");
+    let ad = call(&app, "GET", &ads_path, &key, None).json()["data"][0]["id"]
+        .as_i64()
+        .expect("ad");
+
+    let renamed = call(
+        &app,
+        "PATCH",
+        &format!("/campaigns/{id}/ad-sets/adset_{ad_set}"),
+        &key,
+        Some(&json!({"name": "Renamed", "status": "paused",
+                     "targeting": {"locations": ["de"], "interests": ["payroll software"]}})),
+    );
+    assert_eq!(renamed.status, 200, "{}", renamed.text());
+    let renamed = renamed.json();
+    assert_eq!(
+        (&renamed["name"], &renamed["status"]),
+        (&json!("Renamed"), &json!("paused"))
+    );
+    assert_eq!(
+        renamed["targeting"]["locations"],
+        json!([{"type": "country", "value": "DE"}])
+    );
+    let bad = call(
+        &app,
+        "PATCH",
+        &format!("/campaigns/{id}/ad-sets/{ad_set}"),
+        &key,
+        Some(&json!({"targeting": {"age_min": 70}})),
+    );
+    assert_eq!(
+        expect(&bad, 422, "validation_error")["error"]["details"]["field"],
+        "targeting.age_min"
+    );
+
+    let changed = call(
+        &app,
+        "PATCH",
+        &format!("{ads_path}/ad_{ad}"),
+        &key,
+        Some(&json!({"status": "paused", "creative": {"headline": "New headline here"}})),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    let changed = changed.json();
+    assert_eq!(changed["status"], "paused");
+    assert_eq!(changed["creative"]["headline"], "New headline here");
+    assert_eq!(
+        changed["creative"]["link_url"], "https://acme.example/signup",
+        "fields not given are kept"
+    );
+    expect(
+        &call(
+            &app,
+            "PATCH",
+            &format!("{ads_path}/{ad}"),
+            &key,
+            Some(&json!({"generation_id": "gen_later"})),
+        ),
+        422,
+        "validation_error",
+    );
+    expect(
+        &call(&app, "GET", &format!("{ads_path}/999"), &key, None),
+        404,
+        "not_found",
+    );
+
+    assert_eq!(
+        call(&app, "DELETE", &format!("{ads_path}/{ad}"), &key, None).status,
+        204
+    );
+    expect(
+        &call(&app, "GET", &format!("{ads_path}/{ad}"), &key, None),
+        404,
+        "not_found",
+    );
+    assert_eq!(
+        call(&app, "GET", &ads_path, &key, None).json()["pagination"]["total"],
+        0
+    );
+    assert_eq!(
+        call(
+            &app,
+            "DELETE",
+            &format!("/campaigns/{id}/ad-sets/{ad_set}"),
+            &key,
+            None
+        )
+        .status,
+        204
+    );
+    expect(
+        &call(
+            &app,
+            "GET",
+            &format!("/campaigns/{id}/ad-sets/{ad_set}"),
+            &key,
+            None,
+        ),
+        404,
+        "not_found",
+    );
+    expect(
+        &call(&app, "POST", &format!("/campaigns/{id}/launch"), &key, None),
+        422,
+        "campaign_has_no_ads",
+    );
+}
