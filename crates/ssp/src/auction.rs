@@ -25,6 +25,7 @@ use adspin_core::settings;
 use adspin_core::web::{Body, Request, Response, header, read_body};
 use futures::future::join_all;
 use http::HeaderValue;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::cors;
@@ -311,15 +312,14 @@ impl<E: Env> Auction<'_, E> {
     /// Calls every DSP in parallel, each within its deadline, and keeps
     /// the valid bids (with a count of the DSPs that failed).
     async fn collect_bids(&self, dsps: Vec<Dsp>, restricted: bool) -> (Vec<Offer>, Failures) {
-        let body = dsp::bid_request_body(
+        let request = dsp::bid_request_body(
             self.bid_request,
             self.request_id,
             self.ads_before,
             &self.config,
             self.publisher.child_directed,
-        )
-        .to_string()
-        .into_bytes();
+        );
+        let body = request.to_string().into_bytes();
         let forwarded = self.forwarded_headers(restricted);
         let clock = self.env.clock();
         // The in-process DSP answers as soon as it is polled: it goes last,
@@ -334,10 +334,10 @@ impl<E: Env> Auction<'_, E> {
             if let Some(token) = &dsp.auth_token {
                 outbound = outbound.with_header("authorization", format!("Bearer {token}"));
             }
-            let body = &body;
+            let request = &request;
             async move {
                 if runs_in_process(&dsp) {
-                    let answer = self.bid_in_process(body);
+                    let answer = self.bid_in_process(request);
                     return (dsp, answer);
                 }
                 let deadline = (clock.monotonic() + Duration::from_millis(dsp.timeout_ms))
@@ -396,10 +396,11 @@ impl<E: Env> Auction<'_, E> {
     }
 
     /// The internal DSP's answer, computed here on the SSP's connection
-    /// from the same bid request body a chained call would carry.
-    fn bid_in_process(&self, body: &[u8]) -> DspAnswer {
-        let Ok(view) = serde_json::from_slice::<BidRequestView>(body) else {
-            return DspAnswer::Rejected("the bid request does not parse".into());
+    /// from the same bid request (read as the JSON value it is sent as, not
+    /// parsed back from its bytes) a chained call would carry.
+    fn bid_in_process(&self, request: &Value) -> DspAnswer {
+        let Ok(view) = BidRequestView::deserialize(request) else {
+            return DspAnswer::Rejected("the bid request does not fit the DSP protocol".into());
         };
         let now = self.env.clock().now();
         let demand = match self.publisher.environment {
