@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use adspin_core::db::{Database, DbError, FromRow, Row};
 use adspin_core::delivery::SUPPLY;
 use adspin_core::ids::OrganizationId;
-use adspin_core::money::Micros;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Response, json_response};
 
@@ -161,13 +160,7 @@ fn grouped(
 }
 
 fn total(groups: &[Group]) -> Totals {
-    groups.iter().fold(Totals::default(), |sum, g| Totals {
-        impressions: sum.impressions + g.totals.impressions,
-        clicks: sum.clicks + g.totals.clicks,
-        conversions: sum.conversions + g.totals.conversions,
-        conversion_value: Micros::new(sum.conversion_value.get() + g.totals.conversion_value.get()),
-        spend: Micros::new(sum.spend.get() + g.totals.spend.get()),
-    })
+    groups.iter().map(|g| g.totals).sum()
 }
 
 fn platform_name(supply: &str) -> &str {
@@ -342,16 +335,7 @@ pub fn time_series(
             .unwrap_or_default();
         match points.last_mut() {
             Some((start, sum)) if *start == period => {
-                *sum = total(&[
-                    Group {
-                        key: String::new(),
-                        totals: *sum,
-                    },
-                    Group {
-                        key: String::new(),
-                        totals,
-                    },
-                ]);
+                *sum = *sum + totals;
             }
             _ => points.push((period, totals)),
         }

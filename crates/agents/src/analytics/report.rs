@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use adspin_core::body::parse_json;
 use adspin_core::db::{Database, DbError, FromRow, Row as SqlRow};
-use adspin_core::money::Micros;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Response, json_response};
 
@@ -105,16 +104,6 @@ impl FromRow for Daily {
     }
 }
 
-fn add(a: Totals, b: Totals) -> Totals {
-    Totals {
-        impressions: a.impressions + b.impressions,
-        clicks: a.clicks + b.clicks,
-        conversions: a.conversions + b.conversions,
-        conversion_value: Micros::new(a.conversion_value.get() + b.conversion_value.get()),
-        spend: Micros::new(a.spend.get() + b.spend.get()),
-    }
-}
-
 fn parse(request: &ReportRequest) -> Result<(Format, GroupBy), AgentsError> {
     let read = |field: &str, value: Option<&str>| -> Result<Option<Format>, AgentsError> {
         match value.map(|f| f.trim().to_ascii_lowercase()).as_deref() {
@@ -208,7 +197,8 @@ fn build(
                 let totals = daily
                     .iter()
                     .filter(|d| d.day == day)
-                    .fold(Totals::default(), |sum, d| add(sum, d.totals));
+                    .map(|d| d.totals)
+                    .sum();
                 let label = chrono::DateTime::from_timestamp(day, 0)
                     .map(|t| t.format("%Y-%m-%d").to_string())
                     .unwrap_or_default();
@@ -225,7 +215,7 @@ fn build(
             let mut rows: Vec<Row> = Vec::new();
             for d in &daily {
                 match rows.iter_mut().find(|r| r.campaign_id == Some(d.campaign)) {
-                    Some(row) => row.totals = add(row.totals, d.totals),
+                    Some(row) => row.totals = row.totals + d.totals,
                     None => rows.push(Row {
                         label: d.name.clone(),
                         campaign_id: Some(d.campaign),
@@ -239,9 +229,7 @@ fn build(
     let totals = Row {
         label: "Total".into(),
         campaign_id: None,
-        totals: rows
-            .iter()
-            .fold(Totals::default(), |sum, r| add(sum, r.totals)),
+        totals: rows.iter().map(|r| r.totals).sum(),
     };
     let (from, to) = (window.first_day, window.last_day);
     Ok(Report {
@@ -370,6 +358,7 @@ pub fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use adspin_core::money::Micros;
     use chrono::NaiveDate;
 
     fn sample() -> Report {
@@ -389,7 +378,7 @@ mod tests {
         let totals = Row {
             label: "Total".into(),
             campaign_id: None,
-            totals: rows.iter().fold(Totals::default(), |s, r| add(s, r.totals)),
+            totals: rows.iter().map(|r| r.totals).sum(),
         };
         let first = NaiveDate::from_ymd_opt(2026, 7, 1).expect("date");
         Report {

@@ -140,16 +140,12 @@ pub fn insert_campaign(
         mode.into(),
         now.into(),
     ]);
-    let rows = db.execute(
+    db.insert_returning_id(
         "INSERT INTO agent_campaigns (objective, status, platforms, budget_type, budget_micros, start_date,
              end_date, optimization, details, campaign_id, organization_id, mode, currency, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'USD', ?13, ?13) RETURNING id",
         &params,
-    )?;
-    rows.first()
-        .map(|row| row.get(0))
-        .transpose()?
-        .ok_or_else(|| DbError::Malformed("INSERT ... RETURNING returned no row".into()))
+    )
 }
 
 /// Marks a shared campaign as the sandbox's: it serves only on staging
@@ -328,6 +324,28 @@ pub struct Totals {
     pub spend: Micros,
 }
 
+impl std::ops::Add for Totals {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            impressions: self.impressions + other.impressions,
+            clicks: self.clicks + other.clicks,
+            conversions: self.conversions + other.conversions,
+            conversion_value: Micros::new(
+                self.conversion_value.get() + other.conversion_value.get(),
+            ),
+            spend: Micros::new(self.spend.get() + other.spend.get()),
+        }
+    }
+}
+
+impl std::iter::Sum for Totals {
+    fn sum<I: Iterator<Item = Self>>(totals: I) -> Self {
+        totals.fold(Self::default(), |sum, t| sum + t)
+    }
+}
+
 impl FromRow for Totals {
     fn from_row(row: &Row) -> Result<Self, DbError> {
         Ok(Self {
@@ -394,7 +412,7 @@ pub fn insert_ad_set(
     targeting: &Value,
     now: UnixSeconds,
 ) -> Result<i64, DbError> {
-    let rows = db.execute(
+    db.insert_returning_id(
         "INSERT INTO agent_ad_sets (ad_group_id, campaign, organization_id, targeting, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
         &[
@@ -404,11 +422,7 @@ pub fn insert_ad_set(
             Json(targeting).into(),
             now.into(),
         ],
-    )?;
-    rows.first()
-        .map(|row| row.get(0))
-        .transpose()?
-        .ok_or_else(|| DbError::Malformed("INSERT ... RETURNING returned no row".into()))
+    )
 }
 
 pub fn update_ad_set(
@@ -504,7 +518,7 @@ pub fn insert_ad(
     generation_id: Option<&str>,
     now: UnixSeconds,
 ) -> Result<i64, DbError> {
-    let rows = db.execute(
+    db.insert_returning_id(
         "INSERT INTO agent_ads (ad_id, ad_set, organization_id, creative, generation_id, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
         &[
@@ -515,11 +529,7 @@ pub fn insert_ad(
             generation_id.into(),
             now.into(),
         ],
-    )?;
-    rows.first()
-        .map(|row| row.get(0))
-        .transpose()?
-        .ok_or_else(|| DbError::Malformed("INSERT ... RETURNING returned no row".into()))
+    )
 }
 
 pub fn update_ad(

@@ -25,7 +25,7 @@ pub struct Connection {
     pub created_at: UnixSeconds,
 }
 
-const COLUMNS: &str = "id, organization_id, mode, platform, provider, status, setup_used_at, expires_at, \
+pub(crate) const COLUMNS: &str = "id, organization_id, mode, platform, provider, status, setup_used_at, expires_at, \
     failure, sealed_token, ad_account_id, ad_account_name, page_id, connected_at, created_at";
 
 impl FromRow for Connection {
@@ -64,7 +64,7 @@ pub fn insert(
     connection: &NewConnection<'_>,
     now: UnixSeconds,
 ) -> Result<Connection, DbError> {
-    db.find(
+    db.returning(
         &format!(
             "INSERT INTO agent_platform_connections (organization_id, mode, platform, provider, status,
                  setup_token_hash, expires_at, created_at, updated_at)
@@ -79,8 +79,7 @@ pub fn insert(
             connection.expires_at.into(),
             now.into(),
         ],
-    )?
-    .ok_or_else(|| DbError::Malformed("INSERT ... RETURNING returned no row".into()))
+    )
 }
 
 pub fn by_setup_token(

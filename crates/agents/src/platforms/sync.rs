@@ -16,7 +16,7 @@ use adspin_core::time::UnixSeconds;
 
 use super::meta::{self, MetaConfig};
 use super::seal;
-use super::store::Connection;
+use super::store::{self, Connection};
 
 /// How often a connection is synced, in seconds.
 pub const SYNC_INTERVAL_SECONDS: i64 = 3_600;
@@ -60,11 +60,12 @@ impl FromRow for LaunchedAd {
 /// Claims the connections due for a sync.
 fn claim_due(db: &impl Database, now: UnixSeconds) -> Result<Vec<Connection>, DbError> {
     let due: Vec<Connection> = db.list(
-        "SELECT id, organization_id, mode, platform, provider, status, setup_used_at, expires_at, failure,
-                sealed_token, ad_account_id, ad_account_name, page_id, connected_at, created_at
-         FROM agent_platform_connections
-         WHERE status = 'connected' AND provider = 'meta' AND (synced_at IS NULL OR synced_at <= ?1)
-         ORDER BY synced_at LIMIT ?2",
+        &format!(
+            "SELECT {} FROM agent_platform_connections
+             WHERE status = 'connected' AND provider = 'meta' AND (synced_at IS NULL OR synced_at <= ?1)
+             ORDER BY synced_at LIMIT ?2",
+            store::COLUMNS
+        ),
         &[(now.get() - SYNC_INTERVAL_SECONDS).into(), CONNECTIONS_PER_TICK.into()],
     )?;
     let mut claimed = Vec::new();

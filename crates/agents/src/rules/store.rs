@@ -71,26 +71,21 @@ pub fn insert_rule(
     fields: &RuleFields<'_>,
     now: UnixSeconds,
 ) -> Result<Rule, DbError> {
-    let id: i64 = db
-        .execute(
-            "INSERT INTO agent_rules (organization_id, mode, campaign, name, condition, action, active,
+    let id = db.insert_returning_id(
+        "INSERT INTO agent_rules (organization_id, mode, campaign, name, condition, action, active,
                  next_evaluation_at, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8) RETURNING id",
-            &[
-                organization.into(),
-                mode.into(),
-                fields.campaign.into(),
-                fields.name.into(),
-                Json(fields.condition).into(),
-                Json(fields.action).into(),
-                fields.active.into(),
-                now.into(),
-            ],
-        )?
-        .first()
-        .map(|row| row.get(0))
-        .transpose()?
-        .ok_or_else(|| DbError::Malformed("INSERT ... RETURNING returned no row".into()))?;
+        &[
+            organization.into(),
+            mode.into(),
+            fields.campaign.into(),
+            fields.name.into(),
+            Json(fields.condition).into(),
+            Json(fields.action).into(),
+            fields.active.into(),
+            now.into(),
+        ],
+    )?;
     find_rule(db, organization, mode, id)?
         .ok_or_else(|| DbError::Malformed("a rule just written is missing".into()))
 }

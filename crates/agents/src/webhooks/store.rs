@@ -51,7 +51,7 @@ pub fn insert_webhook(
     secret: &str,
     now: UnixSeconds,
 ) -> Result<Webhook, DbError> {
-    db.find(
+    db.returning(
         &format!(
             "INSERT INTO agent_webhooks (organization_id, mode, url, events, secret, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING {WEBHOOK_COLUMNS}"
@@ -64,8 +64,7 @@ pub fn insert_webhook(
             secret.into(),
             now.into(),
         ],
-    )?
-    .ok_or_else(|| DbError::Malformed("INSERT ... RETURNING returned no row".into()))
+    )
 }
 
 pub fn find_webhook(

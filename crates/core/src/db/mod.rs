@@ -155,6 +155,20 @@ pub trait Database {
         self.execute(sql, params)?.iter().map(T::from_row).collect()
     }
 
+    /// The row an `INSERT ... RETURNING` wrote, decoded as `T`; an error
+    /// when the statement returned none.
+    fn returning<T: FromRow>(&self, sql: &str, params: &[SqlValue]) -> Result<T, DbError> {
+        self.find(sql, params)?
+            .ok_or_else(|| DbError::Malformed("INSERT ... RETURNING returned no row".into()))
+    }
+
+    /// The integer id an `INSERT ... RETURNING id` wrote.
+    fn insert_returning_id(&self, sql: &str, params: &[SqlValue]) -> Result<i64, DbError> {
+        self.query_row(sql, params)?
+            .and_then(|row| row.integer(0))
+            .ok_or_else(|| DbError::Malformed("INSERT ... RETURNING returned no row".into()))
+    }
+
     /// The integer in the first column of the first row (a `SELECT
     /// COUNT(*) ...`); 0 without a row.
     fn count(&self, sql: &str, params: &[SqlValue]) -> Result<i64, DbError> {
