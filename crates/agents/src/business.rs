@@ -26,23 +26,12 @@ const MAX_TEXT_LENGTH: usize = 200;
 struct BusinessRequest {
     #[serde(default)]
     name: Option<String>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     website: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     industry: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     country: Option<Option<String>>,
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
-        Option::<String>::deserialize(deserializer).map(Some)
-    }
 }
 
 fn view(business: &Business) -> Value {

@@ -45,6 +45,21 @@ pub fn page(status: u16, title: &str, body: &str) -> Response {
     response
 }
 
+/// A redirect of a person's browser to `location` (`302 Found` or `303
+/// See Other`), never cached.
+pub fn redirect(status: http::StatusCode, location: &str) -> Response {
+    let mut response = Response::new(Vec::new());
+    *response.status_mut() = status;
+    if let Ok(value) = http::HeaderValue::from_str(location) {
+        response.headers_mut().insert(http::header::LOCATION, value);
+    }
+    response.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 /// Text made safe for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());

@@ -535,14 +535,7 @@ pub fn checkout_page(
         )),
         (CheckoutStatus::Pending, Provider::Stripe) => {
             let target = checkout.provider_url.unwrap_or_default();
-            let mut response = Response::new(Vec::new());
-            *response.status_mut() = http::StatusCode::SEE_OTHER;
-            if let Ok(location) = http::HeaderValue::from_str(&target) {
-                response
-                    .headers_mut()
-                    .insert(http::header::LOCATION, location);
-            }
-            Ok(response)
+            Ok(html::redirect(http::StatusCode::SEE_OTHER, &target))
         }
         (CheckoutStatus::Pending, _) => {
             let email = accounts::find_user(db, checkout.user_id)?

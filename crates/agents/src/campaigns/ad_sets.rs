@@ -181,7 +181,8 @@ pub fn check_editable(campaign: &Campaign, now: UnixSeconds) -> Result<(), Agent
     Ok(())
 }
 
-fn status_of(text: &str) -> Result<Status, AgentsError> {
+/// `status` of an ad set or an ad: `active` or `paused`, either case.
+pub fn status_of(text: &str) -> Result<Status, AgentsError> {
     match text.trim().to_ascii_lowercase().as_str() {
         "active" => Ok(Status::Active),
         "paused" => Ok(Status::Paused),

@@ -21,7 +21,7 @@ use adspin_core::ids::AdId;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Response, json_response, no_content};
 
-use super::ad_sets::{check_editable, owned_ad_set};
+use super::ad_sets::{check_editable, owned_ad_set, status_of};
 use super::model::cta_text;
 use super::store::{self, Ad};
 use super::{MAX_NAME_LENGTH, parse_id};
@@ -201,17 +201,6 @@ pub fn view(ad: &Ad, campaign: i64) -> Value {
 
 fn ad_not_found() -> AgentsError {
     AgentsError::new(404, "not_found", "No ad of this ad set has this id.")
-}
-
-fn status_of(text: &str) -> Result<Status, AgentsError> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "active" => Ok(Status::Active),
-        "paused" => Ok(Status::Paused),
-        _ => Err(AgentsError::validation(
-            "status",
-            "status is active or paused.",
-        )),
-    }
 }
 
 fn generation_id(given: &Option<String>) -> Result<Option<String>, AgentsError> {

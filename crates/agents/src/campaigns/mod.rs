@@ -115,27 +115,16 @@ struct CampaignRequest {
     schedule: Option<ScheduleRequest>,
     #[serde(default, deserialize_with = "adspin_core::body::object")]
     optimization: Option<OptimizationRequest>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     product_description: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     message: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     target_url: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     audience_description: Option<Option<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "fields::nullable")]
     target_location: Option<Option<String>>,
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
-        Option::<String>::deserialize(deserializer).map(Some)
-    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -323,7 +323,7 @@ pub fn authorize_submit(
     if let Some(state) = &authorization.state {
         target.query_pairs_mut().append_pair("state", state);
     }
-    Ok(redirect(target.as_str()))
+    Ok(html::redirect(http::StatusCode::FOUND, target.as_str()))
 }
 
 fn consent_page(authorization: &Authorization, error: Option<&str>) -> Response {
@@ -402,7 +402,7 @@ fn refused(refusal: Refusal) -> Response {
                 if let Some(state) = state {
                     target.query_pairs_mut().append_pair("state", &state);
                 }
-                redirect(target.as_str())
+                html::redirect(http::StatusCode::FOUND, target.as_str())
             }
             Err(_) => html::page(
                 400,
@@ -411,19 +411,6 @@ fn refused(refusal: Refusal) -> Response {
             ),
         },
     }
-}
-
-fn redirect(location: &str) -> Response {
-    let mut response = Response::new(Vec::new());
-    *response.status_mut() = http::StatusCode::FOUND;
-    if let Ok(value) = http::HeaderValue::from_str(location) {
-        response.headers_mut().insert(http::header::LOCATION, value);
-    }
-    response.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-store"),
-    );
-    response
 }
 
 /// An RFC 6749 error of the token and revocation endpoints.

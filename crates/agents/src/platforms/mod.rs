@@ -203,7 +203,7 @@ pub fn setup_page(
                 ));
             }
             let target = config.dialog_url(&callback_url(&base_url, platform), &state);
-            Ok(redirect(&target))
+            Ok(html::redirect(http::StatusCode::SEE_OTHER, &target))
         }
         None => Ok(html::page(
             200,
@@ -219,21 +219,6 @@ pub fn setup_page(
             ),
         )),
     }
-}
-
-fn redirect(target: &str) -> Response {
-    let mut response = Response::new(Vec::new());
-    *response.status_mut() = http::StatusCode::SEE_OTHER;
-    if let Ok(location) = http::HeaderValue::from_str(target) {
-        response
-            .headers_mut()
-            .insert(http::header::LOCATION, location);
-    }
-    response.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-store"),
-    );
-    response
 }
 
 /// `POST /platforms/{platform}/setup` (the demo consent page's form):
