@@ -280,6 +280,11 @@ fn a_launched_chat_campaign_wins_an_auction_and_its_click_and_conversion_show_ev
         "validation_error",
     );
 
+    let listed = call(&app, "GET", "/campaigns", &key, None).json();
+    assert_eq!(
+        listed["data"][0]["metrics"], read["metrics"],
+        "a page shows the same metrics"
+    );
     check_reports(&app, &key, id);
     let forecast = call(
         &app,

@@ -457,23 +457,22 @@ pub fn list(
     let organization = caller.organization_id();
     let rows = store::list_campaigns(db, organization, caller.mode(), &page)?;
     let total = store::count_campaigns(db, organization, caller.mode())?;
-    let mut totals = Vec::with_capacity(rows.len());
-    for campaign in rows.iter().take(page.limit as usize) {
-        totals.push((
-            campaign.id,
-            store::totals(db, organization, campaign.campaign_id)?,
-        ));
-    }
-    let totals_of = |id: i64| {
+    let shown: Vec<CampaignId> = rows
+        .iter()
+        .take(page.limit as usize)
+        .map(|c| c.campaign_id)
+        .collect();
+    let totals = store::totals_of(db, organization, &shown)?;
+    let totals_of = |campaign: &Campaign| {
         totals
             .iter()
-            .find(|(campaign, _)| *campaign == id)
+            .find(|(id, _)| *id == campaign.campaign_id)
             .map(|(_, totals)| *totals)
             .unwrap_or_default()
     };
     Ok(json_response(
         200,
-        &page.page(rows, total, |c| c.id, |c| view(c, &totals_of(c.id), now)),
+        &page.page(rows, total, |c| c.id, |c| view(c, &totals_of(c), now)),
     ))
 }
 

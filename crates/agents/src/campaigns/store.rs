@@ -363,14 +363,52 @@ pub fn totals(
     organization: OrganizationId,
     campaign: CampaignId,
 ) -> Result<Totals, DbError> {
-    Ok(db
-        .find(
-            "SELECT COALESCE(SUM(impressions), 0), COALESCE(SUM(clicks), 0), COALESCE(SUM(conversions), 0),
-                    COALESCE(SUM(conversion_value_micros), 0), COALESCE(SUM(spend_micros), 0)
-             FROM rollups_daily WHERE organization_id = ?1 AND campaign_id = ?2",
-            &[organization.into(), campaign.into()],
-        )?
+    Ok(totals_of(db, organization, &[campaign])?
+        .pop()
+        .map(|(_, totals)| totals)
         .unwrap_or_default())
+}
+
+/// The totals of several campaigns in one pass over the rollups (a
+/// campaign without delivery is left out).
+pub fn totals_of(
+    db: &impl Database,
+    organization: OrganizationId,
+    campaigns: &[CampaignId],
+) -> Result<Vec<(CampaignId, Totals)>, DbError> {
+    if campaigns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..campaigns.len())
+        .map(|i| format!("?{}", i + 2))
+        .collect();
+    let mut params: Vec<SqlValue> = vec![organization.into()];
+    params.extend(campaigns.iter().map(|c| SqlValue::from(*c)));
+    db.execute(
+        &format!(
+            "SELECT campaign_id, COALESCE(SUM(impressions), 0), COALESCE(SUM(clicks), 0),
+                    COALESCE(SUM(conversions), 0), COALESCE(SUM(conversion_value_micros), 0),
+                    COALESCE(SUM(spend_micros), 0)
+             FROM rollups_daily WHERE organization_id = ?1 AND campaign_id IN ({})
+             GROUP BY campaign_id",
+            placeholders.join(", ")
+        ),
+        &params,
+    )?
+    .iter()
+    .map(|row| {
+        Ok((
+            row.get(0)?,
+            Totals {
+                impressions: row.get(1)?,
+                clicks: row.get(2)?,
+                conversions: row.get(3)?,
+                conversion_value: row.get(4)?,
+                spend: row.get(5)?,
+            },
+        ))
+    })
+    .collect()
 }
 
 /// An ad set: the agents API's row and its ad group.
