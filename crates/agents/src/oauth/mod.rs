@@ -789,8 +789,13 @@ fn valid_redirect_uri(text: &str) -> bool {
     let Ok(url) = url::Url::parse(text) else {
         return false;
     };
+    // A domain is letters, digits, hyphens and dots (the URL parser also
+    // takes characters such as `*` that no registrable name has).
+    let odd_domain = matches!(url.host(), Some(url::Host::Domain(name))
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
     if url.fragment().is_some()
         || url.host().is_none()
+        || odd_domain
         || text.chars().any(|c| c.is_whitespace() || c.is_control())
     {
         return false;
