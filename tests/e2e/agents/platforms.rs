@@ -34,6 +34,10 @@ fn fake_graph(refuse_creatives: Arc<AtomicBool>) -> FakeServer {
                 ok(json!({"data": [{"id": "page_9", "name": "Acme"}]}))
             }
             ("GET", "/v21.0/me") => ok(json!({"id": "10"})),
+            ("GET", "/v21.0/search") if request.path.contains("q=remote+work") => ok(
+                json!({"data": [{"id": "6003020834693", "name": "Remote work", "audience_size_lower_bound": 1000}]}),
+            ),
+            ("GET", "/v21.0/search") => ok(json!({"data": []})),
             ("GET", "/v21.0/act_123") => ok(json!({"id": "act_123", "account_status": 1})),
             ("POST", "/v21.0/act_123/campaigns") => ok(json!({"id": "120000000001"})),
             ("POST", "/v21.0/act_123/adsets") => ok(json!({"id": "120000000002"})),
@@ -230,7 +234,7 @@ fn a_connected_facebook_account_gets_the_campaign_and_its_changes_through_the_gr
         &key,
         Some(&json!({
         "name": "US 25-45", "targeting": {"age_min": 25, "age_max": 45,
-            "locations": [{"type": "country", "value": "US"}], "interests": ["remote work"]}})),
+            "locations": [{"type": "country", "value": "US"}], "interests": ["remote work", "no such interest"]}})),
     ))["id"]
         .as_i64()
         .expect("ad set");
@@ -274,7 +278,8 @@ fn a_connected_facebook_account_gets_the_campaign_and_its_changes_through_the_gr
         serde_json::from_str(meta_ad_set["targeting"].as_str().expect("targeting")).expect("json");
     assert_eq!(
         targeting,
-        json!({"geo_locations": {"countries": ["US"]}, "publisher_platforms": ["facebook"], "age_min": 25, "age_max": 45})
+        json!({"geo_locations": {"countries": ["US"]}, "publisher_platforms": ["facebook"], "age_min": 25, "age_max": 45,
+               "flexible_spec": [{"interests": [{"id": "6003020834693", "name": "Remote work"}]}]})
     );
     let creative = form(&calls(&graph, "POST", "/v21.0/act_123/adcreatives")[0]);
     let spec: Value =

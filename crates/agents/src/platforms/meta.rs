@@ -212,6 +212,31 @@ pub async fn page(
     first_of(http, config, ("me/accounts", "id,name"), token, |_| true).await
 }
 
+/// The interest Meta's targeting search finds first for a term
+/// (`GET /search?type=adinterest`), as its id and name; `None` when Meta
+/// knows no interest by that name.
+pub async fn interest(
+    http: &impl HttpClient,
+    config: &MetaConfig,
+    token: &str,
+    term: &str,
+) -> Result<Option<Reached>, GraphError> {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("type", "adinterest")
+        .append_pair("q", term)
+        .append_pair("limit", "1")
+        .append_pair("access_token", token)
+        .finish();
+    let body = send(http, get(format!("{}?{query}", config.graph("search")))).await?;
+    Ok(body["data"].as_array().and_then(|found| {
+        let first = found.first()?;
+        Some(Reached {
+            id: first["id"].as_str()?.to_string(),
+            name: first["name"].as_str().unwrap_or(term).to_string(),
+        })
+    }))
+}
+
 /// Whether the token still works and the ad account is active.
 pub async fn health(
     http: &impl HttpClient,
