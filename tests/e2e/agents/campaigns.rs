@@ -492,6 +492,77 @@ fn the_lifecycle_refuses_what_does_not_follow_with_codes() {
         "campaign_already_active",
     );
 
+    // An end date in the past completes the campaign: its tree no longer
+    // changes and it does not resume until the end date moves on.
+    let ad = ad.json()["id"].as_i64().expect("ad");
+    let ended = call(
+        &app,
+        "PATCH",
+        &format!("/campaigns/{id}"),
+        &key,
+        Some(&json!({"schedule": {"start_date": "2026-07-01", "end_date": "2026-07-31"}})),
+    );
+    assert_eq!(ended.status, 200, "{}", ended.text());
+    assert_eq!(ended.json()["status"], "completed");
+    for (method, path, body) in [
+        (
+            "PATCH",
+            format!("/campaigns/{id}"),
+            Some(json!({"status": "paused"})),
+        ),
+        ("POST", format!("/campaigns/{id}/launch"), None),
+        (
+            "POST",
+            format!("/campaigns/{id}/ad-sets"),
+            Some(json!({"name": "Late"})),
+        ),
+        (
+            "PATCH",
+            format!("/campaigns/{id}/ad-sets/{ad_set}"),
+            Some(json!({"status": "paused"})),
+        ),
+        (
+            "POST",
+            format!("/campaigns/{id}/ad-sets/{ad_set}/ads"),
+            Some(
+                json!({"creative": {"headline": "Late", "primary_text": "Text", "link_url": "https://acme.example"}}),
+            ),
+        ),
+        (
+            "PATCH",
+            format!("/campaigns/{id}/ad-sets/{ad_set}/ads/{ad}"),
+            Some(json!({"name": "Renamed"})),
+        ),
+        (
+            "DELETE",
+            format!("/campaigns/{id}/ad-sets/{ad_set}/ads/{ad}"),
+            None,
+        ),
+        ("DELETE", format!("/campaigns/{id}/ad-sets/{ad_set}"), None),
+    ] {
+        expect(
+            &call(&app, method, &path, &key, body.as_ref()),
+            409,
+            "campaign_completed",
+        );
+    }
+    let ads = call(
+        &app,
+        "GET",
+        &format!("/campaigns/{id}/ad-sets/{ad_set}/ads"),
+        &key,
+        None,
+    );
+    assert_eq!(ads.json()["pagination"]["total"], 1, "{}", ads.text());
+    let extended = call(
+        &app,
+        "PATCH",
+        &format!("/campaigns/{id}"),
+        &key,
+        Some(&json!({"schedule": {"start_date": "2026-07-01", "end_date": "2099-07-31"}})),
+    );
+    assert_eq!(extended.json()["status"], "active", "{}", extended.text());
+
     assert_eq!(
         call(&app, "DELETE", &format!("/campaigns/{id}"), &key, None).status,
         204

@@ -329,6 +329,7 @@ pub fn delete(
     let organization = caller.organization_id();
     transaction(db, || {
         let (campaign, ad_set) = owned_ad_set(db, caller, campaign, id)?;
+        check_editable(&campaign, now)?;
         let mut group = catalog::find::<catalog::AdGroup>(db, organization, ad_set.ad_group_id)?
             .ok_or_else(ad_set_not_found)?;
         group.status = Status::Paused;

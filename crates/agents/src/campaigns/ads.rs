@@ -362,7 +362,8 @@ pub fn delete(
     caller.require_verified()?;
     let organization = caller.organization_id();
     transaction(db, || {
-        let (_, ad) = owned_ad(db, caller, ids)?;
+        let (campaign, ad) = owned_ad(db, caller, ids)?;
+        check_editable(&campaign, now)?;
         let mut shared =
             catalog::find::<catalog::Ad>(db, organization, ad.ad_id)?.ok_or_else(ad_not_found)?;
         shared.status = Status::Paused;

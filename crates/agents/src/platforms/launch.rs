@@ -302,7 +302,9 @@ async fn interests(
     for term in targeting["interests"].as_array().into_iter().flatten() {
         let Some(term) = term.as_str() else { continue };
         if let Some(interest) = meta::interest(http, config, token, term).await?
-            && !found.iter().any(|f: &Value| f["id"] == interest.id.as_str())
+            && !found
+                .iter()
+                .any(|f: &Value| f["id"] == interest.id.as_str())
         {
             found.push(json!({"id": interest.id, "name": interest.name}));
         }
