@@ -491,6 +491,19 @@ fn the_lifecycle_refuses_what_does_not_follow_with_codes() {
         409,
         "campaign_already_active",
     );
+    for status in ["draft", "completed"] {
+        expect(
+            &call(
+                &app,
+                "PATCH",
+                &format!("/campaigns/{id}"),
+                &key,
+                Some(&json!({ "status": status })),
+            ),
+            409,
+            "invalid_status_transition",
+        );
+    }
 
     // An end date in the past completes the campaign: its tree no longer
     // changes and it does not resume until the end date moves on.
