@@ -600,20 +600,55 @@ fn campaigns_are_the_accounts_own_and_follow_scopes_verification_and_the_plan() 
     let (key, _) = advertiser(&app, "owner@acme.example");
     let (other, _) = advertiser(&app, "other@acme.example");
     let id = campaign_with_an_ad(&app, &key, "payroll");
+    let set = call(&app, "GET", &format!("/campaigns/{id}/ad-sets"), &key, None).json()["data"][0]
+        ["id"]
+        .clone();
+    let ad = call(
+        &app,
+        "GET",
+        &format!("/campaigns/{id}/ad-sets/{set}/ads"),
+        &key,
+        None,
+    )
+    .json()["data"][0]["id"]
+        .clone();
+    // The other account's own campaign does not open a way to the owner's
+    // ad sets and ads either.
+    let own = campaign_with_an_ad(&app, &other, "payroll");
     for (method, path) in [
         ("GET", format!("/campaigns/{id}")),
         ("PATCH", format!("/campaigns/{id}")),
         ("DELETE", format!("/campaigns/{id}")),
         ("POST", format!("/campaigns/{id}/launch")),
         ("GET", format!("/campaigns/{id}/ad-sets")),
+        ("POST", format!("/campaigns/{id}/ad-sets")),
+        ("GET", format!("/campaigns/{id}/ad-sets/{set}")),
+        ("PATCH", format!("/campaigns/{id}/ad-sets/{set}")),
+        ("DELETE", format!("/campaigns/{id}/ad-sets/{set}")),
+        ("GET", format!("/campaigns/{own}/ad-sets/{set}")),
+        ("GET", format!("/campaigns/{id}/ad-sets/{set}/ads")),
+        ("GET", format!("/campaigns/{id}/ad-sets/{set}/ads/{ad}")),
+        ("PATCH", format!("/campaigns/{id}/ad-sets/{set}/ads/{ad}")),
+        ("DELETE", format!("/campaigns/{id}/ad-sets/{set}/ads/{ad}")),
+        ("GET", format!("/campaigns/{own}/ad-sets/{set}/ads/{ad}")),
+        ("GET", format!("/analytics/campaigns/{id}")),
+        ("GET", format!("/analytics/predictions?campaign_id={id}")),
     ] {
-        let body = (method == "PATCH").then(|| json!({"name": "Mine now"}));
+        let body = matches!(method, "PATCH" | "POST").then(|| json!({"name": "Mine now"}));
         expect(
             &call(&app, method, &path, &other, body.as_ref()),
             404,
             "not_found",
         );
     }
+    let report = call(
+        &app,
+        "POST",
+        "/analytics/reports",
+        &other,
+        Some(&json!({"campaign_id": id, "format": "json"})),
+    );
+    expect(&report, 404, "not_found");
     let reader = call(
         &app,
         "POST",
