@@ -90,6 +90,7 @@ fn dashboard_settled(page: &Page) {
     page.wait_for(
         "the dashboard to settle",
         "(document.querySelectorAll('#keys-table tbody tr').length > 0
+              || !document.getElementById('create-key').hidden
               || document.getElementById('keys-error').textContent !== '')
          && (!document.getElementById('insights-empty').hidden
               || !document.getElementById('chart-figure').hidden)",
@@ -535,7 +536,7 @@ fn the_dashboard_signs_in_with_a_token_it_cannot_read_back_and_lists_the_campaig
             "approved",
             "$50.00",
             "2026-02-01",
-            "ActivateArchive"
+            "ActivateEditArchive"
         ]])
     );
     assert_eq!(
@@ -743,12 +744,12 @@ fn the_dashboard_activates_pauses_and_archives_a_campaign() {
             )
             .expect("status")
     };
-    assert_eq!(status("paused"), json!(["Activate", "Archive"]));
+    assert_eq!(status("paused"), json!(["Activate", "Edit", "Archive"]));
     dashboard_settled(&page);
     page.click("#campaigns-table tbody tr button");
     assert_eq!(
         status("active"),
-        json!(["Pause", "Archive"]),
+        json!(["Pause", "Edit", "Archive"]),
         "{}",
         page.eval("document.getElementById('campaigns-error').textContent")
     );
@@ -1177,4 +1178,101 @@ fn capture_the_readme_screenshots() {
         "document.getElementById('chart-caption').textContent.includes('2026-02-19 to')",
     );
     save(&page, "dashboard.png");
+}
+
+#[test]
+fn the_dashboard_signs_in_with_an_agents_password_and_edits_a_campaign() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = HostLaunch::app().start();
+    let account = crate::agents::verified_account(&app, "owner@trail.example");
+    let key = account["api_key"].as_str().expect("key");
+    let business = crate::agents::call(
+        &app,
+        "POST",
+        "/account/business",
+        key,
+        Some(&json!({"name": "Trail Co"})),
+    );
+    assert_eq!(business.status, 201, "{}", business.text());
+    let created = crate::agents::call(
+        &app,
+        "POST",
+        "/campaigns",
+        key,
+        Some(&json!({"name": "Spring trails", "objective": "traffic",
+                     "budget": {"type": "lifetime", "amount": 100, "currency": "USD"}})),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].clone();
+
+    let page = browser.blank("dashboard_password_sign_in_and_edit");
+    page.before_load(RECORDER);
+    page.goto(&format!("{}/dashboard", app.base_url()));
+    page.wait_for(
+        "the sign-in form",
+        "!document.getElementById('sign-in').hidden",
+    );
+    page.eval("document.getElementById('email').value = 'owner@trail.example'");
+    page.type_and_enter("#password", "not the password");
+    let error = page.wait_for(
+        "the sign-in error",
+        "document.getElementById('password-error').textContent",
+    );
+    assert_eq!(error, "The email or password is incorrect.");
+    page.eval("document.getElementById('password').value = ''");
+    page.type_and_enter("#password", "securePassword123");
+    let rows = page.wait_for(
+        "the campaign list",
+        "(() => { const rows = document.querySelectorAll('#campaigns-table tbody tr');
+                  return rows.length && Array.from(rows, (row) => row.cells[0].textContent); })()",
+    );
+    assert_eq!(rows, json!(["Spring trails"]));
+    assert_eq!(page.eval("document.cookie"), "", "the session is HttpOnly");
+    dashboard_settled(&page);
+
+    page.click("#campaigns-table tbody tr button.edit");
+    page.wait_for(
+        "the editor",
+        "!document.getElementById('edit-form').hidden && document.getElementById('e-name').value",
+    );
+    assert_eq!(
+        page.eval("document.getElementById('e-budget').value"),
+        "100.00"
+    );
+    page.eval(
+        "document.getElementById('e-name').value = 'Summer trails';
+         document.getElementById('e-end').value = '2020-01-31';
+         document.getElementById('edit-form').requestSubmit();",
+    );
+    let refused = page.wait_for(
+        "the editor's error",
+        "document.getElementById('edit-error').textContent",
+    );
+    assert_eq!(refused, "end_time must be after start_time.");
+    page.eval(
+        "document.getElementById('e-budget').value = '150';
+         document.getElementById('e-end').value = '2099-08-31';
+         document.getElementById('edit-form').requestSubmit();",
+    );
+    let saved = page.wait_for(
+        "the saved campaign",
+        "document.getElementById('edit-form').hidden &&
+         Array.from(document.querySelectorAll('#campaigns-table tbody tr'), (row) =>
+             [row.cells[0].textContent, row.cells[3].textContent])",
+    );
+    assert_eq!(saved, json!([["Summer trails", "$150.00"]]));
+    assert_eq!(
+        page.eval("document.getElementById('campaigns-status').textContent"),
+        "Saved \"Summer trails\"."
+    );
+    // One campaign behind both APIs: the agents API reads the change.
+    let read = crate::agents::call(&app, "GET", &format!("/campaigns/{id}"), key, None).json();
+    assert_eq!(
+        (&read["name"], &read["schedule"]["end_date"]),
+        (&json!("Summer trails"), &json!("2099-08-31")),
+        "{read}"
+    );
+    assert_eq!(page.eval("window.__csp"), json!([]));
 }

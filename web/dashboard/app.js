@@ -1,5 +1,7 @@
-// The advertiser dashboard: sign in with a dashboard token (kept by the
-// server in an HttpOnly cookie), then the organization's API key (the
+// The advertiser dashboard: sign in with an agents account's email and
+// password (POST /api/v1/auth/session) or a dashboard token (POST
+// /dashboard/session); either way the server keeps the session in an
+// HttpOnly cookie. Then the organization's API key (the
 // key-management API under /api/organizations/{org}/api-keys) and its
 // campaigns (GET /v1/campaigns), called like any client. The
 // x-adspin-dashboard header is what lets those APIs accept the cookie.
@@ -182,6 +184,7 @@ function campaignActions(campaign) {
   if (campaign.status === "archived") return td;
   if (campaign.status === "paused") td.append(button("Activate", "", () => setStatus(campaign, "activate")));
   if (campaign.status === "active") td.append(button("Pause", "", () => setStatus(campaign, "pause")));
+  td.append(button("Edit", "edit", () => editCampaign(campaign)));
   td.append(button("Archive", "danger", (event) => {
     const node = event.currentTarget;
     if (node.dataset.confirm) {
@@ -193,6 +196,51 @@ function campaignActions(campaign) {
   }));
   return td;
 }
+
+// Editing: name, budget and end date, with POST /v1/campaigns/{id}.
+let editing = null;
+
+function editCampaign(campaign) {
+  editing = campaign;
+  $("e-name").value = campaign.name;
+  $("e-budget").value = (campaign.budget.lifetime_spend_limit_micros / 1e6).toFixed(2);
+  $("e-end").value = campaign.end_time ? day(campaign.end_time) : "";
+  $("edit-title").textContent = `Edit "${campaign.name}"`;
+  $("campaigns-status").textContent = "";
+  $("edit-error").textContent = "";
+  $("edit-form").hidden = false;
+  $("e-name").focus();
+}
+
+function closeEditor() {
+  editing = null;
+  $("edit-form").hidden = true;
+}
+
+$("edit-cancel").addEventListener("click", closeEditor);
+
+$("edit-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!editing) return;
+  $("edit-error").textContent = "";
+  const update = {
+    name: $("e-name").value.trim(),
+    budget: { lifetime_spend_limit_micros: micros($("e-budget").value) },
+    // The end of the chosen day (UTC), or no end at all.
+    end_time: $("e-end").value ? Date.parse(`${$("e-end").value}T23:59:59Z`) / 1000 : null,
+  };
+  try {
+    const saved = await v1Post(`/v1/campaigns/${editing.id}`, JSON.stringify(update), {
+      "content-type": "application/json",
+    });
+    closeEditor();
+    await loadCampaigns();
+    $("campaigns-error").textContent = "";
+    $("campaigns-status").textContent = `Saved "${saved.name}".`;
+  } catch (error) {
+    $("edit-error").textContent = error.message;
+  }
+});
 
 async function loadCampaigns() {
   $("campaigns-error").textContent = "";
@@ -429,6 +477,30 @@ $("sign-in-form").addEventListener("submit", async (event) => {
     return;
   }
   $("token").value = "";
+  await loadCampaigns();
+});
+
+$("password-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("password-error").textContent = "";
+  let response;
+  try {
+    response = await fetch("/api/v1/auth/session", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: $("email").value.trim(), password: $("password").value }),
+      credentials: "same-origin",
+    });
+  } catch {
+    $("password-error").textContent = "The server cannot be reached.";
+    return;
+  }
+  if (response.status !== 204) {
+    const body = await response.json().catch(() => null);
+    $("password-error").textContent = message(body, `Sign-in failed (HTTP ${response.status}).`);
+    return;
+  }
+  $("password").value = "";
   await loadCampaigns();
 });
 

@@ -22,10 +22,7 @@ use adspin_core::web::{Request, bearer_token, header};
 
 use super::ApiError;
 
-/// The cookie that holds the dashboard's session token.
-pub const SESSION_COOKIE: &str = "adspin_dashboard";
-/// The header a dashboard request carries beside the cookie.
-pub const SESSION_HEADER: &str = "x-adspin-dashboard";
+pub use adspin_core::session::{SESSION_COOKIE, SESSION_HEADER};
 
 /// What the caller authenticated with.
 #[derive(Debug, Clone, PartialEq, Eq)]

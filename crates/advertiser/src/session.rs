@@ -9,11 +9,12 @@ use serde::Deserialize;
 
 use adspin_core::body::parse_json;
 use adspin_core::routes::{self, Matched, Route};
+use adspin_core::session::cookie_response;
 use adspin_core::time::UnixSeconds;
-use adspin_core::web::{Request, Response, no_content};
+use adspin_core::web::{Request, Response};
 
 use crate::ApiError;
-use crate::auth::{self, SESSION_COOKIE};
+use crate::auth;
 
 /// The largest sign-in body: a token and its JSON.
 pub const BODY_LIMIT: usize = 8 * 1024;
@@ -49,32 +50,12 @@ pub fn handle(request: &Request, now: UnixSeconds, secret: &[u8]) -> Result<Resp
             let expires = adspin_core::jwt::verify(token, secret, now)
                 .map(|claims| claims.exp)
                 .unwrap_or(now.get());
-            Ok(with_cookie(token, expires - now.get(), secure))
+            Ok(cookie_response(token, expires - now.get(), secure))
         }
-        Matched::Found(Endpoint::SignOut, _) => Ok(with_cookie("", 0, secure)),
+        Matched::Found(Endpoint::SignOut, _) => Ok(cookie_response("", 0, secure)),
         Matched::MethodNotAllowed(allow) => Err(ApiError::method_not_allowed(method, path, &allow)),
         Matched::NotFound => Err(ApiError::unknown_path(method, path)),
     }
-}
-
-/// `204` setting (or, with `max_age` 0, clearing) the session cookie.
-fn with_cookie(token: &str, max_age: i64, secure: bool) -> Response {
-    let mut response = no_content();
-    let secure = if secure { "; Secure" } else { "" };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{secure}",
-        max_age.max(0)
-    );
-    if let Ok(value) = http::HeaderValue::from_str(&cookie) {
-        response
-            .headers_mut()
-            .insert(http::header::SET_COOKIE, value);
-    }
-    response.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-store"),
-    );
-    response
 }
 
 #[cfg(test)]

@@ -17,10 +17,12 @@ use subtle::ConstantTimeEq;
 use adspin_core::body::parse_json;
 use adspin_core::db::{Database, transaction};
 use adspin_core::ids::OrganizationId;
+use adspin_core::jwt;
 use adspin_core::kv::KeyValue;
 use adspin_core::organizations::{NewOrganization, insert_organization};
 use adspin_core::outbox::{self, Email};
 use adspin_core::rate_limit;
+use adspin_core::session;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Response, json_response};
 
@@ -333,6 +335,55 @@ pub fn login(
     Ok(json_response(
         200,
         &json!({ "user": UserView::from(&user), "api_key": api_key, "scopes": scopes }),
+    ))
+}
+
+/// How long a dashboard session opened with a password lasts: a working
+/// day, after which the dashboard asks again.
+pub const DASHBOARD_SESSION_SECONDS: i64 = 8 * 3600;
+
+/// `POST /auth/session`: signs the account into the advertiser dashboard.
+/// The email and password are checked as for `/auth/login` (same limits,
+/// same answers); the account must be verified. The answer is `204` with
+/// the dashboard's `HttpOnly` session cookie for the account's
+/// organization, as its owner, for [`DASHBOARD_SESSION_SECONDS`]; no key
+/// is minted.
+pub fn dashboard_session(
+    db: &impl Database,
+    kv: &impl KeyValue,
+    body: &[u8],
+    (client, secure): (Option<IpAddr>, bool),
+    secret: &[u8],
+    now: UnixSeconds,
+) -> Result<Response, AgentsError> {
+    let login: Login = parse_json(body)?;
+    if secret.is_empty() {
+        return Err(AgentsError::new(
+            503,
+            "dashboard_unavailable",
+            "The dashboard is not configured on this deployment (no dashboard_jwt_secret).",
+        ));
+    }
+    let user = check_password(db, kv, &login.email, &login.password, client, now)?;
+    if !user.enabled {
+        return Err(AgentsError::new(
+            403,
+            "account_not_verified",
+            "Verify the account's email (POST /auth/verify) before signing in to the dashboard.",
+        ));
+    }
+    let claims = jwt::Claims {
+        sub: format!("agents-user:{}", user.id),
+        org: user.organization_id.to_string(),
+        role: jwt::Role::Owner,
+        iat: now.get(),
+        exp: now.get() + DASHBOARD_SESSION_SECONDS,
+    };
+    let token = jwt::sign(&claims, secret);
+    Ok(session::cookie_response(
+        &token,
+        DASHBOARD_SESSION_SECONDS,
+        secure,
     ))
 }
 

@@ -86,6 +86,7 @@ enum Public {
     Verify,
     ResendCode,
     Login,
+    DashboardSession,
     Plans,
     CheckoutPage,
     CheckoutSubmit,
@@ -165,6 +166,7 @@ const ROUTES: &[Route<Endpoint>] = &[
     Route::new("POST", "/api/v1/auth/verify", P(Public::Verify)),
     Route::new("POST", "/api/v1/auth/verify/resend", P(Public::ResendCode)),
     Route::new("POST", "/api/v1/auth/login", P(Public::Login)),
+    Route::new("POST", "/api/v1/auth/session", P(Public::DashboardSession)),
     Route::new("POST", "/api/v1/auth/keys", K(Keyed::CreateKey)),
     Route::new("GET", "/api/v1/auth/keys", K(Keyed::ListKeys)),
     Route::new("POST", "/api/v1/auth/keys/:id/rotate", K(Keyed::RotateKey)),
@@ -395,6 +397,11 @@ impl<E: Env> Context<'_, E> {
         settings::tracking_secret(self.env)
     }
 
+    /// Whether the request came over HTTPS (cookies are then `Secure`).
+    fn is_https(&self) -> bool {
+        adspin_core::web::base_url(self.request).starts_with("https://")
+    }
+
     fn base_url(&self) -> Result<String, settings::UntrustedHost> {
         settings::trusted_base_url(self.env, self.request)
     }
@@ -499,6 +506,18 @@ async fn public<E: Env>(
         Public::Verify => accounts::verify(db, body, now),
         Public::ResendCode => accounts::resend_code(db, kv, body, now),
         Public::Login => accounts::login(db, kv, body, client, now),
+        Public::DashboardSession => accounts::dashboard_session(
+            db,
+            kv,
+            body,
+            (client, context.is_https()),
+            context
+                .env
+                .variable("dashboard_jwt_secret")
+                .unwrap_or_default()
+                .as_bytes(),
+            now,
+        ),
         Public::Plans => Ok(billing::plans()),
         Public::CheckoutPage => billing::checkout_page(db, &context.query(), now),
         Public::CheckoutSubmit => billing::checkout_submit(db, body, now),

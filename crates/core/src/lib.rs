@@ -34,6 +34,7 @@ pub mod outbox;
 pub mod pagination;
 pub mod rate_limit;
 pub mod routes;
+pub mod session;
 pub mod settings;
 pub mod signed;
 pub mod supply;

@@ -991,3 +991,83 @@ fn ad_sets_and_ads_change_pause_and_go_away_with_the_shared_rows() {
         "campaign_has_no_ads",
     );
 }
+
+#[test]
+fn an_account_signs_in_to_the_dashboard_with_its_password_and_sees_its_campaigns_on_v1() {
+    let app = start();
+    let (key, _) = advertiser(&app, "dashboard@acme.example");
+    assert_eq!(
+        call(&app, "POST", "/campaigns", &key, Some(&summer_launch())).status,
+        201
+    );
+    let signed_in = post(
+        &app,
+        "/auth/session",
+        &json!({"email": "Dashboard@acme.example", "password": "securePassword123"}),
+    );
+    assert_eq!(signed_in.status, 204, "{}", signed_in.text());
+    let cookie = signed_in.header("set-cookie").expect("cookie").to_string();
+    assert!(
+        cookie.ends_with("; Path=/; Max-Age=28800; HttpOnly; SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().expect("pair").to_string();
+    let campaigns = app.get_with(
+        "/v1/campaigns",
+        &[("cookie", &session), ("x-adspin-dashboard", "1")],
+    );
+    assert_eq!(campaigns.status, 200, "{}", campaigns.text());
+    let names: Vec<Value> = campaigns.json()["data"]
+        .as_array()
+        .expect("campaigns")
+        .iter()
+        .map(|c| c["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("Summer Launch")]);
+    // The session is the dashboard's: the cookie alone authorizes nothing.
+    assert_eq!(
+        app.get_with("/v1/campaigns", &[("cookie", &session)])
+            .status,
+        401
+    );
+
+    for (body, status, code) in [
+        (
+            json!({"email": "dashboard@acme.example", "password": "wrongPassword123"}),
+            401,
+            "invalid_credentials",
+        ),
+        (
+            json!({"email": "nobody@acme.example", "password": "securePassword123"}),
+            401,
+            "invalid_credentials",
+        ),
+        (
+            json!({"email": "dashboard@acme.example"}),
+            422,
+            "validation_error",
+        ),
+    ] {
+        let refused = post(&app, "/auth/session", &body);
+        assert_eq!(
+            (refused.status, refused.header("set-cookie")),
+            (status, None),
+            "{}",
+            refused.text()
+        );
+        assert_eq!(refused.json()["error"]["code"], code, "{}", refused.text());
+    }
+    let unverified = post(
+        &app,
+        "/auth/register",
+        &json!({"email": "fresh@acme.example", "password": "securePassword123",
+                "first_name": "F", "last_name": "R"}),
+    );
+    assert_eq!(unverified.status, 201);
+    let refused = post(
+        &app,
+        "/auth/session",
+        &json!({"email": "fresh@acme.example", "password": "securePassword123"}),
+    );
+    expect(&refused, 403, "account_not_verified");
+}

@@ -57,7 +57,7 @@ pub struct Campaign {
 const CAMPAIGN_COLUMNS: &str = "a.id, a.campaign_id, c.name, a.objective, a.status, a.platforms, \
     a.budget_type, a.budget_micros, a.start_date, a.end_date, a.optimization, a.details, \
     a.facebook_campaign_id, a.launched_at, c.review_status, c.spent_micros, \
-    c.lifetime_spend_limit_micros, a.created_at, a.updated_at";
+    c.lifetime_spend_limit_micros, a.created_at, a.updated_at, c.start_time, c.end_time";
 
 fn date(row: &Row, index: usize) -> Result<Option<NaiveDate>, DbError> {
     row.get::<Option<String>>(index)?
@@ -68,8 +68,34 @@ fn date(row: &Row, index: usize) -> Result<Option<NaiveDate>, DbError> {
         .transpose()
 }
 
+/// The day (UTC) of a moment.
+fn day_of(time: UnixSeconds) -> Option<NaiveDate> {
+    chrono::DateTime::from_timestamp(time.get(), 0).map(|t| t.date_naive())
+}
+
+/// The campaign's schedule as the shared row serves it, so that a change
+/// made through `/v1` (or the dashboard) reads the same here: the start
+/// date is the day serving starts when the campaign has one, and the end
+/// date is the last day it serves.
+fn served_schedule(row: &Row) -> Result<Schedule, DbError> {
+    let own_start = date(row, 8)?;
+    let start_time: UnixSeconds = row.get(19)?;
+    let end_time: Option<UnixSeconds> = row.get(20)?;
+    Ok(Schedule {
+        start: own_start.and_then(|_| day_of(start_time)),
+        end: end_time.and_then(|end| day_of(end.plus_seconds(-1))),
+    })
+}
+
 impl FromRow for Campaign {
     fn from_row(row: &Row) -> Result<Self, DbError> {
+        let kind = row.get::<BudgetType>(6)?;
+        // A lifetime budget is the shared row's spend limit; a daily
+        // budget is the agents API's own (its spend limit is derived).
+        let amount = match kind {
+            BudgetType::Lifetime => row.get(16)?,
+            BudgetType::Daily => row.get(7)?,
+        };
         Ok(Self {
             id: row.get(0)?,
             campaign_id: row.get(1)?,
@@ -77,14 +103,8 @@ impl FromRow for Campaign {
             objective: row.get(3)?,
             status: row.get(4)?,
             platforms: row.get::<Json<_>>(5)?.0,
-            budget: Budget {
-                kind: row.get::<BudgetType>(6)?,
-                amount: row.get(7)?,
-            },
-            schedule: Schedule {
-                start: date(row, 8)?,
-                end: date(row, 9)?,
-            },
+            budget: Budget { kind, amount },
+            schedule: served_schedule(row)?,
             optimization: row.get::<Json<_>>(10)?.0,
             details: row.get::<Json<_>>(11)?.0,
             facebook_campaign_id: row.get(12)?,
