@@ -1276,3 +1276,58 @@ fn the_dashboard_signs_in_with_an_agents_password_and_edits_a_campaign() {
     );
     assert_eq!(page.eval("window.__csp"), json!([]));
 }
+
+#[test]
+fn a_sponsored_poll_in_the_demo_chat_records_the_vote_and_shows_the_results() {
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let app = start();
+    crate::ssp::polls::live_poll(&app, "trail running");
+    let page = demo(&browser, &app, "demo_chat_poll", "?polls=1");
+    say(&page, "Any advice for trail running in the rain?");
+    let poll = page.wait_for(
+        "the poll",
+        r#"(() => {
+            const card = document.querySelector('.ad-slot[data-turn="1"] .adspin-card');
+            const poll = card && card.querySelector("fieldset.adspin-poll");
+            return poll && {
+                question: poll.querySelector("legend").textContent,
+                options: Array.from(poll.querySelectorAll("button"), (b) => b.textContent),
+                headlines: card.querySelectorAll(".adspin-headline").length,
+            };
+        })()"#,
+    );
+    assert_eq!(
+        poll,
+        json!({"question": "Which trail do you run?", "options": ["Forest", "Mountain", "Coast"], "headlines": 1})
+    );
+    page.click(".adspin-poll button:nth-of-type(2)");
+    let shown = page.wait_for(
+        "the results",
+        r#"(() => {
+            const status = document.querySelector(".adspin-poll-status").textContent;
+            return status.includes("so far") && {
+                status,
+                options: Array.from(document.querySelectorAll(".adspin-poll button"),
+                                    (b) => [b.textContent, b.getAttribute("aria-pressed"), b.disabled]),
+            };
+        })()"#,
+    );
+    assert_eq!(
+        shown,
+        json!({
+            "status": "Thanks for voting. 1 vote so far.",
+            "options": [["Forest 0%", "false", true], ["Mountain 100%", "true", true], ["Coast 0%", "false", true]]
+        })
+    );
+    let stored: (String, i64) = app
+        .database()
+        .query_row("SELECT poll_id, option_id FROM poll_votes", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .expect("the vote");
+    assert_eq!(stored.1, 1);
+    assert_eq!(events(&page, "vote"), 1);
+    assert_eq!(page.eval("window.__csp"), json!([]));
+}

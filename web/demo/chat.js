@@ -67,6 +67,8 @@ try {
     theme: params.get("theme") || "auto",
     timeoutMs: integer("timeout_ms"),
     config: demoConfig(),
+    // ?polls=1: sponsored polls too.
+    adFormats: params.get("polls") === "1" ? ["sponsored_message", "sponsored_poll"] : undefined,
   });
   ads.on("error", (event) => notice(`No ad: ${event.message}`));
 } catch (error) {

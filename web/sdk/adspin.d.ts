@@ -33,6 +33,9 @@ export interface InitOptions {
   /** false marks test traffic (default true). */
   production?: boolean;
   config?: PublisherConfig;
+  /** The ad formats the chat shows (sent as the bid request's
+   *  `ad_formats`); the server's default is ["sponsored_message"]. */
+  adFormats?: ("sponsored_message" | "sponsored_poll")[];
   /** "auto" follows prefers-color-scheme (default). */
   theme?: Theme;
   /** false: the page styles the card itself; no stylesheet is added. */
@@ -43,9 +46,27 @@ export interface InitOptions {
   onEvent?: (event: AdSpinEvent) => void;
 }
 
+export interface PollOption {
+  id: string;
+  text: string;
+}
+
 export interface Poll {
   question: string;
-  options: string[];
+  options: PollOption[];
+  /** Where the vote is sent (POST {"option_id"}); null when the bid has none. */
+  voteUrl: string | null;
+  resultsUrl: string | null;
+}
+
+/** A poll's votes so far, as its vote link answers. */
+export interface PollResults {
+  sponsored_poll_id: string;
+  question: string;
+  total_votes: number;
+  selected_option_id: string | null;
+  duplicate?: boolean;
+  options: { id: string; text: string; votes: number; percentage: number }[];
 }
 
 /** A rendered ad. */
@@ -78,7 +99,7 @@ export type AdSpinEvent =
   | { type: "error"; reason: ErrorReason; message: string; status?: number }
   | { type: "view"; ad: Ad }
   | { type: "click"; ad: Ad }
-  | { type: "vote"; ad: Ad; option: string; index: number };
+  | { type: "vote"; ad: Ad; option: string; index: number; results: PollResults | null };
 
 export type EventName = AdSpinEvent["type"];
 

@@ -25,6 +25,9 @@
 
   /** Defaults of AdSpin.init: `endpoint` is the origin this script came
    *  from, `stylesheet` the adspin.css beside it. */
+  /** The ad formats the SDK renders. */
+  const FORMATS = ["sponsored_message", "sponsored_poll"];
+
   const defaults = {
     endpoint: script && script.src ? new URL(script.src, location.href).origin : "",
     stylesheet: script && script.src ? new URL("adspin.css", new URL(script.src, location.href)).href : "",
@@ -140,6 +143,13 @@
     if (!THEMES.includes(merged.theme)) fail(`theme must be one of ${THEMES.join(", ")}`);
     if (merged.onEvent !== undefined && typeof merged.onEvent !== "function") fail("onEvent must be a function");
     merged.config = checkConfig(options.config);
+    if (merged.adFormats !== undefined) {
+      const formats = merged.adFormats;
+      if (!Array.isArray(formats) || !formats.length || formats.some((format) => !FORMATS.includes(format))) {
+        fail(`adFormats must list some of ${FORMATS.join(", ")}`);
+      }
+      merged.adFormats = [...new Set(formats)];
+    }
     return merged;
   }
 
@@ -208,14 +218,40 @@
     (document.head || document.documentElement).appendChild(link);
   }
 
-  /** A poll creative: `{question, options}` with 2 to 4 options. */
+  /** A poll creative: `{question, options, vote_url?, results_url?}` with 2
+   *  to 4 options, each `{id, text}` (or a plain string, whose id is its
+   *  position). */
   function pollOf(bid) {
     const poll = bid.poll;
     if (!poll || typeof poll !== "object") return null;
     const question = text(poll.question);
-    const options = Array.isArray(poll.options) ? poll.options.map(text).filter(Boolean) : [];
+    const options = (Array.isArray(poll.options) ? poll.options : [])
+      .map((option, index) =>
+        option && typeof option === "object"
+          ? { id: text(option.id) || String(index), text: text(option.text) }
+          : { id: String(index), text: text(option) })
+      .filter((option) => option.text);
     if (!question || options.length < 2 || options.length > 4) return null;
-    return { question, options };
+    return { question, options, voteUrl: httpUrl(poll.vote_url), resultsUrl: httpUrl(poll.results_url) };
+  }
+
+  /** Sends a vote; resolves to the poll's results, or null when it could not
+   *  be recorded (the page is never bothered). */
+  async function sendVote(voteUrl, optionId) {
+    try {
+      const response = await fetch(voteUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ option_id: optionId }),
+        credentials: "omit",
+        cache: "no-store",
+      });
+      if (!response.ok) return null;
+      const results = await response.json();
+      return results && Array.isArray(results.options) ? results : null;
+    } catch {
+      return null;
+    }
   }
 
   /** Calls `onView` once the card has been at least half visible for one
@@ -355,6 +391,7 @@
         turn_number: turn,
       };
       if (Object.keys(config).length) body.config = config;
+      if (this.options.adFormats) body.ad_formats = this.options.adFormats;
       const started = performance.now();
       this.emit("request", { chatId: body.chatId, turn }, container);
       const controller = new AbortController();
@@ -446,7 +483,8 @@
         card.appendChild(img);
       }
       const content = element("div", "adspin-content");
-      content.appendChild(element("p", "adspin-headline", headline));
+      // A poll's question is its legend, so it is not said twice.
+      if (!poll) content.appendChild(element("p", "adspin-headline", headline));
       if (description) content.appendChild(element("p", "adspin-description", description));
       if (poll) content.appendChild(this.pollElement(ad, container));
       const cta = element("a", "adspin-cta", ad.ctaText);
@@ -476,18 +514,22 @@
 
     pollElement(ad, container) {
       const group = element("fieldset", "adspin-poll");
-      group.appendChild(element("legend", "adspin-poll-question", ad.poll.question));
+      group.appendChild(element("legend", "adspin-headline adspin-poll-question", ad.poll.question));
       const status = element("p", "adspin-poll-status");
       status.setAttribute("role", "status");
       const buttons = ad.poll.options.map((option, index) => {
-        const button = element("button", "adspin-poll-option", option);
+        const button = element("button", "adspin-poll-option");
+        button.appendChild(element("span", "adspin-poll-text", option.text));
         button.type = "button";
+        button.dataset.optionId = option.id;
         button.setAttribute("aria-pressed", "false");
-        button.addEventListener("click", () => {
+        button.addEventListener("click", async () => {
           for (const other of buttons) other.disabled = true;
           button.setAttribute("aria-pressed", "true");
           status.textContent = "Thanks for voting.";
-          this.emit("vote", { ad, option, index }, container);
+          const results = ad.poll.voteUrl ? await sendVote(ad.poll.voteUrl, option.id) : null;
+          if (results) showResults(buttons, results, status);
+          this.emit("vote", { ad, option: option.text, index, results }, container);
         });
         group.appendChild(button);
         return button;
@@ -495,6 +537,20 @@
       group.appendChild(status);
       return group;
     }
+  }
+
+  /** Each option's share of the votes, on its button. */
+  function showResults(buttons, results, status) {
+    const byId = new Map(results.options.map((option) => [String(option.id), option]));
+    for (const button of buttons) {
+      const option = byId.get(button.dataset.optionId);
+      if (!option) continue;
+      const share = Number(option.percentage) || 0;
+      button.style.setProperty("--adspin-share", `${share}%`);
+      button.appendChild(element("span", "adspin-poll-share", ` ${Math.round(share)}%`));
+    }
+    const total = Number(results.total_votes) || 0;
+    status.textContent = `Thanks for voting. ${total} ${total === 1 ? "vote" : "votes"} so far.`;
   }
 
   const AdSpin = Object.freeze({

@@ -38,15 +38,51 @@ pub struct RenderedAd {
     pub logo_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view_url: Option<String>,
+    /// A sponsored poll's question and options (`ad_format`
+    /// `sponsored_poll`); the headline repeats the question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<RenderedPoll>,
 }
 
+/// A sponsored poll as a DSP renders it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderedPoll {
+    pub question: String,
+    /// 2 to 4 answers, in order; their ids are their positions.
+    pub options: Vec<String>,
+}
+
+/// The ad formats served: chat cards and sponsored polls.
+pub const SPONSORED_MESSAGE: &str = "sponsored_message";
+pub const SPONSORED_POLL: &str = "sponsored_poll";
+
 impl RenderedAd {
+    /// The ad format: `sponsored_message` unless the creative says
+    /// otherwise.
+    pub fn format(&self) -> &str {
+        self.ad_format.as_deref().unwrap_or(SPONSORED_MESSAGE)
+    }
+
     /// Checks the fields beyond their types.
     pub fn validate(&self) -> Result<(), String> {
-        if let Some(format) = &self.ad_format
-            && format != "sponsored_message"
-        {
-            return Err(format!("ad_format {format:?} is not served"));
+        match (self.format(), &self.poll) {
+            (SPONSORED_MESSAGE, None) => {}
+            (SPONSORED_MESSAGE, Some(_)) => {
+                return Err("a sponsored_message has no poll".into());
+            }
+            (SPONSORED_POLL, None) => return Err("a sponsored_poll needs its poll".into()),
+            (SPONSORED_POLL, Some(poll)) => {
+                if poll.question.trim().is_empty() {
+                    return Err("poll.question is empty".into());
+                }
+                if !(2..=4).contains(&poll.options.len())
+                    || poll.options.iter().any(|o| o.trim().is_empty())
+                {
+                    return Err("poll.options are not 2 to 4 answers".into());
+                }
+            }
+            (format, _) => return Err(format!("ad_format {format:?} is not served")),
         }
         if let Some(placement) = &self.placement
             && placement != "image"
@@ -262,6 +298,10 @@ pub struct BidRequestView {
     pub country_code: Option<String>,
     #[serde(default)]
     pub config: ConfigView,
+    /// The formats the publisher accepts (`sponsored_message` when none
+    /// are named).
+    #[serde(default)]
+    pub ad_formats: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -279,6 +319,16 @@ pub struct ConfigView {
 }
 
 impl BidRequestView {
+    /// Whether the publisher accepts sponsored polls.
+    pub fn accepts_polls(&self) -> bool {
+        self.ad_formats.iter().any(|f| f == SPONSORED_POLL)
+    }
+
+    /// Whether the publisher accepts chat cards (the default).
+    pub fn accepts_messages(&self) -> bool {
+        self.ad_formats.is_empty() || self.ad_formats.iter().any(|f| f == SPONSORED_MESSAGE)
+    }
+
     pub fn messages(&self) -> Vec<Message> {
         self.messages
             .iter()
@@ -406,6 +456,7 @@ mod tests {
             image_url: None,
             logo_url: None,
             view_url: None,
+            poll: None,
         };
         assert!(ad.fits(None));
         assert!(!ad.fits(Some(30)));

@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 use crate::cors;
 use crate::dsp;
 use crate::envelope::REQUEST_ID_PREFIX;
+use crate::polls::{self, PollToken};
 use crate::publisher::{self, EffectiveConfig, Publisher};
 use crate::ranking::{Candidate, rank};
 use crate::request::BidRequest;
@@ -261,6 +262,15 @@ impl<E: Env> Auction<'_, E> {
                     }
                 },
             };
+            if !self.bid_request.ad_formats.contains(&creative.format()) {
+                self.log(&format!(
+                    "{}'s creative is a {}, which the publisher did not ask for",
+                    offer.dsp.id,
+                    creative.format()
+                ));
+                creative_rejected = true;
+                continue;
+            }
             if !creative.fits(self.config.max_headline_chars) {
                 self.log(&format!(
                     "{}'s creative is over max_headline_chars",
@@ -542,11 +552,22 @@ impl<E: Env> Auction<'_, E> {
             "url": click_url,
             "dsp": offer.dsp.id,
             "bidId": offer.bid_id,
-            "ad_format": "sponsored_message",
+            "ad_format": creative.format(),
             "placement": if image_url.is_some() { "image" } else { "text" },
             "domain": creative.domain,
             "thrad_view_url": view_url,
         });
+        if let Some(poll) = &creative.poll {
+            let ad_id = offer.demand.as_ref().map(|d| d.ad_id.to_string());
+            let token = PollToken {
+                i: impression_id.into(),
+                p: polls::poll_id(ad_id.as_deref(), &offer.dsp.id, poll),
+                q: poll.question.clone(),
+                o: poll.options.clone(),
+                e: expires,
+            };
+            bid["poll"] = polls::poll_json(base, poll, &token, &click_url, &self.secret);
+        }
         if let Some(image) = image_url {
             bid["image_url"] = Value::String(image.clone());
         }
@@ -583,6 +604,7 @@ impl<E: Env> Auction<'_, E> {
             image_url: None,
             logo_url: None,
             view_url: None,
+            poll: None,
         };
         self.serve(&offer, &creative)?
             .ok_or_else(|| SspError::internal("Internal server error"))

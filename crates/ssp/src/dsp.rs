@@ -41,7 +41,7 @@ pub fn bid_request_body(
         "chatId": request.chat_id,
         "nAdsBefore": ads_before,
         "messages": messages,
-        "ad_formats": ["sponsored_message"],
+        "ad_formats": request.ad_formats,
         "production": request.production,
         "request_id": request_id,
         "config": {

@@ -2,14 +2,16 @@
 //! across DSPs answers within a deadline with the best ad or a clean
 //! no-bid. Routes: `POST /api/v1/ssp/bid-request` (and its CORS
 //! preflight), the click redirect `GET /api/v1/dsp/redirect/{token}` and
-//! the view beacon `GET /api/v1/tracking/view/{token}`. The only surface
-//! allowed to call external DSPs.
+//! the view beacon `GET /api/v1/tracking/view/{token}`, and a sponsored
+//! poll's vote and results links (`/api/v1/tracking/sponsored-polls/...`).
+//! The only surface allowed to call external DSPs.
 
 pub mod auction;
 pub mod brand_safety;
 mod cors;
 pub mod dsp;
 pub mod envelope;
+pub mod polls;
 pub mod privacy;
 pub mod publisher;
 pub mod ranking;
@@ -23,7 +25,7 @@ pub use envelope::{NoBidReason, RequestContext, SspError, no_bid, success};
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::routes::{self, Matched, Route};
-use adspin_core::web::{IncomingRequest, Response, split};
+use adspin_core::web::{IncomingRequest, ReadError, Response, read_body, split};
 
 #[derive(Debug, Clone, Copy)]
 enum Endpoint {
@@ -31,6 +33,9 @@ enum Endpoint {
     Preflight,
     Click,
     View,
+    Vote,
+    PollResults,
+    PollPreflight,
 }
 
 const ROUTES: &[Route<Endpoint>] = &[
@@ -38,7 +43,14 @@ const ROUTES: &[Route<Endpoint>] = &[
     Route::new("OPTIONS", "/api/v1/ssp/bid-request", Endpoint::Preflight),
     Route::new("GET", "/api/v1/dsp/redirect/:token", Endpoint::Click),
     Route::new("GET", "/api/v1/tracking/view/:token", Endpoint::View),
+    Route::new("POST", POLL_VOTE, Endpoint::Vote),
+    Route::new("OPTIONS", POLL_VOTE, Endpoint::PollPreflight),
+    Route::new("GET", POLL_RESULTS, Endpoint::PollResults),
+    Route::new("OPTIONS", POLL_RESULTS, Endpoint::PollPreflight),
 ];
+
+const POLL_VOTE: &str = "/api/v1/tracking/sponsored-polls/vote";
+const POLL_RESULTS: &str = "/api/v1/tracking/sponsored-polls/results";
 
 /// Serves one request of the surface.
 pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
@@ -52,6 +64,24 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         Matched::Found(Endpoint::Preflight, _) => return cors::preflight(&request),
         Matched::Found(Endpoint::Click, captures) => tracking::click(env, captures[0]),
         Matched::Found(Endpoint::View, captures) => tracking::view(env, &request, captures[0]),
+        Matched::Found(Endpoint::PollPreflight, _) => return polls::preflight(),
+        Matched::Found(endpoint @ (Endpoint::Vote | Endpoint::PollResults), _) => {
+            let mut request = request;
+            let outcome = match endpoint {
+                Endpoint::Vote => match read_body(&mut request, body, polls::BODY_LIMIT).await {
+                    Ok(()) => polls::vote(env, &request),
+                    Err(ReadError::TooLarge { .. }) => Err(tracking::TrackingError::too_large()),
+                    Err(ReadError::Failed(_)) => Err(tracking::TrackingError::bad_request(
+                        "The body could not be read",
+                    )),
+                },
+                _ => polls::results_of(env, &request),
+            };
+            let mut response =
+                outcome.unwrap_or_else(|error| respond(&RequestInfo::new("req_"), &error));
+            polls::allow_any_origin(&mut response);
+            return response;
+        }
         Matched::MethodNotAllowed(allow) if path == "/api/v1/ssp/bid-request" => {
             let info = RequestInfo::new(envelope::REQUEST_ID_PREFIX);
             return respond(&info, &SspError::method_not_allowed("Use POST", &allow));
@@ -61,5 +91,9 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         }
         Matched::NotFound => Err(tracking::TrackingError::not_found()),
     };
-    tracked.unwrap_or_else(|error| respond(&RequestInfo::new("req_"), &error))
+    let mut response = tracked.unwrap_or_else(|error| respond(&RequestInfo::new("req_"), &error));
+    if path == POLL_VOTE || path == POLL_RESULTS {
+        polls::allow_any_origin(&mut response);
+    }
+    response
 }

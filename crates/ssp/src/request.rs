@@ -13,7 +13,7 @@ use adspin_core::time::UnixSeconds;
 
 use super::SspError;
 use crate::privacy::{PrivacySignals, RawPrivacy};
-use adspin_core::dsp_protocol::{Message, Role};
+use adspin_core::dsp_protocol::{Message, Role, SPONSORED_MESSAGE, SPONSORED_POLL};
 
 /// Bounds that keep one request's work small.
 pub const MAX_MESSAGES: usize = 100;
@@ -99,6 +99,35 @@ pub struct BidRequest {
     pub geo: UserGeo,
     /// The privacy signals (body `privacy`, `Sec-GPC` and `DNT` headers).
     pub privacy: PrivacySignals,
+    /// The served formats the publisher accepts, in the order given
+    /// (`sponsored_message` when it named none).
+    pub ad_formats: Vec<&'static str>,
+}
+
+/// The served formats among `ad_formats` (unknown and coming-soon formats
+/// such as `carousel` are ignored): `sponsored_message` when the field is
+/// absent; `400` when it names no served format.
+fn served_formats(ad_formats: Option<&[String]>) -> Result<Vec<&'static str>, SspError> {
+    let Some(formats) = ad_formats else {
+        return Ok(vec![SPONSORED_MESSAGE]);
+    };
+    let mut served = Vec::new();
+    for format in formats {
+        let known = match format.as_str() {
+            SPONSORED_MESSAGE => SPONSORED_MESSAGE,
+            SPONSORED_POLL => SPONSORED_POLL,
+            _ => continue,
+        };
+        if !served.contains(&known) {
+            served.push(known);
+        }
+    }
+    if served.is_empty() {
+        return Err(bad(
+            "ad_formats must include \"sponsored_message\" or \"sponsored_poll\", the formats served",
+        ));
+    }
+    Ok(served)
 }
 
 fn bad(message: impl Into<String>) -> SspError {
@@ -121,13 +150,7 @@ impl BidRequest {
                 "request_type {kind:?} is not supported: only \"contextual\" requests are served"
             )));
         }
-        if let Some(formats) = &raw.ad_formats
-            && !formats.iter().any(|f| f == "sponsored_message")
-        {
-            return Err(bad(
-                "ad_formats must include \"sponsored_message\", the only format served",
-            ));
-        }
+        let ad_formats = served_formats(raw.ad_formats.as_deref())?;
         if let Some(metadata) = &raw.user_metadata
             && !metadata.is_object()
         {
@@ -153,6 +176,7 @@ impl BidRequest {
             config,
             geo,
             privacy,
+            ad_formats,
         })
     }
 

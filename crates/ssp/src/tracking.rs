@@ -81,8 +81,18 @@ impl TrackingError {
         }
     }
 
-    fn bad_request(detail: &'static str) -> Self {
+    pub(crate) fn bad_request(detail: &'static str) -> Self {
         Self::new(400, detail)
+    }
+
+    /// 422 for a link called without what it needs.
+    pub(crate) fn unprocessable(detail: &'static str) -> Self {
+        Self::new(422, detail)
+    }
+
+    /// 413 for a body over `polls::BODY_LIMIT`.
+    pub(crate) fn too_large() -> Self {
+        Self::new(413, "Request body too large")
     }
 
     fn new(status: u16, detail: &'static str) -> Self {

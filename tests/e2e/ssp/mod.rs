@@ -5,6 +5,7 @@ mod budget;
 mod dsps;
 mod limits;
 mod no_bids;
+pub(crate) mod polls;
 mod privacy;
 mod requests;
 mod tracking;

@@ -7,30 +7,32 @@
 use serde_json::{Value, json};
 
 use crate::catalog::creative::{Creative, image_url};
-use crate::dsp_protocol::RenderedAd;
+use crate::dsp_protocol::{RenderedAd, RenderedPoll, SPONSORED_POLL};
 
 use super::demand::ServingAd;
 
 /// The creative of an ad as the SSP protocol shows it. Without images the
 /// placement is `text`.
 pub fn rendered(ad: &ServingAd, files_base_url: &str, image_enabled: bool) -> Option<RenderedAd> {
-    let Creative::ChatCard {
-        title,
-        body,
-        target_url,
-        file_id,
-        cta_text,
-    } = &ad.creative
-    else {
-        return None;
+    let (title, body, target_url, file_id, cta_text) = match &ad.creative {
+        Creative::ChatCard {
+            title,
+            body,
+            target_url,
+            file_id,
+            cta_text,
+        } => (title, body, target_url, file_id, cta_text),
+        Creative::Poll {
+            question,
+            options,
+            target_url,
+        } => return Some(rendered_poll(ad, question, options, target_url)),
     };
     let image = file_id
         .as_ref()
         .filter(|_| image_enabled)
         .map(|id| image_url(files_base_url, id));
-    let domain = url::Url::parse(target_url)
-        .ok()
-        .and_then(|u| u.host_str().map(String::from));
+    let domain = domain_of(target_url);
     Some(RenderedAd {
         ad_format: Some("sponsored_message".into()),
         placement: Some(if image.is_some() { "image" } else { "text" }.into()),
@@ -43,7 +45,36 @@ pub fn rendered(ad: &ServingAd, files_base_url: &str, image_enabled: bool) -> Op
         image_url: image,
         logo_url: None,
         view_url: None,
+        poll: None,
     })
+}
+
+/// A sponsored poll: the question as headline, its answers, and the
+/// click-through page.
+fn rendered_poll(ad: &ServingAd, question: &str, options: &[String], target: &str) -> RenderedAd {
+    RenderedAd {
+        ad_format: Some(SPONSORED_POLL.into()),
+        placement: Some("text".into()),
+        advertiser: Some(ad.advertiser.clone()),
+        domain: domain_of(target),
+        headline: question.to_string(),
+        description: String::new(),
+        cta_text: None,
+        url: target.to_string(),
+        image_url: None,
+        logo_url: None,
+        view_url: None,
+        poll: Some(RenderedPoll {
+            question: question.to_string(),
+            options: options.to_vec(),
+        }),
+    }
+}
+
+fn domain_of(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(String::from))
 }
 
 /// The bid as the DSP protocol's answer: `{"data": {"bid", "bidId", "ad_data"}}`.

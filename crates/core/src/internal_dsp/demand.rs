@@ -116,11 +116,13 @@ pub fn best<'a>(
         .map(|(c, _)| c)
 }
 
-/// The candidate's first ad whose headline fits `max_headline_chars`.
+/// The candidate's first ad whose headline (a poll's: its question) fits
+/// `max_headline_chars`.
 pub fn ad_for(candidate: &Candidate, max_headline_chars: Option<i64>) -> Option<ServingAd> {
     candidate.ads.iter().find_map(|(ad_id, creative)| {
-        let Creative::ChatCard { title, .. } = creative else {
-            return None;
+        let title = match creative {
+            Creative::ChatCard { title, .. } => title,
+            Creative::Poll { question, .. } => question,
         };
         let length = i64::try_from(title.chars().count()).unwrap_or(i64::MAX);
         if max_headline_chars.is_some_and(|max| length > max) {

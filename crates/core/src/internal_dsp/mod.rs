@@ -14,6 +14,7 @@ pub mod demand;
 pub mod relevance;
 pub mod store;
 
+use crate::catalog::creative::Creative;
 use crate::db::{Database, DbError};
 use crate::delivery;
 use crate::dsp_protocol::{BidRequestView, RenderedAd};
@@ -60,12 +61,20 @@ pub fn bid(
     now: UnixSeconds,
 ) -> Result<Option<Bid>, DbError> {
     let conversation = Conversation::new(&request.messages());
-    let candidates = demand::candidates(
+    let mut candidates = demand::candidates(
         db,
         now,
         &conversation.words(),
         demand == Demand::WithSandbox,
     )?;
+    // Only the formats the publisher accepts bid.
+    candidates.retain_mut(|candidate| {
+        candidate.ads.retain(|(_, creative)| match creative {
+            Creative::ChatCard { .. } => request.accepts_messages(),
+            Creative::Poll { .. } => request.accepts_polls(),
+        });
+        !candidate.ads.is_empty()
+    });
     let Some(best) = demand::best(&candidates, &conversation, request.country_code.as_deref())
     else {
         return Ok(None);

@@ -75,7 +75,7 @@ pub fn candidate_ads(
                                               WHERE w.ad_group_id = h.ad_group_id AND w.hint = h.hint
                                                 AND w.word NOT IN ({0})))
                AND c.status = 'active' AND c.review_status = 'approved' AND g.status = 'active'
-               AND g.creative_type = 'chat_card' AND g.max_bid_micros IS NOT NULL
+               AND g.creative_type IN ('chat_card', 'poll') AND g.max_bid_micros IS NOT NULL
                AND c.start_time <= ?1 AND (c.end_time IS NULL OR c.end_time > ?1)
                AND c.spent_micros + g.max_bid_micros / 1000 <= c.lifetime_spend_limit_micros
                AND (?{1} = 1 OR c.id NOT IN (SELECT campaign_id FROM sandbox_campaigns))
