@@ -12,3 +12,6 @@ CREATE TABLE IF NOT EXISTS poll_votes (
     created_at    INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS poll_votes_by_poll ON poll_votes (poll_id, option_id);
+
+INSERT OR IGNORE INTO schema_migrations (version, name, applied_at)
+VALUES (16, '0016_poll_votes', unixepoch());
