@@ -1256,17 +1256,18 @@ fn the_dashboard_signs_in_with_an_agents_password_and_edits_a_campaign() {
          document.getElementById('e-end').value = '2099-08-31';
          document.getElementById('edit-form').requestSubmit();",
     );
-    let saved = page.wait_for(
+    // The status is set once the list has been read again.
+    let status = page.wait_for(
         "the saved campaign",
         "document.getElementById('edit-form').hidden &&
-         Array.from(document.querySelectorAll('#campaigns-table tbody tr'), (row) =>
+         document.getElementById('campaigns-status').textContent",
+    );
+    assert_eq!(status, "Saved \"Summer trails\".");
+    let saved = page.eval(
+        "Array.from(document.querySelectorAll('#campaigns-table tbody tr'), (row) =>
              [row.cells[0].textContent, row.cells[3].textContent])",
     );
     assert_eq!(saved, json!([["Summer trails", "$150.00"]]));
-    assert_eq!(
-        page.eval("document.getElementById('campaigns-status').textContent"),
-        "Saved \"Summer trails\"."
-    );
     // One campaign behind both APIs: the agents API reads the change.
     let read = crate::agents::call(&app, "GET", &format!("/campaigns/{id}"), key, None).json();
     assert_eq!(
