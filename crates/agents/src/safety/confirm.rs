@@ -148,3 +148,124 @@ pub fn redeem(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{self, Mode, NewKey};
+    use crate::test_support::{Account, NOW};
+    use adspin_core::money::Micros;
+    use adspin_core::testing::database;
+
+    const CHANGE: Change = Change {
+        before: Micros::from_dollars(50),
+        after: Micros::from_dollars(500),
+    };
+
+    fn token_of(error: &AgentsError, db: &impl Database) -> String {
+        assert_eq!((error.status(), error.code()), (428, "confirmation_required"));
+        let rendered: serde_json::Value =
+            serde_json::from_slice(error.to_response("req_1").body()).expect("json");
+        let details = &rendered["error"]["details"];
+        assert_eq!(details["daily_spend_before"], 50.0);
+        assert_eq!(details["daily_spend_after"], 500.0);
+        assert!(
+            details["summary"]
+                .as_str()
+                .expect("summary")
+                .contains("from $50.00 to $500.00"),
+            "{details}"
+        );
+        let token = details["confirmation_token"]
+            .as_str()
+            .expect("token")
+            .to_string();
+        let stored = db
+            .count(
+                "SELECT COUNT(*) FROM agent_confirmations WHERE token_hash = ?1",
+                &[keys::hash_key(&token).into()],
+            )
+            .expect("count");
+        assert_eq!(stored, 1, "stored by its hash");
+        let plain = db
+            .count(
+                "SELECT COUNT(*) FROM agent_confirmations WHERE token_hash = ?1",
+                &[token.as_str().into()],
+            )
+            .expect("count");
+        assert_eq!(plain, 0, "never in the clear");
+        token
+    }
+
+    fn reason(result: Result<(), AgentsError>) -> String {
+        let error = result.expect_err("refused");
+        assert_eq!(
+            (error.status(), error.code()),
+            (409, "confirmation_token_invalid")
+        );
+        let rendered: serde_json::Value =
+            serde_json::from_slice(error.to_response("req_1").body()).expect("json");
+        rendered["error"]["details"]["reason"]
+            .as_str()
+            .expect("reason")
+            .to_string()
+    }
+
+    #[test]
+    fn a_token_confirms_its_own_request_once_for_its_key_until_it_expires() {
+        let db = database();
+        let (caller, _) = Account::verified("jane@example.com").create(&db);
+        let request = request_hash("PATCH", "/api/v1/campaigns/1", br#"{"daily_budget":500}"#);
+        let other_request =
+            request_hash("PATCH", "/api/v1/campaigns/1", br#"{"daily_budget":900}"#);
+        let issued = issue(&db, &caller, &request, CHANGE, Micros::from_dollars(100), NOW)
+            .expect("issued");
+        let token = token_of(&issued, &db);
+
+        assert_eq!(
+            reason(redeem(&db, &caller, "cfm_nope", &request, NOW)),
+            "unknown"
+        );
+        assert_eq!(
+            reason(redeem(&db, &caller, &token, &other_request, NOW)),
+            "request_mismatch"
+        );
+        let (record, _) = store::mint_key(
+            &db,
+            &NewKey {
+                organization_id: caller.organization_id(),
+                user_id: caller.key.user_id,
+                mode: Mode::Live,
+                name: None,
+                scopes: &caller.key.scopes,
+                oauth_expires_at: None,
+            },
+            NOW,
+        )
+        .expect("second key");
+        let mut second = caller.clone();
+        second.key = record;
+        assert_eq!(
+            reason(redeem(&db, &second, &token, &request, NOW)),
+            "other_key"
+        );
+        let (stranger, _) = Account::verified("john@example.com").create(&db);
+        assert_eq!(
+            reason(redeem(&db, &stranger, &token, &request, NOW)),
+            "unknown",
+            "another account's token is not even known"
+        );
+        let late = NOW.plus_seconds(TOKEN_SECONDS);
+        assert_eq!(
+            reason(redeem(&db, &caller, &token, &request, late)),
+            "expired"
+        );
+
+        // None of the refusals spent it.
+        redeem(&db, &caller, &token, &request, late.plus_seconds(-1)).expect("confirmed");
+        assert_eq!(
+            reason(redeem(&db, &caller, &token, &request, NOW)),
+            "used"
+        );
+    }
+}
