@@ -103,8 +103,10 @@ fn campaign_with_an_ad(app: &TestApp, key: &str) -> i64 {
         "POST",
         "/campaigns",
         key,
-        Some(&json!({"name": "Summer Launch", "objective": "traffic", "daily_budget": 50.0,
-                     "target_url": "https://acme.example/start"})),
+        Some(
+            &json!({"name": "Summer Launch", "objective": "traffic", "daily_budget": 50.0,
+                     "target_url": "https://acme.example/start"}),
+        ),
     );
     assert_eq!(created.status, 201, "{}", created.text());
     let id = created.json()["id"].as_i64().expect("integer id");
@@ -185,7 +187,13 @@ fn dry_runs_of_each_kind_of_write_change_nothing_and_answer_like_the_real_call()
     let real_error = expect(&real_bad, 422, "validation_error")["error"].clone();
     assert_eq!(dry_error["details"], real_error["details"]);
     assert_eq!(dry_error["message"], real_error["message"]);
-    let not_a_flag = call(&app, "POST", "/campaigns?dry_run=maybe", &key, Some(&create));
+    let not_a_flag = call(
+        &app,
+        "POST",
+        "/campaigns?dry_run=maybe",
+        &key,
+        Some(&create),
+    );
     assert_eq!(
         expect(&not_a_flag, 422, "validation_error")["error"]["details"]["field"],
         "dry_run"
@@ -271,13 +279,7 @@ fn dry_runs_of_each_kind_of_write_change_nothing_and_answer_like_the_real_call()
     let would_delete = would(&dry_delete);
     assert_eq!(would_delete["status"], 204);
     assert_eq!(would_delete["resource"], Value::Null);
-    let dry_missing = call(
-        &app,
-        "DELETE",
-        "/campaigns/999999?dry_run=true",
-        &key,
-        None,
-    );
+    let dry_missing = call(&app, "DELETE", "/campaigns/999999?dry_run=true", &key, None);
     expect(&dry_missing, 404, "not_found");
     assert!(
         fingerprint(&app) == built,
@@ -290,7 +292,10 @@ fn dry_runs_of_each_kind_of_write_change_nothing_and_answer_like_the_real_call()
     // The real calls do what the dry runs said.
     let launched = call(&app, "POST", &format!("/campaigns/{id}/launch"), &key, None);
     assert_eq!(launched.status, 200, "{}", launched.text());
-    assert_eq!(launched.json()["status"], would_launch["resource"]["status"]);
+    assert_eq!(
+        launched.json()["status"],
+        would_launch["resource"]["status"]
+    );
     let deleted = call(&app, "DELETE", &format!("/campaigns/{id}"), &key, None);
     assert_eq!(deleted.status, 204, "{}", deleted.text());
     assert_eq!(
@@ -375,7 +380,13 @@ fn a_spend_raise_above_the_threshold_changes_nothing_until_confirmed_with_its_to
 
     // Back down to $50 (a cut needs no token), then up again with the
     // spent token: refused.
-    let cut = call(&app, "PATCH", &path, &key, Some(&json!({"daily_budget": 50})));
+    let cut = call(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(&json!({"daily_budget": 50})),
+    );
     assert_eq!(cut.status, 200, "{}", cut.text());
     let reused = confirm(&key, &token, &raise);
     assert_eq!(
@@ -384,11 +395,11 @@ fn a_spend_raise_above_the_threshold_changes_nothing_until_confirmed_with_its_to
     );
     // An expired token (its end moved into the past) is refused too.
     let fresh = call(&app, "PATCH", &path, &key, Some(&raise));
-    let fresh = expect(&fresh, 428, "confirmation_required")["error"]["details"]
-        ["confirmation_token"]
-        .as_str()
-        .expect("token")
-        .to_string();
+    let fresh =
+        expect(&fresh, 428, "confirmation_required")["error"]["details"]["confirmation_token"]
+            .as_str()
+            .expect("token")
+            .to_string();
     app.database()
         .execute(
             "UPDATE agent_confirmations SET expires_at = expires_at - 601 WHERE used_at IS NULL",
@@ -411,7 +422,13 @@ fn a_spend_raise_above_the_threshold_changes_nothing_until_confirmed_with_its_to
         Some(&json!({"confirmation_threshold": 1000})),
     );
     assert_eq!(raised.status, 200, "{}", raised.text());
-    let big = call(&app, "PATCH", &path, &key, Some(&json!({"daily_budget": 900})));
+    let big = call(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(&json!({"daily_budget": 900})),
+    );
     assert_eq!(big.status, 200, "{}", big.text());
     let lowered = call(
         &app,
@@ -421,9 +438,21 @@ fn a_spend_raise_above_the_threshold_changes_nothing_until_confirmed_with_its_to
         Some(&json!({"confirmation_threshold": 100})),
     );
     assert_eq!(lowered.status, 200, "{}", lowered.text());
-    let paused = call(&app, "PATCH", &path, &key, Some(&json!({"status": "paused"})));
+    let paused = call(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(&json!({"status": "paused"})),
+    );
     assert_eq!(paused.status, 200, "{}", paused.text());
-    let resume = call(&app, "PATCH", &path, &key, Some(&json!({"status": "active"})));
+    let resume = call(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(&json!({"status": "active"})),
+    );
     let details = expect(&resume, 428, "confirmation_required")["error"]["details"].clone();
     assert_eq!(
         (
@@ -488,8 +517,10 @@ fn a_key_with_a_spend_cap_cannot_take_the_daily_spend_past_it() {
         "POST",
         "/auth/keys",
         &key,
-        Some(&json!({"name": "Budget agent", "scopes": ["campaigns:read", "campaigns:write"],
-                     "spend_cap": 60})),
+        Some(
+            &json!({"name": "Budget agent", "scopes": ["campaigns:read", "campaigns:write"],
+                     "spend_cap": 60}),
+        ),
     );
     assert_eq!(capped.status, 201, "{}", capped.text());
     let capped = capped.json();
@@ -542,7 +573,13 @@ fn a_key_with_a_spend_cap_cannot_take_the_daily_spend_past_it() {
     );
     assert_eq!(under.status, 200, "{}", under.text());
     // The account's uncapped key is not bound by it.
-    let uncapped = call(&app, "PATCH", &path, &key, Some(&json!({"daily_budget": 75})));
+    let uncapped = call(
+        &app,
+        "PATCH",
+        &path,
+        &key,
+        Some(&json!({"daily_budget": 75})),
+    );
     assert_eq!(uncapped.status, 200, "{}", uncapped.text());
     let lower = call(
         &app,
@@ -551,7 +588,12 @@ fn a_key_with_a_spend_cap_cannot_take_the_daily_spend_past_it() {
         &capped_key,
         Some(&json!({"daily_budget": 70})),
     );
-    assert_eq!(lower.status, 200, "a cut is never refused: {}", lower.text());
+    assert_eq!(
+        lower.status,
+        200,
+        "a cut is never refused: {}",
+        lower.text()
+    );
 
     // A capped key makes no key with a larger cap, or none.
     let manager = call(
@@ -663,15 +705,22 @@ fn the_audit_log_lists_every_write_with_before_and_after_and_is_the_accounts_own
     assert_eq!(log["pagination"]["total"], 5);
     let key_id = entries[0]["key_id"].as_str().expect("key id");
     assert!(key_id.starts_with("key_"), "{key_id}");
-    assert!(entries.iter().all(|entry| entry["key_id"] == key_id
-        && entry["outcome"] == "applied"
-        && entry["id"].as_str().is_some_and(|id| id.starts_with("aud_"))
-        && entry["time"].is_string()));
+    assert!(entries.iter().all(|entry| {
+        entry["key_id"] == key_id
+            && entry["outcome"] == "applied"
+            && entry["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("aud_"))
+            && entry["time"].is_string()
+    }));
     assert_eq!(entries[0]["resource"], "key");
     assert_eq!(entries[0]["resource_id"], agent["id"]);
     assert_eq!(entries[0]["after"]["api_key"], "[redacted]", "no secret");
     assert_eq!(entries[0]["after"]["name"], "Agent");
-    assert!(!log.to_string().contains(agent["api_key"].as_str().expect("secret")));
+    assert!(
+        !log.to_string()
+            .contains(agent["api_key"].as_str().expect("secret"))
+    );
     let delete = &entries[1];
     assert_eq!(
         (delete["resource"].clone(), delete["resource_id"].clone()),
@@ -702,7 +751,11 @@ fn the_audit_log_lists_every_write_with_before_and_after_and_is_the_accounts_own
     );
     assert_eq!(rest["data"][0]["via"], "POST /api/v1/campaigns");
     assert_eq!(rest["pagination"]["has_more"], false);
-    let by_other_key = audit_log(&app, &key, &format!("?key_id={}", agent["id"].as_str().expect("id")));
+    let by_other_key = audit_log(
+        &app,
+        &key,
+        &format!("?key_id={}", agent["id"].as_str().expect("id")),
+    );
     assert_eq!(by_other_key["pagination"]["total"], 0);
     let future = audit_log(&app, &key, "?since=2999-01-01T00:00:00Z");
     assert_eq!(future["data"], json!([]));

@@ -486,6 +486,30 @@ mod tests {
     }
 
     #[test]
+    fn a_lifetime_budget_commits_its_share_of_each_day() {
+        let july = Schedule::parse(&ScheduleRequest {
+            start_date: Some("2026-07-01".into()),
+            end_date: Some("2026-07-31".into()),
+        })
+        .expect("schedule");
+        let lifetime = Budget {
+            kind: BudgetType::Lifetime,
+            amount: Micros::new(310_000_000),
+        };
+        assert_eq!(daily_rate(lifetime, july, NOW), Micros::new(10_000_000));
+        assert_eq!(
+            daily_rate(lifetime, Schedule::default(), NOW),
+            Micros::new(310_000_000 / 30),
+            "30 days without an end date"
+        );
+        let daily = Budget {
+            kind: BudgetType::Daily,
+            amount: Micros::new(50_000_000),
+        };
+        assert_eq!(daily_rate(daily, july, NOW), daily.amount);
+    }
+
+    #[test]
     fn interests_and_word_pairs_of_the_product_become_hints() {
         let hints = context_hints(
             &["Remote Work".into(), "startups".into()],

@@ -163,7 +163,10 @@ mod tests {
     };
 
     fn token_of(error: &AgentsError, db: &impl Database) -> String {
-        assert_eq!((error.status(), error.code()), (428, "confirmation_required"));
+        assert_eq!(
+            (error.status(), error.code()),
+            (428, "confirmation_required")
+        );
         let rendered: serde_json::Value =
             serde_json::from_slice(error.to_response("req_1").body()).expect("json");
         let details = &rendered["error"]["details"];
@@ -218,8 +221,15 @@ mod tests {
         let request = request_hash("PATCH", "/api/v1/campaigns/1", br#"{"daily_budget":500}"#);
         let other_request =
             request_hash("PATCH", "/api/v1/campaigns/1", br#"{"daily_budget":900}"#);
-        let issued = issue(&db, &caller, &request, CHANGE, Micros::from_dollars(100), NOW)
-            .expect("issued");
+        let issued = issue(
+            &db,
+            &caller,
+            &request,
+            CHANGE,
+            Micros::from_dollars(100),
+            NOW,
+        )
+        .expect("issued");
         let token = token_of(&issued, &db);
 
         assert_eq!(
@@ -263,9 +273,6 @@ mod tests {
 
         // None of the refusals spent it.
         redeem(&db, &caller, &token, &request, late.plus_seconds(-1)).expect("confirmed");
-        assert_eq!(
-            reason(redeem(&db, &caller, &token, &request, NOW)),
-            "used"
-        );
+        assert_eq!(reason(redeem(&db, &caller, &token, &request, NOW)), "used");
     }
 }
