@@ -36,8 +36,9 @@ pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
     hex::encode(digest.finalize())
 }
 
-/// Stores a new token for `caller`'s request `request_hash` and answers
-/// the `428 confirmation_required` that carries it.
+/// Stores a new token for `caller`'s request `request_hash` (removing the
+/// account's expired ones, which then read as unknown) and answers the
+/// `428 confirmation_required` that carries it.
 pub fn issue(
     db: &impl Database,
     caller: &Caller,
@@ -53,6 +54,11 @@ pub fn issue(
         change.summary(),
         threshold.to_dollars()
     );
+    // The account's tokens past their end can never be redeemed again.
+    db.execute(
+        "DELETE FROM agent_confirmations WHERE organization_id = ?1 AND expires_at <= ?2",
+        &[caller.organization_id().into(), now.into()],
+    )?;
     db.execute(
         "INSERT INTO agent_confirmations (token_hash, organization_id, key_seq, request_hash, summary,
              expires_at, created_at)
