@@ -799,3 +799,95 @@ fn the_audit_log_lists_every_write_with_before_and_after_and_is_the_accounts_own
     let unauthenticated = app.get("/api/v1/audit-log");
     assert_eq!(unauthenticated.status, 401);
 }
+
+#[test]
+fn the_confirmation_threshold_is_checked_audited_and_needs_the_account_scopes() {
+    let app = start();
+    let (key, _) = advertiser(&app, "threshold@acme.example");
+    let negative = call(
+        &app,
+        "PATCH",
+        "/account/safety",
+        &key,
+        Some(&json!({"confirmation_threshold": -1})),
+    );
+    assert_eq!(
+        expect(&negative, 422, "validation_error")["error"]["details"]["field"],
+        "confirmation_threshold"
+    );
+    let unknown = call(
+        &app,
+        "PATCH",
+        "/account/safety",
+        &key,
+        Some(&json!({"confirmation_threshold": 5, "limit": 1})),
+    );
+    assert_eq!(unknown.status, 422, "{}", unknown.text());
+    let auth = format!("Bearer {key}");
+    let not_json = app.request(
+        "PATCH",
+        "/api/v1/account/safety",
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        Some(b"{".as_slice()),
+    );
+    expect(&not_json, 400, "invalid_json");
+    let dry = call(
+        &app,
+        "PATCH",
+        "/account/safety?dry_run=true",
+        &key,
+        Some(&json!({"confirmation_threshold": 5})),
+    );
+    assert_eq!(would(&dry)["resource"]["confirmation_threshold"], 5.0);
+    let read = call(&app, "GET", "/account/safety", &key, None);
+    assert_eq!(read.json()["confirmation_threshold"], 100.0);
+
+    let changed = call(
+        &app,
+        "PATCH",
+        "/account/safety",
+        &key,
+        Some(&json!({"confirmation_threshold": 250.5})),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    assert_eq!(changed.json()["confirmation_threshold"], 250.5);
+    let log = audit_log(&app, &key, "?resource=safety_settings");
+    assert_eq!(log["pagination"]["total"], 1, "{log}");
+    let entry = &log["data"][0];
+    assert_eq!(entry["via"], "PATCH /api/v1/account/safety");
+    assert_eq!(entry["before"]["confirmation_threshold"], 100.0);
+    assert_eq!(entry["after"]["confirmation_threshold"], 250.5);
+
+    let agent = call(
+        &app,
+        "POST",
+        "/auth/keys",
+        &key,
+        Some(&json!({"scopes": ["campaigns:read", "campaigns:write"]})),
+    );
+    assert_eq!(agent.status, 201, "{}", agent.text());
+    let agent = agent.json()["api_key"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    let lift = call(
+        &app,
+        "PATCH",
+        "/account/safety",
+        &agent,
+        Some(&json!({"confirmation_threshold": 1000000})),
+    );
+    expect(&lift, 403, "insufficient_scope");
+    expect(
+        &call(&app, "GET", "/account/safety", &agent, None),
+        403,
+        "insufficient_scope",
+    );
+    assert_eq!(
+        call(&app, "GET", "/account/safety", &key, None).json()["confirmation_threshold"],
+        250.5
+    );
+}
