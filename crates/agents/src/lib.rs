@@ -571,12 +571,40 @@ async fn serve<E: Env>(
     };
     let outcome = match &authorized {
         Authorized::Public(endpoint) => public(&context, *endpoint, ids[0]).await,
-        Authorized::Keyed(endpoint, caller) => match endpoint.write() {
-            None => keyed(&context, (db, env.http()), *endpoint, caller, ids).await,
-            Some(write) => guarded(&context, *endpoint, write, caller, ids).await,
-        },
+        Authorized::Keyed(endpoint, caller) => {
+            let via = safety::audit::Via::Route {
+                method: method.clone(),
+                path: path.clone(),
+            };
+            dispatch(&context, *endpoint, caller, ids, via).await
+        }
     };
     (Some(usage), outcome)
+}
+
+/// Runs a keyed endpoint for an authenticated caller: a read as it is, a
+/// write through the safety checks ([`guarded`]), recorded in the audit
+/// log as having come `via` its route (or an MCP tool that runs it).
+async fn dispatch<E: Env>(
+    context: &Context<'_, E>,
+    endpoint: Keyed,
+    caller: &auth::Caller,
+    ids: [&str; 3],
+    via: safety::audit::Via,
+) -> Result<Response, AgentsError> {
+    match endpoint.write() {
+        None => {
+            keyed(
+                context,
+                (context.db, context.env.http()),
+                endpoint,
+                caller,
+                ids,
+            )
+            .await
+        }
+        Some(write) => guarded(context, endpoint, write, caller, ids, via).await,
+    }
 }
 
 /// Runs a write for an authenticated caller, with the safety checks of
@@ -588,15 +616,12 @@ async fn guarded<E: Env>(
     write: Write,
     caller: &auth::Caller,
     ids: [&str; 3],
+    via: safety::audit::Via,
 ) -> Result<Response, AgentsError> {
     let Context { env, db, now, .. } = *context;
     let dry_run = safety::dry_run::requested(context.request)?;
     let method = context.request.method().as_str();
     let path = context.request.uri().path();
-    let via = safety::audit::Via::Route {
-        method: method.to_string(),
-        path: path.to_string(),
-    };
     let before = match write.before {
         Some(read) => snapshot(context, read, caller, ids).await,
         None => None,
