@@ -250,6 +250,23 @@ SPENT = Rule(
     status=422,
 )
 
+CONFIRMATION = Rule(
+    "a write that raises the committed daily spend above the account's threshold needs a confirmation token (state)",
+    code="confirmation_required",
+    status=428,
+)
+CONFIRMATION_TOKEN = Rule(
+    "a confirmation token must be one issued to this key for this very request, unused and unexpired (state)",
+    code="confirmation_token_invalid",
+    status=409,
+)
+SPEND_CAP = Rule(
+    "a key's spend cap bounds the committed daily spend its writes may reach (state)",
+    code="spend_cap_exceeded",
+    status=403,
+)
+SPEND_CHECKS = [CONFIRMATION, CONFIRMATION_TOKEN, SPEND_CAP]
+
 ANALYTICS_WINDOW = Rule(
     "a window's days are calendar dates, `date_to` not before `date_from`, at most 366 days (31 hourly): relations between parameters and with today",
     code="validation_error",
@@ -372,6 +389,15 @@ ALLOWED: dict[str, list[Rule]] = {
         Rule("a code allows 5 submissions (state)", code="too_many_attempts"),
     ],
     "GET /api/v1/auth/keys": [AGENTS_CURSOR],
+    "POST /api/v1/auth/keys": [
+        Rule(
+            "a new key's spend cap may not exceed the calling key's own (state)",
+            code="validation_error",
+            param="spend_cap",
+            status=422,
+        ),
+    ],
+    "GET /api/v1/audit-log": [AGENTS_CURSOR],
     "GET /api/v1/billing/invoices": [AGENTS_CURSOR],
     "GET /api/v1/webhooks": [AGENTS_CURSOR],
     "GET /api/v1/webhooks/{id}/deliveries": [AGENTS_CURSOR],
@@ -423,12 +449,14 @@ ALLOWED: dict[str, list[Rule]] = {
         SPENT,
         Rule("a draft goes live with launch, not a status change (state)", code="campaign_not_launched", status=409),
         Rule("a status change follows the lifecycle (state)", code="invalid_status_transition", status=409),
+        *SPEND_CHECKS,
     ],
     "POST /api/v1/campaigns/{id}/launch": [
         CAMPAIGN_COMPLETED,
         Rule("a live campaign is launched once (state)", code="campaign_already_active", status=409),
         Rule("Facebook and Instagram need a connected account (state)", code="platform_not_connected", status=409),
         Rule("a launch needs an active ad (state)", code="campaign_has_no_ads", status=422),
+        *SPEND_CHECKS,
     ],
     "POST /api/v1/campaigns/{id}/ad-sets": [CAMPAIGN_COMPLETED, AGES],
     "PATCH /api/v1/campaigns/{id}/ad-sets/{ad_set}": [CAMPAIGN_COMPLETED, AGES],
@@ -459,9 +487,11 @@ ALLOWED: dict[str, list[Rule]] = {
     "GET /api/v1/optimization/rules": [AGENTS_CURSOR],
     "POST /api/v1/optimization/rules": [
         Rule("`campaign_id` must name a campaign of the account (state)", code="validation_error", param="campaign_id", status=422),
+        *SPEND_CHECKS,
     ],
     "PATCH /api/v1/optimization/rules/{id}": [
         Rule("`campaign_id` must name a campaign of the account (state)", code="validation_error", param="campaign_id", status=422),
+        *SPEND_CHECKS,
     ],
 }
 

@@ -12,12 +12,14 @@ use serde_json::{Value, json};
 pub use adspin_core::api_keys::ROTATION_GRACE_SECONDS;
 use adspin_core::body::parse_json;
 use adspin_core::db::{Database, transaction};
+use adspin_core::money::Micros;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Query, Response, json_response};
 
 use crate::AgentsError;
 use crate::auth::{Caller, insufficient_scope};
 use crate::pages::PageRequest;
+use crate::safety::spend;
 use crate::scopes::Scope;
 use crate::store::{self, KeyRecord, Mode, NewKey};
 use crate::text;
@@ -34,10 +36,15 @@ struct NewKeyRequest {
     scopes: Option<Vec<String>>,
     #[serde(default)]
     mode: Option<String>,
+    /// The most committed daily spend (dollars) the key may bring the
+    /// account to (`safety::spend`).
+    #[serde(default)]
+    spend_cap: Option<f64>,
 }
 
-/// How the key endpoints show a key (never its secret).
-pub fn view(key: &KeyRecord, now: UnixSeconds) -> Value {
+/// How the key endpoints show a key (never its secret), with its spend
+/// cap in dollars a day (`null`: none).
+pub fn view(key: &KeyRecord, spend_cap: Option<Micros>, now: UnixSeconds) -> Value {
     json!({
         "id": key.id,
         "name": key.name,
@@ -48,6 +55,7 @@ pub fn view(key: &KeyRecord, now: UnixSeconds) -> Value {
         "created_at": key.created_at.to_iso8601_numeric_offset(),
         "expires_at": key.expires_at.map(UnixSeconds::to_iso8601_numeric_offset),
         "revoked_at": key.revoked_at.map(UnixSeconds::to_iso8601_numeric_offset),
+        "spend_cap": spend_cap.map(Micros::to_dollars),
     })
 }
 
@@ -75,19 +83,26 @@ pub fn create(
             .ok_or_else(|| AgentsError::validation("mode", "mode must be live or test."))?,
     };
     within_caller(caller, &scopes)?;
-    let (record, secret) = store::mint_key(
-        db,
-        &NewKey {
-            organization_id: caller.organization_id(),
-            user_id: caller.key.user_id,
-            mode,
-            name,
-            scopes: &scopes,
-            oauth_expires_at: None,
-        },
-        now,
-    )?;
-    Ok(json_response(201, &created(&record, &secret, now)))
+    let spend_cap = spend_cap(db, caller, request.spend_cap)?;
+    transaction(db, || {
+        let (record, secret) = store::mint_key(
+            db,
+            &NewKey {
+                organization_id: caller.organization_id(),
+                user_id: caller.key.user_id,
+                mode,
+                name,
+                scopes: &scopes,
+                oauth_expires_at: None,
+            },
+            now,
+        )?;
+        spend::set_cap(db, record.seq, spend_cap)?;
+        Ok(json_response(
+            201,
+            &created(&record, &secret, spend_cap, now),
+        ))
+    })
 }
 
 /// `GET /auth/keys`: the account's keys, newest first, in cursor pages.
@@ -102,9 +117,19 @@ pub fn list(
     let organization = caller.organization_id();
     let rows = store::list_keys(db, organization, &page)?;
     let total = store::count_keys(db, organization)?;
+    let caps = rows
+        .iter()
+        .map(|key| spend::cap(db, key.seq))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<_> = rows.into_iter().zip(caps).collect();
     Ok(json_response(
         200,
-        &page.page(rows, total, |key| key.seq, |key| view(key, now)),
+        &page.page(
+            rows,
+            total,
+            |(key, _)| key.seq,
+            |(key, cap)| view(key, *cap, now),
+        ),
     ))
 }
 
@@ -134,7 +159,9 @@ pub fn rotate(
             },
             now,
         )?;
-        let mut body = created(&record, &secret, now);
+        let cap = spend::cap(db, old.seq)?;
+        spend::set_cap(db, record.seq, cap)?;
+        let mut body = created(&record, &secret, cap, now);
         body["rotated_key"] = json!({
             "id": old.id,
             "expires_at": old.expires_at.map_or(ends_at, |at| at.min(ends_at)).to_iso8601_numeric_offset(),
@@ -179,9 +206,33 @@ fn not_found(id: &str) -> AgentsError {
     AgentsError::new(404, "not_found", format!("No key {id} in this account."))
 }
 
+/// The spend cap of a new key: the one asked for, which may not exceed
+/// the caller's own (a capped key makes no key without a cap: without
+/// one asked for, the new key gets the caller's).
+fn spend_cap(
+    db: &impl Database,
+    caller: &Caller,
+    asked: Option<f64>,
+) -> Result<Option<Micros>, AgentsError> {
+    let asked = asked
+        .map(|dollars| spend::dollars("spend_cap", dollars, 1.0))
+        .transpose()?;
+    let own = spend::cap(db, caller.key.seq)?;
+    match (asked, own) {
+        (Some(asked), Some(own)) if asked > own => Err(AgentsError::validation(
+            "spend_cap",
+            format!(
+                "spend_cap may not exceed this key's own spend cap of ${:.2} a day.",
+                own.to_dollars()
+            ),
+        )),
+        (asked, own) => Ok(asked.or(own)),
+    }
+}
+
 /// A new key's view with its secret, shown this once.
-fn created(record: &KeyRecord, secret: &str, now: UnixSeconds) -> Value {
-    let mut body = view(record, now);
+fn created(record: &KeyRecord, secret: &str, spend_cap: Option<Micros>, now: UnixSeconds) -> Value {
+    let mut body = view(record, spend_cap, now);
     body["api_key"] = Value::String(secret.to_string());
     body
 }

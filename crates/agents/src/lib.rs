@@ -24,6 +24,7 @@ pub mod password;
 pub mod plans;
 pub mod platforms;
 pub mod rules;
+pub mod safety;
 pub mod scopes;
 pub mod store;
 #[cfg(test)]
@@ -37,8 +38,10 @@ pub use error::AgentsError;
 use std::net::IpAddr;
 
 use adspin_core::clock::Clock;
+use adspin_core::db::Database;
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
+use adspin_core::outbound::HttpClient;
 use adspin_core::routes::{self, Matched, Route};
 use adspin_core::settings;
 use adspin_core::time::UnixSeconds;
@@ -156,6 +159,96 @@ enum Keyed {
     ListPlatforms,
     PlatformHealth,
     DisconnectPlatform,
+    ListAuditLog,
+    ReadSafety,
+    UpdateSafety,
+}
+
+/// What the safety layer needs to know of a write ([`Keyed::write`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Write {
+    /// The kind of resource it writes, as the audit log names it.
+    resource: &'static str,
+    /// The endpoint that reads the resource before the write (same path
+    /// captures), for the audit log's `before`.
+    before: Option<Keyed>,
+    /// Whether it can raise the committed daily spend: it is run once
+    /// with the spend measured before it is run for real.
+    raises_spend: bool,
+}
+
+impl Keyed {
+    /// The write this endpoint performs (`None` for a read: every `GET`,
+    /// and `POST /analytics/reports`, which renders a report and stores
+    /// nothing).
+    const fn write(self) -> Option<Write> {
+        const fn write(
+            resource: &'static str,
+            before: Option<Keyed>,
+            raises_spend: bool,
+        ) -> Option<Write> {
+            Some(Write {
+                resource,
+                before,
+                raises_spend,
+            })
+        }
+        match self {
+            Self::CreateKey | Self::RotateKey | Self::RevokeKey => write("key", None, false),
+            Self::CreateBusiness => write("business", None, false),
+            Self::UpdateBusiness => write("business", Some(Self::ReadBusiness), false),
+            Self::Subscribe | Self::Cancel => {
+                write("subscription", Some(Self::BillingStatus), false)
+            }
+            Self::CreateWebhook => write("webhook", None, false),
+            Self::UpdateWebhook | Self::DeleteWebhook => {
+                write("webhook", Some(Self::ReadWebhook), false)
+            }
+            Self::Redeliver => write("webhook_delivery", None, false),
+            Self::CreateClient | Self::DeleteClient => write("oauth_client", None, false),
+            Self::CreateCampaign => write("campaign", None, false),
+            Self::UpdateCampaign | Self::LaunchCampaign => {
+                write("campaign", Some(Self::ReadCampaign), true)
+            }
+            Self::DeleteCampaign => write("campaign", Some(Self::ReadCampaign), false),
+            Self::CreateAdSet => write("ad_set", None, false),
+            Self::UpdateAdSet | Self::DeleteAdSet => write("ad_set", Some(Self::ReadAdSet), false),
+            Self::CreateAd => write("ad", None, false),
+            Self::UpdateAd | Self::DeleteAd => write("ad", Some(Self::ReadAd), false),
+            Self::CreateRule => write("rule", None, true),
+            Self::UpdateRule => write("rule", Some(Self::ReadRule), true),
+            Self::DeleteRule => write("rule", Some(Self::ReadRule), false),
+            Self::ConnectPlatform | Self::DisconnectPlatform => write("platform", None, false),
+            Self::UpdateSafety => write("safety_settings", Some(Self::ReadSafety), false),
+            Self::ListKeys
+            | Self::ReadBusiness
+            | Self::SubscribeStatus
+            | Self::BillingStatus
+            | Self::Invoices
+            | Self::ListWebhooks
+            | Self::ReadWebhook
+            | Self::ListDeliveries
+            | Self::ListClients
+            | Self::ListCampaigns
+            | Self::ReadCampaign
+            | Self::ListAdSets
+            | Self::ReadAdSet
+            | Self::ListAds
+            | Self::ReadAd
+            | Self::AnalyticsOverview
+            | Self::CampaignAnalytics
+            | Self::TimeSeries
+            | Self::Report
+            | Self::Predictions
+            | Self::ListRules
+            | Self::ReadRule
+            | Self::ConnectStatus
+            | Self::ListPlatforms
+            | Self::PlatformHealth
+            | Self::ListAuditLog
+            | Self::ReadSafety => None,
+        }
+    }
 }
 
 use Endpoint::{Keyed as K, Public as P};
@@ -178,6 +271,9 @@ const ROUTES: &[Route<Endpoint>] = &[
         "/api/v1/account/business",
         K(Keyed::UpdateBusiness),
     ),
+    Route::new("GET", "/api/v1/account/safety", K(Keyed::ReadSafety)),
+    Route::new("PATCH", "/api/v1/account/safety", K(Keyed::UpdateSafety)),
+    Route::new("GET", "/api/v1/audit-log", K(Keyed::ListAuditLog)),
     Route::new("GET", "/api/v1/billing/plans", P(Public::Plans)),
     Route::new("POST", "/api/v1/billing/subscribe", K(Keyed::Subscribe)),
     Route::new(
@@ -482,9 +578,193 @@ async fn serve<E: Env>(
     };
     let outcome = match &authorized {
         Authorized::Public(endpoint) => public(&context, *endpoint, ids[0]).await,
-        Authorized::Keyed(endpoint, caller) => keyed(&context, *endpoint, caller, ids).await,
+        Authorized::Keyed(endpoint, caller) => {
+            let via = safety::audit::Via::Route {
+                method: method.clone(),
+                path: path.clone(),
+            };
+            dispatch(&context, *endpoint, caller, ids, via).await
+        }
     };
     (Some(usage), outcome)
+}
+
+/// Runs a keyed endpoint for an authenticated caller: a read as it is, a
+/// write through the safety checks ([`guarded`]), recorded in the audit
+/// log as having come `via` its route (or an MCP tool that runs it).
+async fn dispatch<E: Env>(
+    context: &Context<'_, E>,
+    endpoint: Keyed,
+    caller: &auth::Caller,
+    ids: [&str; 3],
+    via: safety::audit::Via,
+) -> Result<Response, AgentsError> {
+    match endpoint.write() {
+        None => {
+            keyed(
+                context,
+                (context.db, context.env.http()),
+                endpoint,
+                caller,
+                ids,
+            )
+            .await
+        }
+        Some(write) => guarded(context, endpoint, write, caller, ids, via).await,
+    }
+}
+
+/// Runs a write for an authenticated caller, with the safety checks of
+/// [`safety`]: a dry run, the key's spend cap, the confirmation of a
+/// spend raise above the account's threshold, and the audit log.
+async fn guarded<E: Env>(
+    context: &Context<'_, E>,
+    endpoint: Keyed,
+    write: Write,
+    caller: &auth::Caller,
+    ids: [&str; 3],
+    via: safety::audit::Via,
+) -> Result<Response, AgentsError> {
+    let Context { env, db, now, .. } = *context;
+    let dry_run = safety::dry_run::requested(context.request)?;
+    let method = context.request.method().as_str();
+    let path = context.request.uri().path();
+    let before = match write.before {
+        Some(read) => snapshot(context, read, caller, ids).await,
+        None => None,
+    };
+    let audit = |outcome, status, after: Option<serde_json::Value>| {
+        let resource_id = after
+            .as_ref()
+            .or(before.as_ref())
+            .and_then(|value| value.get("id"))
+            .map(|id| match id {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            })
+            .or_else(|| {
+                ids.iter()
+                    .rev()
+                    .find(|id| !id.is_empty())
+                    .map(|id| id.to_string())
+            });
+        let entry = safety::audit::Entry {
+            via: &via,
+            resource: Some(write.resource),
+            resource_id,
+            outcome,
+            status,
+            before: before.clone(),
+            after,
+        };
+        safety::audit::record(db, caller, &entry, now)
+    };
+    if dry_run || write.raises_spend {
+        let held_back = safety::dry_run::HeldBack::default();
+        let (outcome, change) = rehearse(context, endpoint, caller, ids, &held_back).await?;
+        let response = outcome?;
+        if change.raise().get() > 0
+            && let Some(cap) = safety::spend::cap(db, caller.key.seq)?
+            && change.after > cap
+        {
+            let error = safety::spend::cap_exceeded(change, cap);
+            if !dry_run {
+                audit(
+                    safety::audit::Outcome::SpendCapExceeded,
+                    error.status(),
+                    None,
+                )?;
+            }
+            return Err(error);
+        }
+        let threshold = safety::spend::threshold(db, caller.organization_id())?;
+        let needs_confirmation = change.raise() > threshold;
+        if dry_run {
+            return Ok(safety::dry_run_answer(
+                &response,
+                change,
+                needs_confirmation,
+                held_back.requests(),
+            ));
+        }
+        if needs_confirmation {
+            let request_hash = safety::confirm::request_hash(method, path, context.body());
+            match context.header(safety::confirm::HEADER) {
+                Some(token) => {
+                    safety::confirm::redeem(db, caller, token, &request_hash, now)?;
+                }
+                None => {
+                    let error =
+                        safety::confirm::issue(db, caller, &request_hash, change, threshold, now)?;
+                    audit(
+                        safety::audit::Outcome::ConfirmationRequired,
+                        error.status(),
+                        None,
+                    )?;
+                    return Err(error);
+                }
+            }
+        }
+    }
+    let response = keyed(context, (db, env.http()), endpoint, caller, ids).await?;
+    let after = safety::body_json(&response);
+    if let Err(error) = audit(
+        safety::audit::Outcome::Applied,
+        response.status().as_u16(),
+        after,
+    ) {
+        // The write is applied: answering 500 now would invite a retry.
+        adspin_core::log::warn(&format!("audit log entry not recorded: {error}"));
+    }
+    Ok(response)
+}
+
+/// Runs a write in a transaction that is always rolled back, with
+/// outbound requests held back: its answer (or error) and the committed
+/// daily spend before and after it.
+async fn rehearse<E: Env>(
+    context: &Context<'_, E>,
+    endpoint: Keyed,
+    caller: &auth::Caller,
+    ids: [&str; 3],
+    held_back: &safety::dry_run::HeldBack,
+) -> Result<(Result<Response, AgentsError>, safety::spend::Change), AgentsError> {
+    let Context { db, now, .. } = *context;
+    let (organization, mode) = (caller.organization_id(), caller.mode());
+    db.execute("BEGIN IMMEDIATE", &[])?;
+    let nested = safety::dry_run::Nested::new(db);
+    let before = safety::spend::committed(db, organization, mode, now);
+    let outcome = keyed(context, (&nested, held_back), endpoint, caller, ids).await;
+    let after = safety::spend::committed(db, organization, mode, now);
+    db.execute("ROLLBACK", &[])?;
+    let change = safety::spend::Change {
+        before: before?,
+        after: after?,
+    };
+    Ok((outcome, change))
+}
+
+/// The resource a write is about to change, read by the endpoint `read`
+/// (with every read scope: the audit log shows it to the account whatever
+/// the writing key may read); `None` when there is none.
+async fn snapshot<E: Env>(
+    context: &Context<'_, E>,
+    read: Keyed,
+    caller: &auth::Caller,
+    ids: [&str; 3],
+) -> Option<serde_json::Value> {
+    let mut reader = caller.clone();
+    reader.key.scopes = scopes::Scope::ALL.to_vec();
+    let response = keyed(
+        context,
+        (context.db, context.env.http()),
+        read,
+        &reader,
+        ids,
+    )
+    .await
+    .ok()?;
+    safety::body_json(&response)
 }
 
 /// Runs an endpoint that needs no key.
@@ -565,13 +845,14 @@ async fn public<E: Env>(
 
 /// Runs an endpoint for an authenticated caller; `id`, `second` and
 /// `third` are the path's captures.
-async fn keyed<E: Env>(
+async fn keyed<E: Env, D: Database, H: HttpClient>(
     context: &Context<'_, E>,
+    (db, http): (&D, &H),
     endpoint: Keyed,
     caller: &auth::Caller,
     [id, second, third]: [&str; 3],
 ) -> Result<Response, AgentsError> {
-    let Context { env, db, now, .. } = *context;
+    let Context { env, now, .. } = *context;
     let body = context.body();
     match endpoint {
         Keyed::CreateKey => keys::create(db, caller, body, now),
@@ -583,20 +864,11 @@ async fn keyed<E: Env>(
         Keyed::UpdateBusiness => business::update(db, caller, body, now),
         Keyed::Subscribe => {
             let base_url = settings::trusted_base_url(env, context.request);
-            billing::subscribe(
-                db,
-                env.http(),
-                &context.billing(),
-                caller,
-                body,
-                base_url,
-                now,
-            )
-            .await
+            billing::subscribe(db, http, &context.billing(), caller, body, base_url, now).await
         }
         Keyed::SubscribeStatus => billing::subscribe_status(db, caller, &context.query(), now),
         Keyed::BillingStatus => billing::status(db, caller, now),
-        Keyed::Cancel => billing::cancel(db, env.http(), &context.billing(), caller, now).await,
+        Keyed::Cancel => billing::cancel(db, http, &context.billing(), caller, now).await,
         Keyed::Invoices => billing::invoices(db, caller, &context.query()),
         Keyed::CreateWebhook => webhooks::create(db, caller, body, context.url_policy(), now),
         Keyed::ListWebhooks => webhooks::list(db, caller, &context.query()),
@@ -614,7 +886,7 @@ async fn keyed<E: Env>(
         Keyed::UpdateCampaign => {
             let (meta, secret) = (context.meta(), context.secret());
             let platforms = campaigns::Platforms {
-                http: env.http(),
+                http,
                 meta: meta.as_ref(),
                 secret: &secret,
             };
@@ -623,7 +895,7 @@ async fn keyed<E: Env>(
         Keyed::DeleteCampaign => {
             let (meta, secret) = (context.meta(), context.secret());
             let platforms = campaigns::Platforms {
-                http: env.http(),
+                http,
                 meta: meta.as_ref(),
                 secret: &secret,
             };
@@ -632,7 +904,7 @@ async fn keyed<E: Env>(
         Keyed::LaunchCampaign => {
             let (meta, secret) = (context.meta(), context.secret());
             let platforms = campaigns::Platforms {
-                http: env.http(),
+                http,
                 meta: meta.as_ref(),
                 secret: &secret,
             };
@@ -673,7 +945,7 @@ async fn keyed<E: Env>(
         Keyed::PlatformHealth => {
             platforms::health(
                 db,
-                env.http(),
+                http,
                 caller,
                 id,
                 context.meta().as_ref(),
@@ -683,6 +955,9 @@ async fn keyed<E: Env>(
             .await
         }
         Keyed::DisconnectPlatform => platforms::disconnect(db, caller, id, now),
+        Keyed::ListAuditLog => safety::audit::list(db, caller, &context.query()),
+        Keyed::ReadSafety => safety::spend::read_settings(db, caller),
+        Keyed::UpdateSafety => safety::spend::update_settings(db, caller, body, now),
     }
 }
 

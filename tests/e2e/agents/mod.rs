@@ -8,6 +8,7 @@ mod keys;
 mod oauth;
 mod platforms;
 mod rules;
+mod safety;
 mod tenancy;
 mod webhooks;
 

@@ -248,6 +248,55 @@ fn a_connected_facebook_account_gets_the_campaign_and_its_changes_through_the_gr
             "call_to_action": "sign_up", "link_url": "https://acme.example/signup"}})),
     ));
 
+    // A dry run of the launch sends nothing to Meta and lists what it would send.
+    let dry = call(
+        &app,
+        "POST",
+        &format!("/campaigns/{campaign}/launch?dry_run=true"),
+        &key,
+        None,
+    );
+    assert_eq!(dry.status, 200, "{}", dry.text());
+    let would = &dry.json()["would"];
+    assert_eq!(would["status"], 200, "{would}");
+    assert_eq!(would["resource"]["status"], "active");
+    let held_back: Vec<String> = would["outbound_requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .map(|request| {
+            format!(
+                "{} {}",
+                request["method"].as_str().unwrap_or_default(),
+                request["url"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    for path in [
+        "/v21.0/act_123/campaigns",
+        "/v21.0/act_123/adsets",
+        "/v21.0/act_123/adcreatives",
+        "/v21.0/act_123/ads",
+    ] {
+        assert!(
+            held_back
+                .iter()
+                .any(|request| request.starts_with("POST ") && request.ends_with(path)),
+            "{path} not in {held_back:?}"
+        );
+    }
+    assert!(
+        held_back
+            .iter()
+            .all(|request| !request.contains("access_token")),
+        "{held_back:?}"
+    );
+    assert!(calls(&graph, "POST", "/v21.0/act_123/campaigns").is_empty());
+    assert_eq!(
+        call(&app, "GET", &format!("/campaigns/{campaign}"), &key, None).json()["status"],
+        "draft"
+    );
+
     let launched = call(
         &app,
         "POST",

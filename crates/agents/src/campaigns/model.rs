@@ -325,6 +325,22 @@ pub fn spend_limit(budget: Budget, schedule: Schedule, now: UnixSeconds) -> Micr
     }
 }
 
+/// What a campaign commits a day: its daily budget, or its lifetime
+/// budget spread over the days of its schedule (30 days when it has no
+/// end date). Agent safety measures spend raises with it.
+pub fn daily_rate(budget: Budget, schedule: Schedule, now: UnixSeconds) -> Micros {
+    match budget.kind {
+        BudgetType::Daily => budget.amount,
+        BudgetType::Lifetime => {
+            let today = chrono::DateTime::from_timestamp(now.get(), 0)
+                .map(|t| t.date_naive())
+                .unwrap_or_default();
+            let days = schedule.days(today).unwrap_or(OPEN_ENDED_DAYS).max(1);
+            Micros::new(budget.amount.get() / i64::try_from(days).unwrap_or(i64::MAX))
+        }
+    }
+}
+
 /// Most context hints an ad set gets.
 pub const MAX_HINTS: usize = 30;
 
@@ -467,6 +483,30 @@ mod tests {
             end_date: Some("2026-07-01".into()),
         };
         assert!(Schedule::parse(&backwards).is_err());
+    }
+
+    #[test]
+    fn a_lifetime_budget_commits_its_share_of_each_day() {
+        let july = Schedule::parse(&ScheduleRequest {
+            start_date: Some("2026-07-01".into()),
+            end_date: Some("2026-07-31".into()),
+        })
+        .expect("schedule");
+        let lifetime = Budget {
+            kind: BudgetType::Lifetime,
+            amount: Micros::new(310_000_000),
+        };
+        assert_eq!(daily_rate(lifetime, july, NOW), Micros::new(10_000_000));
+        assert_eq!(
+            daily_rate(lifetime, Schedule::default(), NOW),
+            Micros::new(310_000_000 / 30),
+            "30 days without an end date"
+        );
+        let daily = Budget {
+            kind: BudgetType::Daily,
+            amount: Micros::new(50_000_000),
+        };
+        assert_eq!(daily_rate(daily, july, NOW), daily.amount);
     }
 
     #[test]

@@ -294,6 +294,23 @@ pub fn list_campaigns(
     )
 }
 
+/// The account's (and mode's) launched campaigns whose status is active
+/// (some may have completed since: see `Campaign::status_at`).
+pub fn active_campaigns(
+    db: &impl Database,
+    organization: OrganizationId,
+    mode: Mode,
+) -> Result<Vec<Campaign>, DbError> {
+    db.list(
+        &format!(
+            "SELECT {CAMPAIGN_COLUMNS} FROM agent_campaigns a JOIN campaigns c ON c.id = a.campaign_id
+             WHERE a.organization_id = ?1 AND a.mode = ?2 AND a.deleted_at IS NULL
+               AND a.status = 'active' AND a.launched_at IS NOT NULL"
+        ),
+        &[organization.into(), mode.into()],
+    )
+}
+
 pub fn count_campaigns(
     db: &impl Database,
     organization: OrganizationId,

@@ -159,6 +159,21 @@ pub fn list_rules(
     )
 }
 
+/// The account's (and mode's) active rules.
+pub fn active_rules(
+    db: &impl Database,
+    organization: OrganizationId,
+    mode: Mode,
+) -> Result<Vec<Rule>, DbError> {
+    db.list(
+        &format!(
+            "SELECT {RULE_COLUMNS} FROM agent_rules r
+             WHERE r.organization_id = ?1 AND r.mode = ?2 AND r.deleted_at IS NULL AND r.active = 1"
+        ),
+        &[organization.into(), mode.into()],
+    )
+}
+
 pub fn count_rules(
     db: &impl Database,
     organization: OrganizationId,
