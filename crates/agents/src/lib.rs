@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod auth;
+pub mod batch;
 pub mod billing;
 pub mod business;
 pub mod campaigns;
@@ -155,6 +156,7 @@ enum Keyed {
     ListPlatforms,
     PlatformHealth,
     DisconnectPlatform,
+    Batch,
 }
 
 use Endpoint::{Keyed as K, Public as P};
@@ -349,6 +351,7 @@ const ROUTES: &[Route<Endpoint>] = &[
         "/api/v1/platforms/:id",
         K(Keyed::DisconnectPlatform),
     ),
+    Route::new("POST", "/api/v1/batch", K(Keyed::Batch)),
 ];
 
 /// An endpoint with what it may be run as: keyed endpoints carry their
@@ -448,9 +451,7 @@ async fn serve<E: Env>(
         K(keyed) => match auth::authenticate(db, header(&request, "authorization"), now) {
             Err(error) => return (limits::count_anonymous(kv, client, now).ok(), Err(error)),
             Ok(caller) => {
-                let multiplier = settings::positive_integer(env, "agents_rate_limit_multiplier", 1);
-                let limits = caller.plan.limits.scaled(multiplier);
-                let usage = limits::count_account(kv, caller.organization_id(), limits, now);
+                let usage = count_caller(env, kv, &caller, now);
                 (Authorized::Keyed(keyed, Box::new(caller)), usage)
             }
         },
@@ -475,9 +476,58 @@ async fn serve<E: Env>(
     };
     let outcome = match &authorized {
         Authorized::Public(endpoint) => public(&context, *endpoint, ids[0]).await,
+        Authorized::Keyed(Keyed::Batch, caller) => batch::run(&context, caller).await,
         Authorized::Keyed(endpoint, caller) => keyed(&context, *endpoint, caller, ids).await,
     };
     (Some(usage), outcome)
+}
+
+/// Counts one request of `caller` in its account's windows (its plan's
+/// limits times the deployment's `agents_rate_limit_multiplier`).
+fn count_caller(
+    env: &impl Env,
+    kv: &impl adspin_core::kv::KeyValue,
+    caller: &auth::Caller,
+    now: UnixSeconds,
+) -> Result<limits::Usage, AgentsError> {
+    let multiplier = settings::positive_integer(env, "agents_rate_limit_multiplier", 1);
+    let limits = caller.plan.limits.scaled(multiplier);
+    limits::count_account(kv, caller.organization_id(), limits, now)
+}
+
+/// Runs one request of a batch for the batch's caller: routed like any
+/// request, refused unless it names a keyed endpoint other than `/batch`,
+/// and counted against the caller's limits before it runs.
+async fn batch_item<E: Env>(
+    context: &Context<'_, E>,
+    request: &Request,
+    caller: &auth::Caller,
+) -> Result<Response, AgentsError> {
+    let method = request.method().as_str();
+    let path = request.uri().path();
+    let (endpoint, captures) = match routes::find(ROUTES, method, path) {
+        Matched::Found(K(Keyed::Batch), _) => return Err(batch::nested()),
+        Matched::Found(P(_), _) => return Err(batch::not_keyed(path)),
+        Matched::Found(K(endpoint), captures) => (endpoint, captures),
+        Matched::MethodNotAllowed(allow) => {
+            return Err(AgentsError::method_not_allowed(method, &allow));
+        }
+        Matched::NotFound => return Err(AgentsError::not_found(path)),
+    };
+    let usage = count_caller(context.env, context.kv, caller, context.now)?;
+    if usage.exceeded() {
+        return Err(limits::too_many_requests(&usage, context.now));
+    }
+    let ids = [
+        captures.first().copied().unwrap_or_default(),
+        captures.get(1).copied().unwrap_or_default(),
+        captures.get(2).copied().unwrap_or_default(),
+    ];
+    let item = Context {
+        request,
+        ..*context
+    };
+    keyed(&item, endpoint, caller, ids).await
 }
 
 /// Runs an endpoint that needs no key.
@@ -664,6 +714,8 @@ async fn keyed<E: Env>(
             .await
         }
         Keyed::DisconnectPlatform => platforms::disconnect(db, caller, id, now),
+        // A batch runs from `serve`; inside a batch (or a tool) it is refused.
+        Keyed::Batch => Err(batch::nested()),
     }
 }
 
