@@ -19,6 +19,7 @@ pub mod html;
 pub mod keys;
 pub mod limits;
 pub mod mail;
+pub mod mcp;
 pub mod oauth;
 pub mod pages;
 pub mod password;
@@ -60,6 +61,9 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         Ok(kv) => kv,
         Err(error) => return respond(&info, &AgentsError::from(error)),
     };
+    if request.uri().path() == mcp::PATH {
+        return mcp::handle(env, db, kv, request, body).await;
+    }
     let (usage, outcome) = serve(env, db, kv, request, body).await;
     let mut response = match outcome {
         Ok(response) => response,

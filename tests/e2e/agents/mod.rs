@@ -6,6 +6,7 @@ mod billing;
 mod business;
 mod campaigns;
 mod keys;
+mod mcp;
 mod oauth;
 mod platforms;
 mod rules;
