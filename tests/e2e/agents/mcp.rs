@@ -372,3 +372,46 @@ fn tool_calls_refuse_unknown_tools_bad_params_and_missing_scopes() {
         analytics.text()
     );
 }
+
+#[test]
+fn the_official_python_sdk_drives_the_tools_over_http_and_over_stdio() {
+    let app = start();
+    // The Free plan holds 3 campaigns: one account per transport.
+    for (transport, email) in [
+        ("http", "mcp-http@example.com"),
+        ("stdio", "mcp-stdio@example.com"),
+    ] {
+        let key = advertiser(&app, email);
+        let artifacts = adspin_e2e::artifacts();
+        let output = std::process::Command::new("python3")
+            .arg(artifacts.path("tests/python/mcp_client.py"))
+            .arg(app.base_url())
+            .arg(&key)
+            .arg(&artifacts.mcp_stdio)
+            .arg(transport)
+            .output()
+            .expect("python3 runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{transport}: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let runs: Vec<Value> = stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect();
+        let versions: Vec<&str> = runs
+            .iter()
+            .map(|run| run["protocol_version"].as_str().expect("version"))
+            .collect();
+        assert_eq!(versions, ["2025-11-25", "2026-07-28"], "{transport}");
+        // What the tools did is what the REST API reads.
+        for run in &runs {
+            let id = run["campaign_id"].as_i64().expect("id");
+            let campaign = call(&app, "GET", &format!("/campaigns/{id}"), &key, None);
+            assert_eq!(campaign.json()["status"], "active", "{}", campaign.text());
+            assert_eq!(campaign.json()["daily_budget"], 75.0);
+        }
+    }
+}

@@ -515,9 +515,17 @@ fn analytics_output() -> Value {
             "date_from": {"type": "string"},
             "date_to": {"type": "string"},
             "metrics": metrics_schema(),
-            "by_platform": {"type": "array", "items": {"type": "object"}},
-            "by_ad_set": {"type": "array", "items": {"type": "object"}},
-            "campaigns": {"type": "object", "description": "Only for the account: its campaigns by status."}
+            "by_platform": {
+                "type": "object",
+                "description": "Metrics by platform (chat, facebook, instagram).",
+                "additionalProperties": metrics_schema()
+            },
+            "by_ad_set": {
+                "type": "array",
+                "description": "Only for one campaign.",
+                "items": {"type": "object", "properties": {"ad_set_id": {"type": "integer"}, "name": {"type": "string"}, "metrics": metrics_schema()}}
+            },
+            "campaigns": {"description": "Only for the account: its campaigns by status."}
         },
         "required": ["date_from", "date_to", "metrics", "by_platform"]
     })
