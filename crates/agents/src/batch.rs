@@ -1,8 +1,8 @@
 //! `POST /batch`: up to [`MAX_REQUESTS`] agents API requests in one body,
 //! run concurrently in the same component instance, each for the batch's
-//! caller (its key, its scopes, its rate limit) and each answered with its
-//! own status and body under its `id`. One item failing never fails the
-//! others.
+//! caller (its key, its scopes, its rate limit: every item counts, the
+//! batch itself once more) and each answered with its own status and body
+//! under its `id`. One item failing never fails the others.
 //!
 //! Paths may be written `/api/v1/campaigns`, `/v1/campaigns` (as the
 //! specification's example does) or `/campaigns`; a path may carry a
@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
-use crate::{AgentsError, Context};
+use crate::{AgentsError, Context, limits};
 
 /// The most requests one batch may hold.
 pub const MAX_REQUESTS: usize = 20;
@@ -206,10 +206,21 @@ pub(crate) async fn run<E: Env>(
     caller: &Caller,
 ) -> Result<Response, AgentsError> {
     let items = parse(context.body())?;
-    let runs = items.iter().map(|item| {
+    // Every item counts, with one increment per window for all of them;
+    // the items past the limit are refused in their turn.
+    let count = crate::count_caller_requests(
+        context.env,
+        context.kv,
+        caller,
+        context.now,
+        u32::try_from(items.len()).unwrap_or(u32::MAX),
+    )?;
+    let runs = items.iter().zip(0..).map(|(item, index)| {
         let request = item_request(context.request, item);
+        let usage = count.of(index);
         async move {
             let outcome = match request {
+                _ if usage.exceeded() => Err(limits::too_many_requests(&usage, context.now)),
                 Ok(request) => crate::batch_item(context, &request, caller).await,
                 Err(error) => Err(error),
             };

@@ -494,14 +494,25 @@ fn count_caller(
     caller: &auth::Caller,
     now: UnixSeconds,
 ) -> Result<limits::Usage, AgentsError> {
-    let multiplier = settings::positive_integer(env, "agents_rate_limit_multiplier", 1);
-    let limits = caller.plan.limits.scaled(multiplier);
-    limits::count_account(kv, caller.organization_id(), limits, now)
+    Ok(count_caller_requests(env, kv, caller, now, 1)?.of(0))
 }
 
-/// Runs one request of a batch for the batch's caller: routed like any
-/// request, refused unless it names a keyed endpoint other than `/batch`,
-/// and counted against the caller's limits before it runs.
+/// Counts `requests` requests of `caller` at once (a batch's items).
+fn count_caller_requests(
+    env: &impl Env,
+    kv: &impl adspin_core::kv::KeyValue,
+    caller: &auth::Caller,
+    now: UnixSeconds,
+    requests: u32,
+) -> Result<limits::AccountCount, AgentsError> {
+    let multiplier = settings::positive_integer(env, "agents_rate_limit_multiplier", 1);
+    let limits = caller.plan.limits.scaled(multiplier);
+    limits::AccountCount::new(kv, caller.organization_id(), limits, now, requests)
+}
+
+/// Runs one request of a batch for the batch's caller (already counted
+/// against its limits): routed like any request, refused unless it names a
+/// keyed endpoint other than `/batch`.
 async fn batch_item<E: Env>(
     context: &Context<'_, E>,
     request: &Request,
@@ -518,10 +529,6 @@ async fn batch_item<E: Env>(
         }
         Matched::NotFound => return Err(AgentsError::not_found(path)),
     };
-    let usage = count_caller(context.env, context.kv, caller, context.now)?;
-    if usage.exceeded() {
-        return Err(limits::too_many_requests(&usage, context.now));
-    }
     let ids = [
         captures.first().copied().unwrap_or_default(),
         captures.get(1).copied().unwrap_or_default(),
