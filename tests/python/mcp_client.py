@@ -18,6 +18,7 @@ import sys
 import urllib.request
 
 import httpx2
+import jsonschema
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
@@ -56,11 +57,14 @@ async def exercise(client, label):
     for tool in listed.tools:
         check(tool.input_schema.get("type") == "object", f"{tool.name} inputSchema")
         check((tool.output_schema or {}).get("type") == "object", f"{tool.name} outputSchema")
+        # Both are valid JSON Schema 2020-12 (MCP's default dialect).
+        jsonschema.Draft202012Validator.check_schema(tool.input_schema)
+        jsonschema.Draft202012Validator.check_schema(tool.output_schema)
 
-    created = await client.call_tool(
-        "create_campaign",
-        {"name": f"SaaS Launch ({label})", "objective": "traffic", "budget": 50, "platforms": ["chat"]},
-    )
+    arguments = {"name": f"SaaS Launch ({label})", "objective": "traffic", "budget": 50, "platforms": ["chat"]}
+    schemas = {tool.name: tool.input_schema for tool in listed.tools}
+    jsonschema.validate(arguments, schemas["create_campaign"], cls=jsonschema.Draft202012Validator)
+    created = await client.call_tool("create_campaign", arguments)
     check(not created.is_error, f"create_campaign: {created.content}")
     campaign = created.structured_content
     check(campaign["status"] == "draft" and campaign["daily_budget"] == 50, f"created {campaign}")
