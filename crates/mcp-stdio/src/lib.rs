@@ -199,6 +199,14 @@ impl Forwarder {
                     .limit(ANSWER_LIMIT)
                     .read_to_vec()
                     .map_err(|cause| format!("reading the answer failed: {cause}"))?;
+                if status >= 400 && message.get("id").is_none() {
+                    // A refused notification has nobody to answer on stdout.
+                    return Err(format!(
+                        "{} refused a notification with HTTP {status}: {}",
+                        self.config.endpoint,
+                        String::from_utf8_lossy(&body)
+                    ));
+                }
                 answer_lines(&message, status, &content_type, &body)
             }
             Err(cause) => match message.get("id") {

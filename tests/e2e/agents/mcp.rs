@@ -415,3 +415,88 @@ fn the_official_python_sdk_drives_the_tools_over_http_and_over_stdio() {
         }
     }
 }
+
+/// Runs `ads-agents-mcp` with `environment`, writes `input` to its stdin
+/// and returns its exit code and the lines it wrote.
+fn stdio(environment: &[(&str, &str)], input: &str) -> (Option<i32>, Vec<Value>, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(&adspin_e2e::artifacts().mcp_stdio)
+        .env_remove("ADS_AGENTS_API_KEY")
+        .env_remove("ADS_AGENTS_API_URL")
+        .envs(environment.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ads-agents-mcp starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("written");
+    let output = child.wait_with_output().expect("it ends with its stdin");
+    let lines = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    (
+        output.status.code(),
+        lines,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_stdio_command_needs_a_key_and_answers_refusals_as_json_rpc_errors() {
+    let (code, lines, stderr) = stdio(&[], "");
+    assert_eq!(code, Some(2));
+    assert!(lines.is_empty());
+    assert!(stderr.contains("ADS_AGENTS_API_KEY"), "{stderr}");
+
+    let app = start();
+    let base = app.base_url();
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "e2e", "version": "1"}}});
+    let input = format!(
+        "{initialize}\n\n{{not json\n{}\n",
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    );
+    let (code, lines, stderr) = stdio(
+        &[
+            ("ADS_AGENTS_API_KEY", "aa_live_not_a_key"),
+            ("ADS_AGENTS_API_URL", &base),
+        ],
+        &input,
+    );
+    assert_eq!(code, Some(0));
+    // The 401 answers the request; the line that is not JSON is a parse
+    // error; the notification (refused too) is reported on stderr.
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["id"], 1);
+    assert_eq!(lines[0]["error"]["code"], -32000);
+    assert_eq!(lines[0]["error"]["data"]["status"], 401);
+    assert_eq!(lines[1]["error"]["code"], -32700);
+    assert!(
+        stderr.contains("refused a notification with HTTP 401"),
+        "{stderr}"
+    );
+
+    let key = advertiser(&app, "mcp-stdio-errors@example.com");
+    let (_, lines, _) = stdio(
+        &[
+            ("ADS_AGENTS_API_KEY", &key),
+            ("ADS_AGENTS_API_URL", &format!("{base}/mcp")),
+        ],
+        &format!(
+            "{initialize}\n{}\n",
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                "params": {"name": "mint_money", "arguments": {}}})
+        ),
+    );
+    assert_eq!(lines[0]["result"]["protocolVersion"], "2025-06-18");
+    assert_eq!(lines[1]["id"], 2);
+    assert_eq!(lines[1]["error"]["code"], -32602);
+}
