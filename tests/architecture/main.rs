@@ -1,7 +1,8 @@
 //! The crate graph keeps the shape `docs/ARCHITECTURE.md` draws: the core
 //! depends on no crate of the workspace and not on Spin, a surface depends
 //! on the core only, the Spin adapter on no surface, a component on one
-//! surface and the adapter, and nothing on a component or the host.
+//! surface and the adapter, nothing on a component or the host, and the
+//! `ads-agents-mcp` command on no crate of the workspace.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -11,6 +12,9 @@ use serde_json::{Value, json};
 const CORE: &str = "adspin-core";
 const ADAPTER: &str = "adspin-spin";
 const HOST: &str = "adspin-host";
+/// `ads-agents-mcp`: a client of the agents API's `/mcp` over HTTP, so it
+/// shares no code with the server side.
+const MCP_STDIO: &str = "adspin-mcp-stdio";
 const SURFACES: &[&str] = &[
     "adspin-advertiser",
     "adspin-agents",
@@ -79,6 +83,14 @@ fn violations(metadata: &Value) -> Vec<String> {
                 broken.push(format!("{name} depends on the host"));
             }
         }
+        if name == MCP_STDIO {
+            for dependency in built_with().filter(|d| workspace.contains(d.name)) {
+                broken.push(format!(
+                    "the MCP stdio command depends on {}",
+                    dependency.name
+                ));
+            }
+        }
         if name == CORE {
             for dependency in built_with().filter(|d| workspace.contains(d.name)) {
                 broken.push(format!("the core depends on {}", dependency.name));
@@ -142,7 +154,7 @@ fn the_workspace_keeps_its_dependency_directions() {
         .iter()
         .filter_map(|package| package["name"].as_str())
         .collect();
-    for crate_name in SURFACES.iter().chain([&CORE, &ADAPTER]) {
+    for crate_name in SURFACES.iter().chain([&CORE, &ADAPTER, &MCP_STDIO]) {
         assert!(
             names.contains(crate_name),
             "{crate_name} is in the workspace"
@@ -184,6 +196,23 @@ fn a_surface_that_depends_on_another_surface_is_caught() {
     assert_eq!(
         violations(&metadata),
         ["the surface adspin-ssp depends on adspin-advertiser"]
+    );
+}
+
+#[test]
+fn the_mcp_stdio_command_that_links_the_server_side_is_caught() {
+    let metadata = fake(&[
+        ("adspin-core", "crates/core", &[]),
+        ("adspin-agents", "crates/agents", &[("adspin-core", None)]),
+        (
+            "adspin-mcp-stdio",
+            "crates/mcp-stdio",
+            &[("adspin-agents", None), ("serde_json", None)],
+        ),
+    ]);
+    assert_eq!(
+        violations(&metadata),
+        ["the MCP stdio command depends on adspin-agents"]
     );
 }
 

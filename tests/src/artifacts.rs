@@ -1,5 +1,5 @@
-//! Builds what the tests run, once per test process: the host binary and
-//! every component (`wasm32-wasip2`, release, as `spin.toml` expects).
+//! Builds what the tests run, once per test process: the host and
+//! `ads-agents-mcp` binaries and every component (`wasm32-wasip2`, release, as `spin.toml` expects).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 pub struct Artifacts {
     pub root: PathBuf,
     pub host: PathBuf,
+    /// `ads-agents-mcp`, the agents API's MCP server over stdio.
+    pub mcp_stdio: PathBuf,
 }
 
 impl Artifacts {
@@ -43,7 +45,17 @@ fn build() -> Artifacts {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    cargo(&root, &["build", "--quiet", "-p", "adspin-host"]);
+    cargo(
+        &root,
+        &[
+            "build",
+            "--quiet",
+            "-p",
+            "adspin-host",
+            "-p",
+            "adspin-mcp-stdio",
+        ],
+    );
     cargo(
         &root,
         &[
@@ -57,10 +69,13 @@ fn build() -> Artifacts {
             "adspin-host",
             "--exclude",
             "adspin-e2e",
+            "--exclude",
+            "adspin-mcp-stdio",
         ],
     );
     Artifacts {
         host: target_dir.join("debug").join("adspin-host"),
+        mcp_stdio: target_dir.join("debug").join("ads-agents-mcp"),
         root,
     }
 }

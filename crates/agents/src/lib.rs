@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod auth;
+pub mod batch;
 pub mod billing;
 pub mod business;
 pub mod campaigns;
@@ -18,6 +19,7 @@ pub mod html;
 pub mod keys;
 pub mod limits;
 pub mod mail;
+pub mod mcp;
 pub mod oauth;
 pub mod pages;
 pub mod password;
@@ -62,6 +64,9 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         Ok(kv) => kv,
         Err(error) => return respond(&info, &AgentsError::from(error)),
     };
+    if request.uri().path() == mcp::PATH {
+        return mcp::handle(env, db, kv, request, body).await;
+    }
     let (usage, outcome) = serve(env, db, kv, request, body).await;
     let mut response = match outcome {
         Ok(response) => response,
@@ -162,6 +167,7 @@ enum Keyed {
     ListAuditLog,
     ReadSafety,
     UpdateSafety,
+    Batch,
 }
 
 /// What the safety layer needs to know of a write ([`Keyed::write`]).
@@ -246,7 +252,8 @@ impl Keyed {
             | Self::ListPlatforms
             | Self::PlatformHealth
             | Self::ListAuditLog
-            | Self::ReadSafety => None,
+            | Self::ReadSafety
+            | Self::Batch => None,
         }
     }
 }
@@ -447,6 +454,7 @@ const ROUTES: &[Route<Endpoint>] = &[
         "/api/v1/platforms/:id",
         K(Keyed::DisconnectPlatform),
     ),
+    Route::new("POST", "/api/v1/batch", K(Keyed::Batch)),
 ];
 
 /// An endpoint with what it may be run as: keyed endpoints carry their
@@ -551,9 +559,7 @@ async fn serve<E: Env>(
         K(keyed) => match auth::authenticate(db, header(&request, "authorization"), now) {
             Err(error) => return (limits::count_anonymous(kv, client, now).ok(), Err(error)),
             Ok(caller) => {
-                let multiplier = settings::positive_integer(env, "agents_rate_limit_multiplier", 1);
-                let limits = caller.plan.limits.scaled(multiplier);
-                let usage = limits::count_account(kv, caller.organization_id(), limits, now);
+                let usage = count_caller(env, kv, &caller, now);
                 (Authorized::Keyed(keyed, Box::new(caller)), usage)
             }
         },
@@ -578,6 +584,7 @@ async fn serve<E: Env>(
     };
     let outcome = match &authorized {
         Authorized::Public(endpoint) => public(&context, *endpoint, ids[0]).await,
+        Authorized::Keyed(Keyed::Batch, caller) => batch::run(&context, caller).await,
         Authorized::Keyed(endpoint, caller) => {
             let via = safety::audit::Via::Route {
                 method: method.clone(),
@@ -765,6 +772,65 @@ async fn snapshot<E: Env>(
     .await
     .ok()?;
     safety::body_json(&response)
+}
+
+/// Counts one request of `caller` in its account's windows (its plan's
+/// limits times the deployment's `agents_rate_limit_multiplier`).
+fn count_caller(
+    env: &impl Env,
+    kv: &impl adspin_core::kv::KeyValue,
+    caller: &auth::Caller,
+    now: UnixSeconds,
+) -> Result<limits::Usage, AgentsError> {
+    Ok(count_caller_requests(env, kv, caller, now, 1)?.of(0))
+}
+
+/// Counts `requests` requests of `caller` at once (a batch's items).
+fn count_caller_requests(
+    env: &impl Env,
+    kv: &impl adspin_core::kv::KeyValue,
+    caller: &auth::Caller,
+    now: UnixSeconds,
+    requests: u32,
+) -> Result<limits::AccountCount, AgentsError> {
+    let multiplier = settings::positive_integer(env, "agents_rate_limit_multiplier", 1);
+    let limits = caller.plan.limits.scaled(multiplier);
+    limits::AccountCount::new(kv, caller.organization_id(), limits, now, requests)
+}
+
+/// Runs one request of a batch for the batch's caller (already counted
+/// against its limits): routed like any request, refused unless it names a
+/// keyed endpoint other than `/batch`.
+async fn batch_item<E: Env>(
+    context: &Context<'_, E>,
+    request: &Request,
+    caller: &auth::Caller,
+) -> Result<Response, AgentsError> {
+    let method = request.method().as_str();
+    let path = request.uri().path();
+    let (endpoint, captures) = match routes::find(ROUTES, method, path) {
+        Matched::Found(K(Keyed::Batch), _) => return Err(batch::nested()),
+        Matched::Found(P(_), _) => return Err(batch::not_keyed(path)),
+        Matched::Found(K(endpoint), captures) => (endpoint, captures),
+        Matched::MethodNotAllowed(allow) => {
+            return Err(AgentsError::method_not_allowed(method, &allow));
+        }
+        Matched::NotFound => return Err(AgentsError::not_found(path)),
+    };
+    let ids = [
+        captures.first().copied().unwrap_or_default(),
+        captures.get(1).copied().unwrap_or_default(),
+        captures.get(2).copied().unwrap_or_default(),
+    ];
+    let item = Context {
+        request,
+        ..*context
+    };
+    let via = safety::audit::Via::Route {
+        method: method.to_string(),
+        path: path.to_string(),
+    };
+    dispatch(&item, endpoint, caller, ids, via).await
 }
 
 /// Runs an endpoint that needs no key.
@@ -958,6 +1024,8 @@ async fn keyed<E: Env, D: Database, H: HttpClient>(
         Keyed::ListAuditLog => safety::audit::list(db, caller, &context.query()),
         Keyed::ReadSafety => safety::spend::read_settings(db, caller),
         Keyed::UpdateSafety => safety::spend::update_settings(db, caller, body, now),
+        // A batch runs from `serve`; inside a batch (or a tool) it is refused.
+        Keyed::Batch => Err(batch::nested()),
     }
 }
 

@@ -84,30 +84,70 @@ pub fn count_account(
     plan: PlanLimits,
     now: UnixSeconds,
 ) -> Result<Usage, AgentsError> {
-    let minute = rate_limit::kv::hit(
-        kv,
-        &format!("agents:account:{organization_id}:minute"),
-        Limit {
-            limit: plan.per_minute,
-            window_seconds: 60,
-        },
-        now,
-    )?;
-    let day = rate_limit::kv::hit(
-        kv,
-        &format!("agents:account:{organization_id}:day"),
-        Limit {
-            limit: plan.per_day,
-            window_seconds: 86_400,
-        },
-        now,
-    )?;
-    Ok(match (minute.exceeded(), day.exceeded()) {
-        (_, true) => day,
-        (true, false) => minute,
-        (false, false) if day.remaining() < minute.remaining() => day,
-        (false, false) => minute,
-    })
+    Ok(AccountCount::new(kv, organization_id, plan, now, 1)?.of(0))
+}
+
+/// `requests` requests of an account counted at once (a batch's items, one
+/// increment per window), each seeing the windows as if it had come alone
+/// in its turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountCount {
+    minute: Usage,
+    day: Usage,
+    requests: u32,
+}
+
+impl AccountCount {
+    pub fn new(
+        kv: &impl KeyValue,
+        organization_id: adspin_core::ids::OrganizationId,
+        plan: PlanLimits,
+        now: UnixSeconds,
+        requests: u32,
+    ) -> Result<Self, AgentsError> {
+        let minute = rate_limit::kv::hit_many(
+            kv,
+            &format!("agents:account:{organization_id}:minute"),
+            Limit {
+                limit: plan.per_minute,
+                window_seconds: 60,
+            },
+            now,
+            requests,
+        )?;
+        let day = rate_limit::kv::hit_many(
+            kv,
+            &format!("agents:account:{organization_id}:day"),
+            Limit {
+                limit: plan.per_day,
+                window_seconds: 86_400,
+            },
+            now,
+            requests,
+        )?;
+        Ok(Self {
+            minute,
+            day,
+            requests,
+        })
+    }
+
+    /// The usage request `index` (from 0) saw: the window it exceeded,
+    /// else the one with less room left.
+    pub fn of(&self, index: u32) -> Usage {
+        let later = self.requests.saturating_sub(index.saturating_add(1));
+        let at = |usage: Usage| Usage {
+            used: usage.used.saturating_sub(later),
+            ..usage
+        };
+        let (minute, day) = (at(self.minute), at(self.day));
+        match (minute.exceeded(), day.exceeded()) {
+            (_, true) => day,
+            (true, false) => minute,
+            (false, false) if day.remaining() < minute.remaining() => day,
+            (false, false) => minute,
+        }
+    }
 }
 
 /// The counter name of a client address (clients the runtime reports no
@@ -212,6 +252,33 @@ mod tests {
         assert_eq!(response.headers()["retry-after"], "30");
         let other = Some("203.0.113.10".parse().expect("ip"));
         assert!(!count_anonymous(&kv, other, now).expect("count").exceeded());
+    }
+
+    #[test]
+    fn a_batch_counts_every_item_and_refuses_those_past_the_limit_in_turn() {
+        let kv = MemoryKv::default();
+        let account = adspin_core::ids::OrganizationId::new_random();
+        let plan = PlanLimits {
+            per_minute: 10,
+            per_day: 500,
+        };
+        let now = UnixSeconds::new(1_800_000_030);
+        for _ in 0..4 {
+            count_account(&kv, account, plan, now).expect("count");
+        }
+        let batch = AccountCount::new(&kv, account, plan, now, 8).expect("count");
+        let refused: Vec<bool> = (0..8).map(|i| batch.of(i).exceeded()).collect();
+        assert_eq!(
+            refused,
+            [false, false, false, false, false, false, true, true]
+        );
+        assert_eq!(batch.of(0).used, 5);
+        assert_eq!(batch.of(7).used, 12);
+        // The counter holds every item: the next request is the 13th.
+        assert_eq!(
+            count_account(&kv, account, plan, now).expect("count").used,
+            13
+        );
     }
 
     #[test]

@@ -123,9 +123,22 @@ pub mod kv {
         limit: Limit,
         now: UnixSeconds,
     ) -> Result<Usage, KvError> {
+        hit_many(store, bucket, limit, now, 1)
+    }
+
+    /// Counts `requests` requests in `bucket` with one increment (a
+    /// batch's items) and reports the window's usage after all of them.
+    pub fn hit_many(
+        store: &impl KeyValue,
+        bucket: &str,
+        limit: Limit,
+        now: UnixSeconds,
+        requests: u32,
+    ) -> Result<Usage, KvError> {
         let start = window_start(limit, now);
-        let used = store.increment(&counter(bucket, start), 1)?;
-        if used == 1 {
+        let requests = i64::from(requests);
+        let used = store.increment(&counter(bucket, start), requests)?;
+        if used == requests {
             forget_stale(store, bucket, limit, start)?;
         }
         Ok(usage(limit, start, used))

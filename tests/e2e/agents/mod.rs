@@ -1,10 +1,12 @@
 //! The agents API (`/api/v1/...`).
 
 mod accounts;
+mod batch;
 mod billing;
 mod business;
 mod campaigns;
 mod keys;
+mod mcp;
 mod oauth;
 mod platforms;
 mod rules;
