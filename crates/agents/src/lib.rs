@@ -6,6 +6,7 @@
 //! `X-RateLimit-Remaining` and `X-RateLimit-Reset` ([`limits`]).
 
 pub mod accounts;
+pub mod ai;
 pub mod analytics;
 pub mod auth;
 pub mod billing;
@@ -155,6 +156,8 @@ enum Keyed {
     ListPlatforms,
     PlatformHealth,
     DisconnectPlatform,
+    GenerateText,
+    ReadGeneration,
 }
 
 use Endpoint::{Keyed as K, Public as P};
@@ -348,6 +351,12 @@ const ROUTES: &[Route<Endpoint>] = &[
         "DELETE",
         "/api/v1/platforms/:id",
         K(Keyed::DisconnectPlatform),
+    ),
+    Route::new("POST", "/api/v1/ai/generate/text", K(Keyed::GenerateText)),
+    Route::new(
+        "GET",
+        "/api/v1/ai/generations/:id",
+        K(Keyed::ReadGeneration),
     ),
 ];
 
@@ -664,6 +673,8 @@ async fn keyed<E: Env>(
             .await
         }
         Keyed::DisconnectPlatform => platforms::disconnect(db, caller, id, now),
+        Keyed::GenerateText => ai::generate_text(db, caller, body, now),
+        Keyed::ReadGeneration => ai::read_generation(db, caller, id, now),
     }
 }
 
