@@ -673,7 +673,7 @@ async fn keyed<E: Env>(
             .await
         }
         Keyed::DisconnectPlatform => platforms::disconnect(db, caller, id, now),
-        Keyed::GenerateText => ai::generate_text(db, caller, body, now),
+        Keyed::GenerateText => ai::generate_text(env, db, caller, body, now),
         Keyed::ReadGeneration => ai::read_generation(db, caller, id, now),
     }
 }

@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use adspin_e2e::{FakeResponse, FakeServer, HostLaunch, TestApp, artifacts};
+
 use super::{call, start, verified_account};
 
 /// The specification's text example.
@@ -221,4 +223,158 @@ fn generating_needs_the_content_generate_scope_and_a_valid_request() {
     )
     .json();
     assert_eq!(generation["credits_remaining"], 5);
+}
+
+/// The app with `ai_text_model = llama3.2` served by `server` (an
+/// OpenAI-compatible fake) through the runtime configuration's
+/// `[llm_compute]`, as an operator configures Spin; the directory holding
+/// the configuration lives as long as the app.
+fn start_with_model(server: &FakeServer) -> (tempfile::TempDir, TestApp) {
+    let dir = tempfile::tempdir().expect("dir");
+    let guard = std::fs::read_to_string(artifacts().fixture_manifest("runtime-config.toml"))
+        .expect("the tests' runtime configuration");
+    let config = format!(
+        "{guard}\n[llm_compute]\ntype = \"remote_http\"\nurl = \"{}\"\nauth_token = \"test-token\"\napi_type = \"open_ai\"\n",
+        server.base_url()
+    );
+    let path = dir.path().join("runtime-config.toml");
+    std::fs::write(&path, config).expect("write");
+    let app = HostLaunch::app()
+        .runtime_config(&path)
+        .variable("ai_text_model", "llama3.2")
+        .start();
+    (dir, app)
+}
+
+/// A chat completion whose message is `content`.
+fn completion(content: &str) -> FakeResponse {
+    FakeResponse::json(
+        200,
+        &json!({
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "model": "llama3.2",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 120, "completion_tokens": 80, "total_tokens": 200}
+        }),
+    )
+}
+
+/// A fake model server that answers by what the prompt's product says.
+fn fake_model() -> FakeServer {
+    FakeServer::start(|request| {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let prompt = body["messages"][0]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if prompt.contains("Broken server") {
+            return FakeResponse::new(500, "<html>internal error</html>");
+        }
+        if prompt.contains("Overloaded model") {
+            return FakeResponse::json(
+                503,
+                &json!({"error": {"message": "overloaded", "type": "server_error"}}),
+            );
+        }
+        if prompt.contains("Chatty model") {
+            return completion("I'd be happy to help! Here are some ideas for your ads.");
+        }
+        if prompt.contains("Stingy model") {
+            return completion(
+                r#"{"variations": [{"headline": "Only one", "primary_text": "Just one idea.", "description": "One"}]}"#,
+            );
+        }
+        let variations: Vec<Value> = (1..=3)
+            .map(|i| json!({
+                "headline": format!("Model headline number {i} that is far too long for Facebook's feed"),
+                "primary_text": format!("Model primary text {i}."),
+                "description": format!("Model description {i}"),
+            }))
+            .collect();
+        completion(&format!(
+            "```json\n{}\n```",
+            json!({"variations": variations})
+        ))
+    })
+}
+
+#[test]
+fn a_configured_model_writes_the_copy_through_the_llm_interface() {
+    let server = fake_model();
+    let (_config, app) = start_with_model(&server);
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    let mut request = documented_text_request();
+    request["variations"] = json!(3);
+    request["language"] = json!("de");
+
+    let response = call(&app, "POST", "/ai/generate/text", key, Some(&request));
+    assert_eq!(response.status, 200, "{}", response.text());
+    let generation = response.json();
+    assert_eq!(generation["provider"], "llama3.2");
+    assert_eq!(generation["credits_used"], 3);
+    let variations = generation["variations"].as_array().expect("variations");
+    assert_eq!(variations.len(), 3);
+    assert_eq!(variations[0]["primary_text"], "Model primary text 1.");
+    let headline = variations[0]["headline"].as_str().expect("headline");
+    assert!(
+        headline.chars().count() <= 40 && headline.ends_with('…'),
+        "{headline}"
+    );
+    assert_eq!(variations[0]["predicted_ctr"], 1.5);
+
+    // The model was asked the Spin way: an OpenAI-compatible chat completion.
+    let sent = server.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0].method.as_str(), sent[0].path.as_str()),
+        ("POST", "/v1/chat/completions")
+    );
+    assert_eq!(sent[0].header("authorization"), Some("bearer test-token"));
+    let body: Value = serde_json::from_slice(&sent[0].body).expect("json");
+    assert_eq!(body["model"], "llama3.2");
+    let prompt = body["messages"][0]["content"].as_str().expect("prompt");
+    for expected in [
+        "Online accounting dashboard for small businesses",
+        "Small business founders aged 25-45",
+        "de",
+        "JSON",
+    ] {
+        assert!(prompt.contains(expected), "{expected}: {prompt}");
+    }
+}
+
+#[test]
+fn a_failing_model_is_a_502_that_uses_no_credits() {
+    let server = fake_model();
+    let (_config, app) = start_with_model(&server);
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    for product in ["Broken server", "Overloaded model", "Chatty model"] {
+        let mut request = documented_text_request();
+        request["product_description"] = json!(product);
+        let response = call(&app, "POST", "/ai/generate/text", key, Some(&request));
+        assert_eq!(response.status, 502, "{product}: {}", response.text());
+        let error = &response.json()["error"];
+        assert_eq!(error["code"], "ai_provider_error", "{product}");
+        assert!(
+            !error["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("overloaded"),
+            "{error}"
+        );
+    }
+    // Fewer variations than asked are kept and charged as delivered.
+    let mut request = documented_text_request();
+    request["product_description"] = json!("Stingy model");
+    let response = call(&app, "POST", "/ai/generate/text", key, Some(&request));
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.json()["credits_used"], 1);
+    assert_eq!(
+        response.json()["credits_remaining"],
+        9,
+        "the failures used nothing"
+    );
 }

@@ -3,13 +3,15 @@
 //! Every generation is stored (`agent_generations`) and uses credits of
 //! the plan's monthly allowance (one per variation); a request whose
 //! credits do not fit in what is left of the month is `403
-//! plan_limit_reached`. Copy comes from the built-in copywriter
-//! ([`copywriter`]); every variation carries a `predicted_ctr` from the
+//! plan_limit_reached`. Copy comes from the configured language model
+//! ([`model`]) or, without one, the built-in copywriter ([`copywriter`]);
+//! every variation carries a `predicted_ctr` from the
 //! platform's delivery ([`ctr`]).
 
 pub mod copywriter;
 pub mod ctr;
 pub mod limits;
+pub mod model;
 pub mod store;
 
 use serde::Deserialize;
@@ -17,6 +19,7 @@ use serde_json::{Value, json};
 
 use adspin_core::body::parse_json;
 use adspin_core::db::Database;
+use adspin_core::env::Env;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Response, json_response};
 
@@ -27,6 +30,7 @@ use crate::scopes::Scope;
 use crate::text;
 use copywriter::{Brief, Copy, Language, Tone};
 use ctr::CtrModel;
+use model::TextModel;
 use store::{Generation, Kind, NewGeneration, Status};
 
 /// Most variations one request asks for.
@@ -88,6 +92,8 @@ pub struct CopyRequest {
     pub count: u32,
     pub fields: Vec<Field>,
     pub platform: Platform,
+    /// The language's ISO 639-1 code.
+    pub language: String,
 }
 
 impl CopyRequest {
@@ -97,29 +103,24 @@ impl CopyRequest {
             "product_description": self.brief.product_description,
             "target_audience": self.brief.target_audience,
             "tone": self.brief.tone.as_str(),
-            "language": self.language_code(),
+            "language": self.language,
             "variations": self.count,
             "types": self.fields.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
             "platform": self.platform.as_str(),
         })
     }
-
-    fn language_code(&self) -> &'static str {
-        match self.brief.language {
-            Language::English => "en",
-            Language::Spanish => "es",
-            Language::French => "fr",
-        }
-    }
 }
 
-/// The brief's fields shared by every generating endpoint, checked.
+/// The brief's fields shared by every generating endpoint, checked, and
+/// the language's code: any ISO 639-1 code for a model, one the built-in
+/// copywriter writes otherwise.
 fn brief(
     product_description: Option<&str>,
     target_audience: Option<&str>,
     tone: Option<&str>,
     language: Option<&str>,
-) -> Result<Brief, AgentsError> {
+    model: Option<&TextModel>,
+) -> Result<(Brief, String), AgentsError> {
     let product_description = text::checked(
         "product_description",
         product_description.unwrap_or_default(),
@@ -136,21 +137,36 @@ fn brief(
             AgentsError::validation("tone", format!("tone is one of {}.", Tone::NAMES))
         })?,
     };
-    let language = match language {
-        None => Language::English,
-        Some(code) => Language::parse(code).ok_or_else(|| {
-            AgentsError::validation(
-                "language",
-                format!("language is one of {} (ISO 639-1).", Language::CODES),
-            )
-        })?,
+    let code = language.unwrap_or("en").trim().to_ascii_lowercase();
+    let base = code
+        .split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let known = Language::parse(&base);
+    let valid = if model.is_some() {
+        (2..=3).contains(&base.len()) && base.chars().all(|c| c.is_ascii_lowercase())
+    } else {
+        known.is_some()
     };
-    Ok(Brief {
+    if !valid {
+        let message = if model.is_some() {
+            "language is an ISO 639-1 code (en, es, fr, de...).".to_string()
+        } else {
+            format!(
+                "language is one of {} with the built-in copywriter (ISO 639-1).",
+                Language::CODES
+            )
+        };
+        return Err(AgentsError::validation("language", message));
+    }
+    let brief = Brief {
         product_description: product_description.to_string(),
         target_audience: target_audience.to_string(),
         tone,
-        language,
-    })
+        language: known.unwrap_or(Language::English),
+    };
+    Ok((brief, base))
 }
 
 fn platform(given: Option<&str>) -> Result<Platform, AgentsError> {
@@ -172,13 +188,14 @@ fn count(field: &str, given: Option<u32>) -> Result<u32, AgentsError> {
     Ok(count)
 }
 
-fn parse_text_request(body: &[u8]) -> Result<CopyRequest, AgentsError> {
+fn parse_text_request(body: &[u8], model: Option<&TextModel>) -> Result<CopyRequest, AgentsError> {
     let request: TextRequest = parse_json(body)?;
-    let brief = brief(
+    let (brief, language) = brief(
         request.product_description.as_deref(),
         request.target_audience.as_deref(),
         request.tone.as_deref(),
         request.language.as_deref(),
+        model,
     )?;
     let fields = match &request.types {
         None => Field::ALL.to_vec(),
@@ -209,6 +226,7 @@ fn parse_text_request(body: &[u8]) -> Result<CopyRequest, AgentsError> {
         count: count("variations", request.variations)?,
         fields,
         platform: platform(request.platform.as_deref())?,
+        language,
     })
 }
 
@@ -329,24 +347,42 @@ fn remaining(
     Ok(Some((limit - used).max(0)))
 }
 
+/// The copy of `request`, from the model when one is configured, and who
+/// wrote it.
+fn write_copy(
+    env: &impl Env,
+    model: Option<&TextModel>,
+    request: &CopyRequest,
+) -> Result<(Vec<Copy>, String), AgentsError> {
+    match model {
+        Some(model) => Ok((model.write(env.llm(), request)?, model.name.clone())),
+        None => Ok((
+            copywriter::write(
+                &request.brief,
+                request.count as usize,
+                limits::of(request.platform),
+            ),
+            BUILTIN_PROVIDER.to_string(),
+        )),
+    }
+}
+
 /// `POST /ai/generate/text`: `200` with the variations (a completed
 /// generation).
-pub fn generate_text(
-    db: &impl Database,
+pub fn generate_text<E: Env>(
+    env: &E,
+    db: &E::Db,
     caller: &Caller,
     body: &[u8],
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
     caller.require(Scope::ContentGenerate)?;
     caller.require_verified()?;
-    let request = parse_text_request(body)?;
-    let credits = i64::from(request.count);
-    check_credits(db, caller, credits, now)?;
-    let copies = copywriter::write(
-        &request.brief,
-        request.count as usize,
-        limits::of(request.platform),
-    );
+    let text_model = TextModel::from_env(env);
+    let request = parse_text_request(body, text_model.as_ref())?;
+    check_credits(db, caller, i64::from(request.count), now)?;
+    let (copies, provider) = write_copy(env, text_model.as_ref(), &request)?;
+    let credits = i64::try_from(copies.len()).unwrap_or(i64::MAX);
     let model = CtrModel::fit(&ctr::history(db, now)?);
     let variations: Vec<Value> = copies
         .iter()
@@ -361,7 +397,7 @@ pub fn generate_text(
             mode: caller.mode(),
             kind: Kind::Text,
             status: Status::Completed,
-            provider: BUILTIN_PROVIDER,
+            provider: &provider,
             request: &request.view(),
             result: Some(&result),
             credits,

@@ -4,7 +4,7 @@
 
 mod env;
 
-pub use env::{FakeHttp, FakeReply, MemoryKv, TestEnv, VirtualClock, run};
+pub use env::{FakeHttp, FakeLlm, FakeReply, MemoryKv, TestEnv, VirtualClock, run};
 
 use crate::db::Database;
 use crate::db::native::NativeDb;
