@@ -158,6 +158,7 @@ enum Keyed {
     DisconnectPlatform,
     GenerateText,
     ReadGeneration,
+    Suggest,
 }
 
 use Endpoint::{Keyed as K, Public as P};
@@ -353,6 +354,7 @@ const ROUTES: &[Route<Endpoint>] = &[
         K(Keyed::DisconnectPlatform),
     ),
     Route::new("POST", "/api/v1/ai/generate/text", K(Keyed::GenerateText)),
+    Route::new("POST", "/api/v1/ai/optimize/suggest", K(Keyed::Suggest)),
     Route::new(
         "GET",
         "/api/v1/ai/generations/:id",
@@ -675,6 +677,7 @@ async fn keyed<E: Env>(
         Keyed::DisconnectPlatform => platforms::disconnect(db, caller, id, now),
         Keyed::GenerateText => ai::generate_text(env, db, caller, body, now),
         Keyed::ReadGeneration => ai::read_generation(db, caller, id, now),
+        Keyed::Suggest => ai::suggest::suggest(db, caller, body, now),
     }
 }
 

@@ -5,7 +5,15 @@ use serde_json::{Value, json};
 
 use adspin_e2e::{FakeResponse, FakeServer, HostLaunch, TestApp, artifacts};
 
-use super::{call, start, verified_account};
+use super::{call, verified_account};
+
+/// The app, with room for a test's requests in the Free plan's minute
+/// (`agents_rate_limit_multiplier`).
+fn start() -> TestApp {
+    HostLaunch::app()
+        .variable("agents_rate_limit_multiplier", "20")
+        .start()
+}
 
 /// The specification's text example.
 fn documented_text_request() -> Value {
@@ -240,6 +248,7 @@ fn start_with_model(server: &FakeServer) -> (tempfile::TempDir, TestApp) {
     let path = dir.path().join("runtime-config.toml");
     std::fs::write(&path, config).expect("write");
     let app = HostLaunch::app()
+        .variable("agents_rate_limit_multiplier", "20")
         .runtime_config(&path)
         .variable("ai_text_model", "llama3.2")
         .start();
@@ -377,4 +386,190 @@ fn a_failing_model_is_a_502_that_uses_no_credits() {
         9,
         "the failures used nothing"
     );
+}
+
+/// Creates a campaign with two ad sets of one ad each; returns the
+/// campaign, the ad sets and the ads' ids.
+fn campaign_with_two_ad_sets(app: &TestApp, key: &str) -> (i64, [i64; 2], [i64; 2]) {
+    let business = call(
+        app,
+        "POST",
+        "/account/business",
+        key,
+        Some(&json!({"name": "Acme"})),
+    );
+    assert_eq!(business.status, 201, "{}", business.text());
+    let campaign = call(
+        app,
+        "POST",
+        "/campaigns",
+        key,
+        Some(
+            &json!({"name": "Books", "objective": "traffic", "daily_budget": 75.0,
+                     "product_description": "Online bookkeeping for small businesses",
+                     "audience_description": "Small business owners"}),
+        ),
+    );
+    assert_eq!(campaign.status, 201, "{}", campaign.text());
+    let campaign = campaign.json()["id"].as_i64().expect("campaign");
+    let mut ad_sets = [0; 2];
+    let mut ads = [0; 2];
+    for (i, name) in ["Founders", "Accountants"].iter().enumerate() {
+        let ad_set = call(
+            app,
+            "POST",
+            &format!("/campaigns/{campaign}/ad-sets"),
+            key,
+            Some(&json!({"name": name})),
+        );
+        assert_eq!(ad_set.status, 201, "{}", ad_set.text());
+        ad_sets[i] = ad_set.json()["id"].as_i64().expect("ad set");
+        let ad = call(
+            app,
+            "POST",
+            &format!("/campaigns/{campaign}/ad-sets/{}/ads", ad_sets[i]),
+            key,
+            Some(&json!({"name": format!("Ad {i}"), "creative": {
+                "headline": format!("Books done {i}"), "primary_text": "Close the month in a day.",
+                "link_url": "https://acme.example/start"}})),
+        );
+        assert_eq!(ad.status, 201, "{}", ad.text());
+        ads[i] = ad.json()["id"].as_i64().expect("ad");
+    }
+    (campaign, ad_sets, ads)
+}
+
+/// Imports an hour of delivery of agents ad `ad` as the operator does
+/// (`PUT /admin/organizations/{id}/supply-reports`).
+fn deliver(app: &TestApp, ad: i64, impressions: i64, clicks: i64) {
+    let (organization, shared): (String, String) = app
+        .database()
+        .query_row(
+            "SELECT organization_id, ad_id FROM agent_ads WHERE id = ?1",
+            [ad],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("ad");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs() as i64;
+    let hour = now - now % 3600 - 3600;
+    let auth = format!("Bearer {}", adspin_e2e::demo::ADMIN_TOKEN);
+    let body = json!({"supply": "chatgpt", "rows": [
+        {"ad_id": shared, "hour": hour, "impressions": impressions, "clicks": clicks, "spend_micros": 1_000_000}
+    ]});
+    let imported = app.request(
+        "PUT",
+        &format!("/admin/organizations/{organization}/supply-reports"),
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        Some(body.to_string().as_bytes()),
+    );
+    assert_eq!(imported.status, 200, "{}", imported.text());
+}
+
+#[test]
+fn suggestions_come_from_the_campaigns_delivery_with_ready_to_apply_actions() {
+    let app = start();
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    let (campaign, ad_sets, ads) = campaign_with_two_ad_sets(&app, key);
+
+    let nothing = call(
+        &app,
+        "POST",
+        "/ai/optimize/suggest",
+        key,
+        Some(&json!({"campaign_id": campaign})),
+    );
+    assert_eq!(nothing.status, 200, "{}", nothing.text());
+    assert_eq!(
+        nothing.json()["suggestions"],
+        json!([]),
+        "no delivery, nothing to judge"
+    );
+
+    // The first ad set wins (6% CTR), the second ad loses (0.42%).
+    deliver(&app, ads[0], 1_000, 60);
+    deliver(&app, ads[1], 1_200, 5);
+    let response = call(
+        &app,
+        "POST",
+        "/ai/optimize/suggest",
+        key,
+        Some(
+            &json!({"campaign_id": campaign.to_string(), "strategies": ["new_message", "increase_budget", "pause_ad", "similar_audience"]}),
+        ),
+    );
+    assert_eq!(response.status, 200, "{}", response.text());
+    let body = response.json();
+    assert_eq!(body["metrics"]["impressions"], 2_200);
+    let suggestions = body["suggestions"].as_array().expect("suggestions");
+    let kinds: Vec<(&str, &str)> = suggestions
+        .iter()
+        .map(|s| {
+            (
+                s["type"].as_str().expect("type"),
+                s["impact"].as_str().expect("impact"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [("increase_budget", "high"), ("pause_ad", "medium")],
+        "{body}"
+    );
+    for suggestion in suggestions {
+        assert!(
+            suggestion["description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty())
+        );
+    }
+    assert_eq!(suggestions[0]["target"]["ad_set_id"], ad_sets[0]);
+    assert_eq!(
+        suggestions[0]["action"],
+        json!({"method": "PATCH", "path": format!("/api/v1/campaigns/{campaign}"), "body": {"budget": {"amount": 90.0}}})
+    );
+    // The pause action applies as it stands.
+    let action = &suggestions[1]["action"];
+    let path = action["path"]
+        .as_str()
+        .expect("path")
+        .trim_start_matches("/api/v1");
+    let applied = call(&app, "PATCH", path, key, Some(&action["body"]));
+    assert_eq!(applied.status, 200, "{}", applied.text());
+    assert_eq!(applied.json()["status"], "paused");
+    assert_eq!(applied.json()["id"], ads[1]);
+
+    // Only the strategies asked for.
+    let only = call(
+        &app,
+        "POST",
+        "/ai/optimize/suggest",
+        key,
+        Some(&json!({"campaign_id": campaign, "strategies": ["new_image"]})),
+    );
+    assert_eq!(only.json()["suggestions"], json!([]));
+
+    let joe = verified_account(&app, "joe@example.com");
+    let across = call(
+        &app,
+        "POST",
+        "/ai/optimize/suggest",
+        joe["api_key"].as_str().expect("key"),
+        Some(&json!({"campaign_id": campaign})),
+    );
+    assert_eq!(across.status, 404, "{}", across.text());
+    let unknown = call(
+        &app,
+        "POST",
+        "/ai/optimize/suggest",
+        key,
+        Some(&json!({"campaign_id": campaign, "strategies": ["magic"]})),
+    );
+    assert_eq!(unknown.status, 422);
 }

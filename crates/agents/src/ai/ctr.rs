@@ -162,6 +162,12 @@ impl CtrModel {
         Self { base, lifts }
     }
 
+    /// The base rate, in percent: the platform's CTR shrunk towards the
+    /// prior.
+    pub fn base_percent(&self) -> f64 {
+        self.base * 100.0
+    }
+
     /// The predicted CTR of a copy, in percent, to two decimals.
     pub fn predict(&self, headline: &str, body: &str) -> f64 {
         let known: Vec<f64> = features(headline, body)

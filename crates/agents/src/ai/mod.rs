@@ -13,6 +13,7 @@ pub mod ctr;
 pub mod limits;
 pub mod model;
 pub mod store;
+pub mod suggest;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
