@@ -354,13 +354,16 @@ pub fn suggest(
     let id = request
         .campaign_id
         .ok_or_else(|| AgentsError::validation("campaign_id", "campaign_id is required."))?;
-    if let Some(strategies) = &request.strategies {
-        if let Some(unknown) = strategies.iter().find(|s| !TYPES.contains(&s.as_str())) {
-            return Err(AgentsError::validation(
-                "strategies",
-                format!("{unknown:?} is not a strategy: use {}.", TYPES.join(", ")),
-            ));
-        }
+    let unknown = request
+        .strategies
+        .iter()
+        .flatten()
+        .find(|s| !TYPES.contains(&s.as_str()));
+    if let Some(unknown) = unknown {
+        return Err(AgentsError::validation(
+            "strategies",
+            format!("{unknown:?} is not a strategy: use {}.", TYPES.join(", ")),
+        ));
     }
     let campaign = campaigns::owned(db, caller, &id)?;
     let performance = performance(db, caller, &campaign, now)?;
