@@ -157,6 +157,8 @@ enum Keyed {
     PlatformHealth,
     DisconnectPlatform,
     GenerateText,
+    GenerateImage,
+    GenerateVariations,
     ReadGeneration,
     Suggest,
 }
@@ -354,6 +356,12 @@ const ROUTES: &[Route<Endpoint>] = &[
         K(Keyed::DisconnectPlatform),
     ),
     Route::new("POST", "/api/v1/ai/generate/text", K(Keyed::GenerateText)),
+    Route::new("POST", "/api/v1/ai/generate/image", K(Keyed::GenerateImage)),
+    Route::new(
+        "POST",
+        "/api/v1/ai/generate/variations",
+        K(Keyed::GenerateVariations),
+    ),
     Route::new("POST", "/api/v1/ai/optimize/suggest", K(Keyed::Suggest)),
     Route::new(
         "GET",
@@ -676,7 +684,9 @@ async fn keyed<E: Env>(
         }
         Keyed::DisconnectPlatform => platforms::disconnect(db, caller, id, now),
         Keyed::GenerateText => ai::generate_text(env, db, caller, body, now),
-        Keyed::ReadGeneration => ai::read_generation(db, caller, id, now),
+        Keyed::GenerateImage => ai::generate_image(db, caller, body, now),
+        Keyed::GenerateVariations => ai::generate_variations(env, db, caller, body, now),
+        Keyed::ReadGeneration => ai::read_generation(db, caller, id, context.base_url(), now),
         Keyed::Suggest => ai::suggest::suggest(db, caller, body, now),
     }
 }

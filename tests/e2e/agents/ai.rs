@@ -573,3 +573,266 @@ fn suggestions_come_from_the_campaigns_delivery_with_ready_to_apply_actions() {
     );
     assert_eq!(unknown.status, 422);
 }
+
+#[test]
+fn an_image_is_generated_asynchronously_stored_as_an_upload_and_announced() {
+    let app = start();
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    let hook = call(
+        &app,
+        "POST",
+        "/webhooks",
+        key,
+        Some(&json!({"url": "https://hooks.example/ai", "events": ["generation.completed"]})),
+    );
+    assert_eq!(hook.status, 201, "{}", hook.text());
+    let hook = hook.json()["id"].to_string().trim_matches('"').to_string();
+
+    let response = call(
+        &app,
+        "POST",
+        "/ai/generate/image",
+        key,
+        Some(
+            &json!({"prompt": "Professional business dashboard on laptop, clean modern office",
+                     "style": "photo_realistic", "size": "600x400", "count": 2, "provider": "auto",
+                     "format": "jpeg"}),
+        ),
+    );
+    assert_eq!(response.status, 202, "{}", response.text());
+    let pending = response.json();
+    assert_eq!(pending["status"], "processing");
+    assert_eq!(pending["provider"], "builtin");
+    assert_eq!(pending["credits_used"], 2);
+    assert!(pending.get("result").is_none(), "{pending}");
+
+    let id = pending["id"].as_str().expect("id");
+    let done = call(&app, "GET", &format!("/ai/generations/{id}"), key, None);
+    assert_eq!(done.status, 200, "{}", done.text());
+    let done = done.json();
+    assert_eq!(done["status"], "completed", "{done}");
+    let images = done["result"]["images"].as_array().expect("images");
+    assert_eq!(images.len(), 2);
+    let mut bodies = Vec::new();
+    for image in images {
+        assert_eq!(
+            (image["width"].as_u64(), image["height"].as_u64()),
+            (Some(600), Some(400))
+        );
+        let url = image["url"].as_str().expect("url");
+        let path = url
+            .strip_prefix(&app.base_url())
+            .expect("a URL of this app");
+        assert!(path.starts_with("/files/uploads/"), "{path}");
+        let served = app.get(path);
+        assert_eq!(served.status, 200, "{path}");
+        assert_eq!(served.header("content-type"), Some("image/jpeg"));
+        assert_eq!(&served.body[..3], b"\xff\xd8\xff");
+        bodies.push(served.body);
+    }
+    assert_ne!(bodies[0], bodies[1], "two banners, two layouts");
+
+    // Completed once: reading again changes nothing.
+    let again = call(&app, "GET", &format!("/ai/generations/{id}"), key, None).json();
+    assert_eq!(again["result"], done["result"]);
+    let deliveries = call(
+        &app,
+        "GET",
+        &format!("/webhooks/{hook}/deliveries"),
+        key,
+        None,
+    );
+    assert_eq!(deliveries.status, 200, "{}", deliveries.text());
+    let deliveries = deliveries.json()["data"].clone();
+    assert_eq!(deliveries.as_array().map(Vec::len), Some(1), "{deliveries}");
+    assert_eq!(deliveries[0]["event_type"], "generation.completed");
+    let data: String = app
+        .database()
+        .query_row(
+            "SELECT data FROM agent_events WHERE type = 'generation.completed'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("event");
+    let data: Value = serde_json::from_str(&data).expect("json");
+    assert_eq!(data["generation_id"], id);
+}
+
+#[test]
+fn the_scheduled_work_completes_a_pending_image() {
+    let app = start();
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    let pending = call(
+        &app,
+        "POST",
+        "/ai/generate/image",
+        key,
+        Some(&json!({"prompt": "Fresh organic garden vegetables", "headline": "Grown nearby", "size": "300x250"})),
+    )
+    .json();
+    assert_eq!(pending["status"], "processing");
+    let report = super::tick(&app);
+    assert_eq!(report["generations"]["completed"], 1, "{report}");
+    let read = call(
+        &app,
+        "GET",
+        &format!("/ai/generations/{}", pending["id"].as_str().expect("id")),
+        key,
+        None,
+    )
+    .json();
+    assert_eq!(read["status"], "completed");
+    let url = read["result"]["images"][0]["url"].as_str().expect("url");
+    let served = app.get(url.strip_prefix(&app.base_url()).expect("ours"));
+    assert_eq!(served.header("content-type"), Some("image/png"));
+    assert_eq!(&served.body[..4], b"\x89PNG");
+    assert_eq!(super::tick(&app)["generations"]["completed"], 0);
+}
+
+#[test]
+fn variations_with_images_complete_with_a_banner_for_each() {
+    let app = start();
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    let request = json!({"product_description": "Online accounting dashboard", "target_audience": "Small business founders",
+                         "count": 2, "platform": "facebook", "include_images": true, "tone": "professional"});
+    let response = call(&app, "POST", "/ai/generate/variations", key, Some(&request));
+    assert_eq!(response.status, 202, "{}", response.text());
+    let pending = response.json();
+    assert_eq!(
+        (&pending["status"], &pending["credits_used"]),
+        (&json!("processing"), &json!(4))
+    );
+    let done = call(
+        &app,
+        "GET",
+        &format!("/ai/generations/{}", pending["id"].as_str().expect("id")),
+        key,
+        None,
+    )
+    .json();
+    assert_eq!(done["status"], "completed", "{done}");
+    let variations = done["result"]["variations"].as_array().expect("variations");
+    assert_eq!(variations.len(), 2);
+    for variation in variations {
+        for field in ["headline", "primary_text", "description"] {
+            assert!(
+                variation[field].as_str().is_some_and(|t| !t.is_empty()),
+                "{variation}"
+            );
+        }
+        let url = variation["image_url"].as_str().expect("image_url");
+        let served = app.get(url.strip_prefix(&app.base_url()).expect("ours"));
+        assert_eq!(served.status, 200);
+        assert_eq!(served.header("content-type"), Some("image/png"));
+    }
+
+    // Without images: completed at once, image_url null.
+    let mut text_only = request.clone();
+    text_only["include_images"] = json!(false);
+    let response = call(
+        &app,
+        "POST",
+        "/ai/generate/variations",
+        key,
+        Some(&text_only),
+    );
+    assert_eq!(response.status, 200, "{}", response.text());
+    let body = response.json();
+    assert_eq!(body["status"], "completed");
+    assert_eq!(body["credits_used"], 2);
+    assert_eq!(body["result"]["variations"][0]["image_url"], Value::Null);
+}
+
+/// Runs the specification's Python agent against `app` with `key`, after
+/// the account setup the specification's lifecycle does before it (the
+/// business profile campaigns need).
+fn run_the_python_example(app: &TestApp, key: &str) -> String {
+    let business = call(
+        app,
+        "POST",
+        "/account/business",
+        key,
+        Some(&json!({"name": "Remote Co"})),
+    );
+    assert_eq!(business.status, 201, "{}", business.text());
+    let script = artifacts().path("tests/python/full_agent_example.py");
+    let output = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(format!("{}/api/v1", app.base_url()))
+        .arg(key)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("is live!") && stdout.contains("One optimization round done."),
+        "{stdout}"
+    );
+    stdout
+}
+
+/// What the example left in the account: its campaign's ads.
+fn example_ads(app: &TestApp, key: &str) -> Vec<Value> {
+    let campaigns = call(app, "GET", "/campaigns", key, None).json();
+    let campaign = &campaigns["data"][0];
+    assert_eq!(campaign["name"], "Q3 Growth - Remote Teams");
+    // Its 2025 schedule has ended: the launch was refused, it stays a draft.
+    assert_eq!(campaign["status"], "draft");
+    let id = campaign["id"].as_i64().expect("id");
+    let launch = call(app, "POST", &format!("/campaigns/{id}/launch"), key, None);
+    assert_eq!(launch.status, 409, "{}", launch.text());
+    assert_eq!(launch.json()["error"]["code"], "campaign_completed");
+    let ad_sets = call(app, "GET", &format!("/campaigns/{id}/ad-sets"), key, None).json();
+    let ad_set = ad_sets["data"][0]["id"].as_i64().expect("ad set");
+    call(
+        app,
+        "GET",
+        &format!("/campaigns/{id}/ad-sets/{ad_set}/ads"),
+        key,
+        None,
+    )
+    .json()["data"]
+        .as_array()
+        .expect("ads")
+        .clone()
+}
+
+#[test]
+fn the_specifications_python_agent_runs_with_the_built_in_copywriter() {
+    let app = start();
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    run_the_python_example(&app, key);
+    let ads = example_ads(&app, key);
+    assert_eq!(ads.len(), 5, "{ads:?}");
+    for ad in &ads {
+        let image = ad["creative"]["image_url"]
+            .as_str()
+            .expect("a generated image");
+        assert_eq!(
+            app.get(image.strip_prefix(&app.base_url()).expect("ours"))
+                .status,
+            200
+        );
+    }
+}
+
+#[test]
+fn the_specifications_python_agent_runs_with_a_model() {
+    let server = fake_model();
+    let (_config, app) = start_with_model(&server);
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    run_the_python_example(&app, key);
+    let ads = example_ads(&app, key);
+    assert_eq!(ads.len(), 3, "the model's three variations");
+    assert_eq!(ads[0]["creative"]["primary_text"], "Model primary text 1.");
+    assert_eq!(server.requests().len(), 1);
+}

@@ -1,4 +1,6 @@
-//! AI content: `POST /ai/generate/text`, `GET /ai/generations/{id}`.
+//! AI content: `POST /ai/generate/text`, `POST /ai/generate/image`,
+//! `POST /ai/generate/variations`, `GET /ai/generations/{id}` (and
+//! `POST /ai/optimize/suggest`, [`suggest`]).
 //!
 //! Every generation is stored (`agent_generations`) and uses credits of
 //! the plan's monthly allowance (one per variation); a request whose
@@ -8,8 +10,10 @@
 //! every variation carries a `predicted_ctr` from the
 //! platform's delivery ([`ctr`]).
 
+pub mod banner;
 pub mod copywriter;
 pub mod ctr;
+pub mod images;
 pub mod limits;
 pub mod model;
 pub mod store;
@@ -21,6 +25,7 @@ use serde_json::{Value, json};
 use adspin_core::body::parse_json;
 use adspin_core::db::Database;
 use adspin_core::env::Env;
+use adspin_core::settings::UntrustedHost;
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{Response, json_response};
 
@@ -323,7 +328,11 @@ fn view(generation: &Generation, remaining: Option<i64>) -> Value {
         "created_at": generation.created_at.to_iso8601(),
         "completed_at": generation.completed_at.map(UnixSeconds::to_iso8601),
     });
-    if let Some(result) = &generation.result {
+    if let Some(result) = generation
+        .result
+        .as_ref()
+        .filter(|_| generation.status == Status::Completed)
+    {
         view["result"] = result.clone();
         if let Some(variations) = result.get("variations") {
             view["variations"] = variations.clone();
@@ -416,18 +425,154 @@ fn generation_not_found() -> AgentsError {
 }
 
 /// `GET /ai/generations/{id}`: the caller's generation (another account's
-/// is `404`).
+/// is `404`); one still processing is completed first, when links to its
+/// images can be built (`base_url`; otherwise the scheduled work
+/// completes it).
 pub fn read_generation(
     db: &impl Database,
     caller: &Caller,
     id: &str,
+    base_url: Result<String, UntrustedHost>,
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
     caller.require(Scope::ContentGenerate)?;
-    let generation = store::find(db, caller.organization_id(), caller.mode(), id)?
+    let mut generation = store::find(db, caller.organization_id(), caller.mode(), id)?
         .ok_or_else(generation_not_found)?;
+    if let (Status::Processing, Ok(base_url)) = (generation.status, base_url) {
+        generation = images::complete(db, &generation, &base_url, now)?;
+    }
     Ok(json_response(
         200,
+        &view(&generation, remaining(db, caller, now)?),
+    ))
+}
+
+/// `POST /ai/generate/image`: `202` with the generation, `processing`.
+pub fn generate_image(
+    db: &impl Database,
+    caller: &Caller,
+    body: &[u8],
+    now: UnixSeconds,
+) -> Result<Response, AgentsError> {
+    let (generation, remaining) = images::generate_image(db, caller, body, now)?;
+    Ok(json_response(202, &view(&generation, remaining)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VariationsRequest {
+    #[serde(default)]
+    product_description: Option<String>,
+    #[serde(default)]
+    target_audience: Option<String>,
+    #[serde(default)]
+    tone: Option<String>,
+    #[serde(default)]
+    count: Option<u32>,
+    #[serde(default)]
+    platform: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    include_images: Option<bool>,
+    #[serde(default)]
+    size: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    style: Option<String>,
+}
+
+/// `POST /ai/generate/variations`: copy, and with `include_images` a
+/// banner for each variation. Without images the generation is completed
+/// at once (`200`); with them it is `processing` (`202`) until its banners
+/// are drawn (poll `GET /ai/generations/{id}`). One credit per variation
+/// and one per image.
+pub fn generate_variations<E: Env>(
+    env: &E,
+    db: &E::Db,
+    caller: &Caller,
+    body: &[u8],
+    now: UnixSeconds,
+) -> Result<Response, AgentsError> {
+    caller.require(Scope::ContentGenerate)?;
+    caller.require_verified()?;
+    let text_model = TextModel::from_env(env);
+    let request: VariationsRequest = parse_json(body)?;
+    let (brief, language) = brief(
+        request.product_description.as_deref(),
+        request.target_audience.as_deref(),
+        request.tone.as_deref(),
+        request.language.as_deref(),
+        text_model.as_ref(),
+    )?;
+    let copy_request = CopyRequest {
+        brief,
+        count: count("count", request.count)?,
+        fields: Field::ALL.to_vec(),
+        platform: platform(request.platform.as_deref())?,
+        language,
+    };
+    let include_images = request.include_images.unwrap_or(false);
+    let spec = images::spec(
+        request.size.as_deref(),
+        request.format.as_deref(),
+        request.style.as_deref(),
+    )?;
+    let per_variation = if include_images { 2 } else { 1 };
+    check_credits(
+        db,
+        caller,
+        i64::from(copy_request.count) * per_variation,
+        now,
+    )?;
+    let (copies, provider) = write_copy(env, text_model.as_ref(), &copy_request)?;
+    let credits = i64::try_from(copies.len()).unwrap_or(i64::MAX) * per_variation;
+    let model = CtrModel::fit(&ctr::history(db, now)?);
+    let variations: Vec<Value> = copies
+        .iter()
+        .map(|copy| {
+            let mut variation = variation_view(copy, &copy_request.fields, &model);
+            variation["image_url"] = Value::Null;
+            variation
+        })
+        .collect();
+    let mut stored = copy_request.view();
+    stored["count"] = stored["variations"].take();
+    if let Some(object) = stored.as_object_mut() {
+        object.remove("variations");
+        object.remove("types");
+    }
+    stored["include_images"] = json!(include_images);
+    if include_images {
+        stored["size"] = json!(format!("{}x{}", spec.width, spec.height));
+        stored["format"] = json!(spec.format.as_str());
+        stored["style"] = json!(spec.style);
+    }
+    let result = json!({"variations": variations});
+    let status = if include_images {
+        Status::Processing
+    } else {
+        Status::Completed
+    };
+    let generation = record(
+        db,
+        caller,
+        &NewGeneration {
+            organization_id: caller.organization_id(),
+            mode: caller.mode(),
+            kind: Kind::Variations,
+            status,
+            provider: &provider,
+            request: &stored,
+            result: Some(&result),
+            credits,
+        },
+        now,
+    )?;
+    let code = if include_images { 202 } else { 200 };
+    Ok(json_response(
+        code,
         &view(&generation, remaining(db, caller, now)?),
     ))
 }
