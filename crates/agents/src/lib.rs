@@ -684,9 +684,11 @@ async fn keyed<E: Env>(
         }
         Keyed::DisconnectPlatform => platforms::disconnect(db, caller, id, now),
         Keyed::GenerateText => ai::generate_text(env, db, caller, body, now),
-        Keyed::GenerateImage => ai::generate_image(db, caller, body, now),
+        Keyed::GenerateImage => ai::generate_image(env, db, caller, body, now),
         Keyed::GenerateVariations => ai::generate_variations(env, db, caller, body, now),
-        Keyed::ReadGeneration => ai::read_generation(db, caller, id, context.base_url(), now),
+        Keyed::ReadGeneration => {
+            ai::read_generation(env, db, caller, id, context.base_url(), now).await
+        }
         Keyed::Suggest => ai::suggest::suggest(db, caller, body, now),
     }
 }

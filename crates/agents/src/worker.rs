@@ -89,13 +89,15 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
     };
     // Pending AI images, when links to them can be built.
     let generations = match adspin_core::settings::trusted_base_url(env, &request) {
-        Ok(base_url) => match ai::images::complete_pending(db, &base_url, env.clock().now()) {
-            Ok(completed) => json!({"completed": completed}),
-            Err(error) => {
-                adspin_core::log::warn(&format!("AI generations: {error}"));
-                json!({"completed": 0, "failed": true})
+        Ok(base_url) => {
+            match ai::images::complete_pending(env, db, &base_url, env.clock().now()).await {
+                Ok(completed) => json!({"completed": completed}),
+                Err(error) => {
+                    adspin_core::log::warn(&format!("AI generations: {error}"));
+                    json!({"completed": 0, "failed": true})
+                }
             }
-        },
+        }
         Err(_) => json!({"completed": 0, "skipped": "public_base_url is not set"}),
     };
     json_response(

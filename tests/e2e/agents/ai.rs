@@ -836,3 +836,115 @@ fn the_specifications_python_agent_runs_with_a_model() {
     assert_eq!(ads[0]["creative"]["primary_text"], "Model primary text 1.");
     assert_eq!(server.requests().len(), 1);
 }
+
+/// A 1×1 PNG, as an image endpoint answers it (base64).
+const PIXEL_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+#[test]
+fn a_configured_image_endpoint_draws_instead_and_its_failure_gives_the_credits_back() {
+    let server = FakeServer::start(|request| {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        if body["prompt"]
+            .as_str()
+            .is_some_and(|p| p.contains("Broken"))
+        {
+            return FakeResponse::json(500, &json!({"error": {"message": "down"}}));
+        }
+        let n = body["n"].as_u64().unwrap_or(1) as usize;
+        FakeResponse::json(
+            200,
+            &json!({"created": 1, "data": vec![json!({"b64_json": PIXEL_PNG}); n]}),
+        )
+    });
+    let app = HostLaunch::app()
+        .variable("agents_rate_limit_multiplier", "20")
+        .variable("ai_image_model", "gpt-image-1")
+        .variable("ai_image_api_base", server.base_url())
+        .variable("ai_image_api_key", "sk-test")
+        .start();
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    let pending = call(
+        &app,
+        "POST",
+        "/ai/generate/image",
+        key,
+        Some(&json!({"prompt": "A calm beach at dawn", "size": "1024x1024", "count": 2})),
+    )
+    .json();
+    assert_eq!(pending["provider"], "gpt-image-1");
+    let done = call(
+        &app,
+        "GET",
+        &format!("/ai/generations/{}", pending["id"].as_str().expect("id")),
+        key,
+        None,
+    )
+    .json();
+    assert_eq!(done["status"], "completed", "{done}");
+    let images = done["result"]["images"].as_array().expect("images");
+    assert_eq!(images.len(), 2);
+    assert_eq!(
+        (&images[0]["width"], &images[0]["format"]),
+        (&json!(1), &json!("png"))
+    );
+    let served = app.get(
+        images[0]["url"]
+            .as_str()
+            .expect("url")
+            .strip_prefix(&app.base_url())
+            .expect("ours"),
+    );
+    assert_eq!(served.status, 200);
+    let sent = server.requests();
+    assert_eq!(sent[0].path, "/v1/images/generations");
+    assert_eq!(sent[0].header("authorization"), Some("Bearer sk-test"));
+    let body: Value = serde_json::from_slice(&sent[0].body).expect("json");
+    assert_eq!(
+        (
+            &body["model"],
+            &body["n"],
+            &body["size"],
+            &body["response_format"]
+        ),
+        (
+            &json!("gpt-image-1"),
+            &json!(2),
+            &json!("1024x1024"),
+            &json!("b64_json")
+        )
+    );
+
+    // A failing endpoint fails the generation and gives its credits back.
+    let broken = call(
+        &app,
+        "POST",
+        "/ai/generate/image",
+        key,
+        Some(&json!({"prompt": "Broken", "count": 3})),
+    )
+    .json();
+    assert_eq!(broken["credits_remaining"], 5);
+    let failed = call(
+        &app,
+        "GET",
+        &format!("/ai/generations/{}", broken["id"].as_str().expect("id")),
+        key,
+        None,
+    )
+    .json();
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["credits_used"], 0);
+    assert_eq!(failed["credits_remaining"], 8);
+    assert!(failed.get("result").is_none());
+    // The built-in renderer can still be asked for by name.
+    let builtin = call(
+        &app,
+        "POST",
+        "/ai/generate/image",
+        key,
+        Some(&json!({"prompt": "Garden", "provider": "builtin"})),
+    )
+    .json();
+    assert_eq!(builtin["provider"], "builtin");
+}

@@ -14,9 +14,11 @@ use serde_json::{Value, json};
 
 use adspin_core::body::parse_json;
 use adspin_core::db::{Database, DbError, transaction};
+use adspin_core::env::Env;
 use adspin_core::time::UnixSeconds;
 
 use super::banner::{self, Banner, ImageFormat};
+use super::image_api::ImageApi;
 use super::store::{self, Generation, Kind, NewGeneration, Status};
 use super::{BUILTIN_PROVIDER, MAX_BRIEF_LENGTH};
 use crate::AgentsError;
@@ -126,6 +128,7 @@ pub fn spec(
 /// `POST /ai/generate/image`: `202` with the generation, `processing`.
 pub fn generate_image(
     db: &impl Database,
+    api: Option<&ImageApi>,
     caller: &Caller,
     body: &[u8],
     now: UnixSeconds,
@@ -150,15 +153,16 @@ pub fn generate_image(
             format!("count is 1 to {MAX_IMAGES}."),
         ));
     }
-    match request.provider.as_deref().map(str::trim) {
-        None | Some("auto" | "builtin") => {}
+    let provider = match request.provider.as_deref().map(str::trim) {
+        None | Some("auto") => api.map_or(BUILTIN_PROVIDER, |api| api.model.as_str()),
+        Some("builtin") => BUILTIN_PROVIDER,
         Some(_) => {
             return Err(AgentsError::validation(
                 "provider",
-                "provider is auto or builtin.",
+                "provider is auto (the configured image model, or the built-in renderer) or builtin.",
             ));
         }
-    }
+    };
     let spec = spec(
         request.size.as_deref(),
         request.format.as_deref(),
@@ -178,7 +182,7 @@ pub fn generate_image(
             mode: caller.mode(),
             kind: Kind::Image,
             status: Status::Processing,
-            provider: BUILTIN_PROVIDER,
+            provider,
             request: &stored,
             result: None,
             credits,
@@ -217,6 +221,21 @@ fn file_id(format: ImageFormat, now: UnixSeconds) -> String {
 struct Rendered {
     file_id: String,
     bytes: Vec<u8>,
+    format: ImageFormat,
+    width: u32,
+    height: u32,
+}
+
+impl Rendered {
+    fn view(&self, base_url: &str) -> Value {
+        json!({
+            "url": format!("{}/files/{}", base_url.trim_end_matches('/'), self.file_id),
+            "file_id": self.file_id,
+            "width": self.width,
+            "height": self.height,
+            "format": self.format.as_str(),
+        })
+    }
 }
 
 fn render(
@@ -239,50 +258,64 @@ fn render(
     Ok(Rendered {
         file_id: file_id(spec.format, now),
         bytes,
+        format: spec.format,
+        width: spec.width,
+        height: spec.height,
     })
 }
 
-fn image_view(spec: &ImageSpec, file_id: &str, base_url: &str) -> Value {
-    json!({
-        "url": format!("{}/files/{file_id}", base_url.trim_end_matches('/')),
-        "file_id": file_id,
-        "width": spec.width,
-        "height": spec.height,
-        "format": spec.format.as_str(),
-    })
-}
-
-/// The banners a pending generation needs, and its result once they are
-/// stored.
-fn draw(
+/// The images a pending generation needs, and its result once they are
+/// stored; `Err(message)` when the image endpoint failed.
+async fn draw<E: Env>(
+    env: &E,
     generation: &Generation,
     base_url: &str,
     now: UnixSeconds,
-) -> Result<(Vec<Rendered>, Value), AgentsError> {
+) -> Result<Result<(Vec<Rendered>, Value), String>, AgentsError> {
     let request = &generation.request;
     let spec = ImageSpec::from_request(request);
     match generation.kind {
         Kind::Image => {
             let prompt = request["prompt"].as_str().unwrap_or_default();
-            let headline = request["headline"]
-                .as_str()
-                .map_or_else(|| headline_of(prompt), String::from);
             let count = request["count"]
                 .as_u64()
                 .unwrap_or(1)
                 .min(u64::from(MAX_IMAGES)) as u32;
-            let mut rendered = Vec::new();
-            let mut images = Vec::new();
-            for variant in 0..count {
-                let banner = render(&spec, &headline, prompt, variant, now)?;
-                images.push(image_view(&spec, &banner.file_id, base_url));
-                rendered.push(banner);
-            }
-            Ok((rendered, json!({"images": images})))
+            let rendered = if generation.provider == BUILTIN_PROVIDER {
+                let headline = request["headline"]
+                    .as_str()
+                    .map_or_else(|| headline_of(prompt), String::from);
+                (0..count)
+                    .map(|variant| render(&spec, &headline, prompt, variant, now))
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                let Some(api) = ImageApi::from_env(env) else {
+                    return Ok(Err("the image endpoint is no longer configured".into()));
+                };
+                let size = format!("{}x{}", spec.width, spec.height);
+                match api
+                    .generate(env.http(), env.clock(), prompt, &size, count)
+                    .await
+                {
+                    Err(message) => return Ok(Err(message)),
+                    Ok(images) => images
+                        .into_iter()
+                        .map(|image| Rendered {
+                            file_id: file_id(image.format, now),
+                            bytes: image.bytes,
+                            format: image.format,
+                            width: image.width,
+                            height: image.height,
+                        })
+                        .collect(),
+                }
+            };
+            let images: Vec<Value> = rendered.iter().map(|r| r.view(base_url)).collect();
+            Ok(Ok((rendered, json!({"images": images}))))
         }
         Kind::Variations | Kind::Text => {
             // The copy is written at the request; each variation gets its
-            // banner now.
+            // banner (from the built-in renderer: its headline is set on it).
             let mut result = generation.result.clone().unwrap_or_else(|| json!({}));
             let prompt = request["product_description"]
                 .as_str()
@@ -297,14 +330,14 @@ fn draw(
                         .unwrap_or(&prompt)
                         .to_string();
                     let banner = render(&spec, &headline, &prompt, variant as u32, now)?;
-                    let image = image_view(&spec, &banner.file_id, base_url);
+                    let image = banner.view(base_url);
                     variation["image_url"] = image["url"].clone();
                     images.push(image);
                     rendered.push(banner);
                 }
             }
             result["images"] = json!(images);
-            Ok((rendered, result))
+            Ok(Ok((rendered, result)))
         }
     }
 }
@@ -326,8 +359,9 @@ impl From<DbError> for Completion {
 /// of its account, records the result and announces
 /// `generation.completed`, in one transaction. Answers the generation as
 /// it then is (completed by this call or an earlier one).
-pub fn complete(
-    db: &impl Database,
+pub async fn complete<E: Env>(
+    env: &E,
+    db: &E::Db,
     generation: &Generation,
     base_url: &str,
     now: UnixSeconds,
@@ -335,8 +369,20 @@ pub fn complete(
     if generation.status != Status::Processing {
         return Ok(generation.clone());
     }
-    let (rendered, result) = draw(generation, base_url, now)?;
-    let spec = ImageSpec::from_request(&generation.request);
+    let (rendered, result) = match draw(env, generation, base_url, now).await? {
+        Ok(drawn) => drawn,
+        Err(message) => {
+            adspin_core::log::warn(&format!("generation {} failed: {message}", generation.id));
+            fail(db, generation, now)?;
+            return store::find(
+                db,
+                generation.organization_id,
+                generation.mode,
+                &generation.id,
+            )?
+            .ok_or_else(|| AgentsError::internal_because("a generation just failed is missing"));
+        }
+    };
     let outcome = transaction(db, || {
         for banner in &rendered {
             db.execute(
@@ -345,10 +391,10 @@ pub fn complete(
                 &[
                     banner.file_id.as_str().into(),
                     generation.organization_id.into(),
-                    spec.format.content_type().into(),
+                    banner.format.content_type().into(),
                     i64::try_from(banner.bytes.len()).unwrap_or(i64::MAX).into(),
-                    i64::from(spec.width).into(),
-                    i64::from(spec.height).into(),
+                    i64::from(banner.width).into(),
+                    i64::from(banner.height).into(),
                     banner.bytes.clone().into(),
                     now.into(),
                 ],
@@ -390,16 +436,40 @@ pub fn complete(
     .ok_or_else(|| AgentsError::internal_because("a generation just completed is missing"))
 }
 
+/// Fails a generation whose image endpoint failed: its credits are given
+/// back, and `generation.completed` says `failed`.
+fn fail(db: &impl Database, generation: &Generation, now: UnixSeconds) -> Result<(), AgentsError> {
+    transaction(db, || {
+        if store::fail(
+            db,
+            &generation.id,
+            "The image provider failed to generate the images; no credits were used.",
+            now,
+        )? {
+            events::emit(
+                db,
+                generation.organization_id,
+                generation.mode,
+                "generation.completed",
+                &json!({"generation_id": generation.id, "type": generation.kind.as_str(), "status": "failed"}),
+                now,
+            )?;
+        }
+        Ok::<_, AgentsError>(())
+    })
+}
+
 /// Completes up to [`PENDING_PER_TICK`] pending generations (the scheduled
 /// work); returns how many it completed.
-pub fn complete_pending(
-    db: &impl Database,
+pub async fn complete_pending<E: Env>(
+    env: &E,
+    db: &E::Db,
     base_url: &str,
     now: UnixSeconds,
 ) -> Result<usize, AgentsError> {
     let mut completed = 0;
     for generation in store::pending(db, PENDING_PER_TICK)? {
-        if complete(db, &generation, base_url, now)?.status == Status::Completed {
+        if complete(env, db, &generation, base_url, now).await?.status == Status::Completed {
             completed += 1;
         }
     }

@@ -13,6 +13,7 @@
 pub mod banner;
 pub mod copywriter;
 pub mod ctr;
+pub mod image_api;
 pub mod images;
 pub mod limits;
 pub mod model;
@@ -428,8 +429,9 @@ fn generation_not_found() -> AgentsError {
 /// is `404`); one still processing is completed first, when links to its
 /// images can be built (`base_url`; otherwise the scheduled work
 /// completes it).
-pub fn read_generation(
-    db: &impl Database,
+pub async fn read_generation<E: Env>(
+    env: &E,
+    db: &E::Db,
     caller: &Caller,
     id: &str,
     base_url: Result<String, UntrustedHost>,
@@ -439,7 +441,7 @@ pub fn read_generation(
     let mut generation = store::find(db, caller.organization_id(), caller.mode(), id)?
         .ok_or_else(generation_not_found)?;
     if let (Status::Processing, Ok(base_url)) = (generation.status, base_url) {
-        generation = images::complete(db, &generation, &base_url, now)?;
+        generation = images::complete(env, db, &generation, &base_url, now).await?;
     }
     Ok(json_response(
         200,
@@ -448,13 +450,15 @@ pub fn read_generation(
 }
 
 /// `POST /ai/generate/image`: `202` with the generation, `processing`.
-pub fn generate_image(
-    db: &impl Database,
+pub fn generate_image<E: Env>(
+    env: &E,
+    db: &E::Db,
     caller: &Caller,
     body: &[u8],
     now: UnixSeconds,
 ) -> Result<Response, AgentsError> {
-    let (generation, remaining) = images::generate_image(db, caller, body, now)?;
+    let api = image_api::ImageApi::from_env(env);
+    let (generation, remaining) = images::generate_image(db, api.as_ref(), caller, body, now)?;
     Ok(json_response(202, &view(&generation, remaining)))
 }
 

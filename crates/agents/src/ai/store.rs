@@ -246,6 +246,17 @@ pub fn finish(
     Ok(!rows.is_empty())
 }
 
+/// Records that a processing generation failed and gives its credits
+/// back; `false` when another request finished it first.
+pub fn fail(db: &impl Database, id: &str, error: &str, now: UnixSeconds) -> Result<bool, DbError> {
+    let rows = db.execute(
+        "UPDATE agent_generations SET status = 'failed', error = ?2, credits = 0, completed_at = ?3
+         WHERE id = ?1 AND status = 'processing' RETURNING id",
+        &[id.into(), error.into(), now.into()],
+    )?;
+    Ok(!rows.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
