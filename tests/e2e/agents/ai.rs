@@ -391,6 +391,15 @@ fn a_failing_model_is_a_502_that_uses_no_credits() {
 /// Creates a campaign with two ad sets of one ad each; returns the
 /// campaign, the ad sets and the ads' ids.
 fn campaign_with_two_ad_sets(app: &TestApp, key: &str) -> (i64, [i64; 2], [i64; 2]) {
+    campaign_with_headlines(app, key, ["Books done 0", "Books done 1"])
+}
+
+/// Like [`campaign_with_two_ad_sets`], with these ads' headlines.
+fn campaign_with_headlines(
+    app: &TestApp,
+    key: &str,
+    headlines: [&str; 2],
+) -> (i64, [i64; 2], [i64; 2]) {
     let business = call(
         app,
         "POST",
@@ -430,7 +439,7 @@ fn campaign_with_two_ad_sets(app: &TestApp, key: &str) -> (i64, [i64; 2], [i64; 
             &format!("/campaigns/{campaign}/ad-sets/{}/ads", ad_sets[i]),
             key,
             Some(&json!({"name": format!("Ad {i}"), "creative": {
-                "headline": format!("Books done {i}"), "primary_text": "Close the month in a day.",
+                "headline": headlines[i], "primary_text": "Close the month in a day.",
                 "link_url": "https://acme.example/start"}})),
         );
         assert_eq!(ad.status, 201, "{}", ad.text());
@@ -947,4 +956,34 @@ fn a_configured_image_endpoint_draws_instead_and_its_failure_gives_the_credits_b
     )
     .json();
     assert_eq!(builtin["provider"], "builtin");
+}
+
+#[test]
+fn predicted_ctr_ranks_copy_like_the_historical_winners_first() {
+    let app = start();
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    let (_, _, ads) = campaign_with_headlines(
+        &app,
+        key,
+        ["Bookkeeping made simple", "Enterprise compliance suite"],
+    );
+    deliver(&app, ads[0], 5_000, 400);
+    deliver(&app, ads[1], 5_000, 10);
+    let ctr_of = |product: &str| -> f64 {
+        let mut request = documented_text_request();
+        request["product_description"] = json!(product);
+        request["variations"] = json!(1);
+        let response = call(&app, "POST", "/ai/generate/text", key, Some(&request));
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.json()["variations"][0]["predicted_ctr"]
+            .as_f64()
+            .expect("predicted_ctr")
+    };
+    let like_the_winner = ctr_of("Bookkeeping for small businesses");
+    let like_the_loser = ctr_of("Enterprise compliance for small businesses");
+    assert!(
+        like_the_winner > like_the_loser,
+        "{like_the_winner} {like_the_loser}"
+    );
 }

@@ -3,7 +3,10 @@
 //!
 //! The model is a smoothed, additive log-odds model over features of the
 //! copy (its words, and its shape: a question, an exclamation, a number, a
-//! short headline, "you"), fitted at each request on every ad of the
+//! short headline, "you") and of the audience (the words of who the ad is
+//! for: an agents campaign's `audience_description` and its ad set's
+//! interests, a `/v1` ad group's context hints; the request's
+//! `target_audience` when predicting), fitted at each request on every ad of the
 //! platform delivered in the last [`HISTORY_DAYS`] days (rollups joined
 //! with the ads' creatives; the [`HISTORY_ADS`] most delivered):
 //!
@@ -44,11 +47,12 @@ const STOPWORDS: [&str; 24] = [
     "but", "can", "get", "has", "have", "was", "will", "its", "it's", "more", "into",
 ];
 
-/// One ad's delivery: its copy, impressions and clicks.
+/// One ad's delivery: its copy, audience, impressions and clicks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     pub headline: String,
     pub body: String,
+    pub audience: String,
     pub impressions: i64,
     pub clicks: i64,
 }
@@ -62,9 +66,25 @@ impl FromRow for Observation {
                 .unwrap_or_default()
                 .to_string()
         };
+        let strings = |value: &Value| -> Vec<String> {
+            value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        };
+        let targeting: Value = row.get::<Json<Value>>(3)?.0;
+        let details: Value = row.get::<Json<Value>>(4)?.0;
+        let hints: Value = row.get::<Json<Value>>(5)?.0;
+        let mut audience = strings(&targeting["interests"]);
+        audience.extend(details["audience_description"].as_str().map(String::from));
+        audience.extend(strings(&hints));
         Ok(Self {
             headline: text(["title", "headline"]),
             body: text(["body", "primary_text"]),
+            audience: audience.join(" "),
             impressions: row.get(1)?,
             clicks: row.get(2)?,
         })
@@ -74,7 +94,10 @@ impl FromRow for Observation {
 /// The platform's delivery of the last [`HISTORY_DAYS`] days, per ad.
 pub fn history(db: &impl Database, now: UnixSeconds) -> Result<Vec<Observation>, DbError> {
     db.list(
-        "SELECT a.creative, SUM(r.impressions), SUM(r.clicks)
+        "SELECT a.creative, SUM(r.impressions), SUM(r.clicks),
+                COALESCE((SELECT s.targeting FROM agent_ad_sets s WHERE s.ad_group_id = a.ad_group_id), '{}'),
+                COALESCE((SELECT c.details FROM agent_campaigns c WHERE c.campaign_id = a.campaign_id), '{}'),
+                COALESCE((SELECT g.context_hints FROM ad_groups g WHERE g.id = a.ad_group_id), '[]')
          FROM rollups_daily r JOIN ads a ON a.id = r.ad_id
          WHERE r.day >= ?1
          GROUP BY r.ad_id
@@ -88,14 +111,22 @@ pub fn history(db: &impl Database, now: UnixSeconds) -> Result<Vec<Observation>,
     )
 }
 
-/// The features of a copy.
-pub fn features(headline: &str, body: &str) -> BTreeSet<String> {
+/// The words of `text` that say something (3+ letters, not common).
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .map(str::to_lowercase)
+        .filter(|word| word.chars().count() >= 3 && !STOPWORDS.contains(&word.as_str()))
+}
+
+/// The features of a copy shown to `audience`.
+pub fn features(headline: &str, body: &str, audience: &str) -> BTreeSet<String> {
     let mut set = BTreeSet::new();
     let text = format!("{headline} {body}").to_lowercase();
-    for word in text.split(|c: char| !c.is_alphanumeric() && c != '\'') {
-        if word.chars().count() >= 3 && !STOPWORDS.contains(&word) {
-            set.insert(format!("word:{word}"));
-        }
+    for word in words(&text) {
+        set.insert(format!("word:{word}"));
+    }
+    for word in words(audience) {
+        set.insert(format!("audience:{word}"));
     }
     let headline = headline.trim();
     if headline.ends_with('?') {
@@ -145,7 +176,11 @@ impl CtrModel {
         let base = (clicks + PRIOR_CTR * PRIOR_IMPRESSIONS) / (impressions + PRIOR_IMPRESSIONS);
         let mut totals: HashMap<String, (f64, f64)> = HashMap::new();
         for observation in history {
-            for feature in features(&observation.headline, &observation.body) {
+            for feature in features(
+                &observation.headline,
+                &observation.body,
+                &observation.audience,
+            ) {
                 let entry = totals.entry(feature).or_default();
                 entry.0 += observation.impressions.max(0) as f64;
                 entry.1 += observation.clicks.max(0) as f64;
@@ -168,9 +203,10 @@ impl CtrModel {
         self.base * 100.0
     }
 
-    /// The predicted CTR of a copy, in percent, to two decimals.
-    pub fn predict(&self, headline: &str, body: &str) -> f64 {
-        let known: Vec<f64> = features(headline, body)
+    /// The predicted CTR of a copy shown to `audience`, in percent, to
+    /// two decimals.
+    pub fn predict(&self, headline: &str, body: &str, audience: &str) -> f64 {
+        let known: Vec<f64> = features(headline, body, audience)
             .iter()
             .filter_map(|feature| self.lifts.get(feature).copied())
             .collect();
@@ -193,6 +229,7 @@ mod tests {
         Observation {
             headline: headline.into(),
             body: body.into(),
+            audience: String::new(),
             impressions,
             clicks,
         }
@@ -201,7 +238,7 @@ mod tests {
     #[test]
     fn without_history_every_copy_gets_the_prior() {
         let model = CtrModel::fit(&[]);
-        assert_eq!(model.predict("Anything at all", "Whatever"), 1.5);
+        assert_eq!(model.predict("Anything at all", "Whatever", "Anyone"), 1.5);
     }
 
     #[test]
@@ -228,9 +265,13 @@ mod tests {
             observation("Enterprise compliance suite", "Planning modules", 9_000, 30),
         ];
         let model = CtrModel::fit(&history);
-        let winner = model.predict("A free dashboard for founders", "See your cash flow");
-        let loser = model.predict("The enterprise suite", "Compliance and planning modules");
-        let unknown = model.predict("Something else entirely different", "Nothing in common");
+        let winner = model.predict("A free dashboard for founders", "See your cash flow", "");
+        let loser = model.predict(
+            "The enterprise suite",
+            "Compliance and planning modules",
+            "",
+        );
+        let unknown = model.predict("Something else entirely different", "Nothing in common", "");
         assert!(
             winner > unknown && unknown > loser,
             "{winner} {unknown} {loser}"
@@ -277,9 +318,21 @@ mod tests {
         let history = history(&db, now).expect("history");
         assert_eq!(history.len(), 2);
         let model = CtrModel::fit(&history);
-        assert!(model.predict("Win today", "Body") > model.predict("Dull offer", "Body"));
+        assert!(model.predict("Win today", "Body", "") > model.predict("Dull offer", "Body", ""));
         // Delivery older than the window is not read.
         assert!(history_at(&db, now.plus_seconds(HISTORY_DAYS * 86_400 + 86_400)).is_empty());
+    }
+
+    #[test]
+    fn the_audience_counts_as_well_as_the_copy() {
+        let mut founders = observation("Same words", "Same body", 10_000, 500);
+        founders.audience = "startup founders".into();
+        let mut retirees = observation("Same words", "Same body", 10_000, 20);
+        retirees.audience = "retirees gardening".into();
+        let model = CtrModel::fit(&[founders, retirees]);
+        let to_founders = model.predict("Same words", "Same body", "Founders of startups");
+        let to_retirees = model.predict("Same words", "Same body", "Retirees who love gardening");
+        assert!(to_founders > to_retirees, "{to_founders} {to_retirees}");
     }
 
     fn history_at(db: &impl Database, now: UnixSeconds) -> Vec<Observation> {

@@ -301,7 +301,7 @@ fn record(
 }
 
 /// A variation as answered: the fields asked for and `predicted_ctr`.
-fn variation_view(copy: &Copy, fields: &[Field], model: &CtrModel) -> Value {
+fn variation_view(copy: &Copy, fields: &[Field], model: &CtrModel, audience: &str) -> Value {
     let mut view = json!({});
     for field in fields {
         view[field.as_str()] = json!(match field {
@@ -310,7 +310,7 @@ fn variation_view(copy: &Copy, fields: &[Field], model: &CtrModel) -> Value {
             Field::Description => &copy.description,
         });
     }
-    view["predicted_ctr"] = json!(model.predict(&copy.headline, &copy.primary_text));
+    view["predicted_ctr"] = json!(model.predict(&copy.headline, &copy.primary_text, audience));
     view
 }
 
@@ -397,7 +397,14 @@ pub fn generate_text<E: Env>(
     let model = CtrModel::fit(&ctr::history(db, now)?);
     let variations: Vec<Value> = copies
         .iter()
-        .map(|copy| variation_view(copy, &request.fields, &model))
+        .map(|copy| {
+            variation_view(
+                copy,
+                &request.fields,
+                &model,
+                &request.brief.target_audience,
+            )
+        })
         .collect();
     let result = json!({"variations": variations});
     let generation = record(
@@ -536,7 +543,12 @@ pub fn generate_variations<E: Env>(
     let variations: Vec<Value> = copies
         .iter()
         .map(|copy| {
-            let mut variation = variation_view(copy, &copy_request.fields, &model);
+            let mut variation = variation_view(
+                copy,
+                &copy_request.fields,
+                &model,
+                &copy_request.brief.target_audience,
+            );
             variation["image_url"] = Value::Null;
             variation
         })
