@@ -987,3 +987,39 @@ fn predicted_ctr_ranks_copy_like_the_historical_winners_first() {
         "{like_the_winner} {like_the_loser}"
     );
 }
+
+#[test]
+fn a_model_missing_from_ai_models_is_refused_by_the_runtime_as_a_502() {
+    let server = fake_model();
+    let dir = tempfile::tempdir().expect("dir");
+    let guard = std::fs::read_to_string(artifacts().fixture_manifest("runtime-config.toml"))
+        .expect("the tests' runtime configuration");
+    let path = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "{guard}\n[llm_compute]\ntype = \"remote_http\"\nurl = \"{}\"\nauth_token = \"t\"\napi_type = \"open_ai\"\n",
+            server.base_url()
+        ),
+    )
+    .expect("write");
+    let app = HostLaunch::app()
+        .runtime_config(&path)
+        .variable("ai_text_model", "not-in-ai-models")
+        .start();
+    let account = verified_account(&app, "jane@example.com");
+    let key = account["api_key"].as_str().expect("key");
+    let response = call(
+        &app,
+        "POST",
+        "/ai/generate/text",
+        key,
+        Some(&documented_text_request()),
+    );
+    assert_eq!(response.status, 502, "{}", response.text());
+    assert_eq!(response.json()["error"]["code"], "ai_provider_error");
+    assert!(
+        server.requests().is_empty(),
+        "the runtime refused before calling"
+    );
+}
