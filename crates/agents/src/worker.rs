@@ -74,6 +74,20 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
             Ok(report) => report,
             Err(error) => return respond(&info, &ApiError::from(error)),
         };
+    // Pending AI images, when links to them can be built (before the
+    // webhooks, so their generation.completed goes out in this call).
+    let generations = match adspin_core::settings::trusted_base_url(env, &request) {
+        Ok(base_url) => {
+            match ai::images::complete_pending(env, db, &base_url, env.clock().now()).await {
+                Ok(completed) => json!({"completed": completed}),
+                Err(error) => {
+                    adspin_core::log::warn(&format!("AI generations: {error}"));
+                    json!({"completed": 0, "failed": true})
+                }
+            }
+        }
+        Err(_) => json!({"completed": 0, "skipped": "public_base_url is not set"}),
+    };
     let webhooks = match deliver::deliver_due(db, env.http(), env.clock(), retry_seconds).await {
         Ok(report) => report,
         Err(error) => return respond(&info, &ApiError::from(error)),
@@ -86,19 +100,6 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
     let subscriptions = match billing::maintain(db, env.clock().now()) {
         Ok(report) => report,
         Err(error) => return respond(&info, &ApiError::from(error)),
-    };
-    // Pending AI images, when links to them can be built.
-    let generations = match adspin_core::settings::trusted_base_url(env, &request) {
-        Ok(base_url) => {
-            match ai::images::complete_pending(env, db, &base_url, env.clock().now()).await {
-                Ok(completed) => json!({"completed": completed}),
-                Err(error) => {
-                    adspin_core::log::warn(&format!("AI generations: {error}"));
-                    json!({"completed": 0, "failed": true})
-                }
-            }
-        }
-        Err(_) => json!({"completed": 0, "skipped": "public_base_url is not set"}),
     };
     json_response(
         200,

@@ -260,6 +260,50 @@ pub fn fail(db: &impl Database, id: &str, error: &str, now: UnixSeconds) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use adspin_core::testing::{database, organization};
+
+    #[test]
+    fn a_generation_is_written_only_while_its_credits_fit_the_month() {
+        let db = database();
+        let account = organization(&db);
+        let now = UnixSeconds::new(1_771_524_000);
+        let request = serde_json::json!({});
+        let generation = |credits| NewGeneration {
+            organization_id: account,
+            mode: Mode::Live,
+            kind: Kind::Text,
+            status: Status::Completed,
+            provider: "builtin",
+            request: &request,
+            result: None,
+            credits,
+        };
+        let first = insert_within_credits(&db, &generation(6), Some(10), now).expect("insert");
+        assert_eq!(first.map(|g| g.credits), Some(6));
+        assert_eq!(
+            insert_within_credits(&db, &generation(5), Some(10), now).expect("insert"),
+            None
+        );
+        assert!(
+            insert_within_credits(&db, &generation(4), Some(10), now)
+                .expect("insert")
+                .is_some()
+        );
+        assert_eq!(credits_used(&db, account, now).expect("used"), 10);
+        assert!(
+            insert_within_credits(&db, &generation(50), None, now)
+                .expect("insert")
+                .is_some()
+        );
+        // Next month starts from nothing.
+        let later = next_month(now);
+        assert_eq!(credits_used(&db, account, later).expect("used"), 0);
+        assert!(
+            insert_within_credits(&db, &generation(10), Some(10), later)
+                .expect("insert")
+                .is_some()
+        );
+    }
 
     #[test]
     fn credits_are_counted_by_utc_calendar_month() {
