@@ -225,6 +225,10 @@ pub fn from_runtime_config(text: &str, path: &std::path::Path) -> Result<Blocked
     struct RuntimeConfig {
         #[serde(default)]
         outbound_networking: Option<OutboundNetworking>,
+        /// Read by [`crate::llm`].
+        #[serde(default)]
+        #[expect(dead_code, reason = "the LLM engine reads this table")]
+        llm_compute: Option<toml::Value>,
     }
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -236,7 +240,7 @@ pub fn from_runtime_config(text: &str, path: &std::path::Path) -> Result<Blocked
         Ok(config) => config,
         Err(error) => bail!(
             "runtime configuration {}: {} (adspin-host implements only \
-             [outbound_networking] block_networks; use `spin up` for the rest)",
+             [outbound_networking] block_networks and [llm_compute]; use `spin up` for the rest)",
             path.display(),
             error.message()
         ),

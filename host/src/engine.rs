@@ -28,6 +28,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::db::Database;
 use crate::kv::{KeyValue, KeyValueAccess, KeyValueData, KeyValueView};
+use crate::llm::{LlmAccess, LlmData, RemoteEngine};
 use crate::manifest::{ComponentDef, FileMount};
 use crate::outbound::{AllowedHosts, OutboundHttp, ServiceChaining};
 use crate::sqlite::{SqliteAccess, SqliteData, SqliteView};
@@ -108,6 +109,8 @@ pub struct SharedState {
     /// Networks outbound HTTP may not reach (the runtime configuration's
     /// `[outbound_networking] block_networks`).
     pub blocked_networks: Arc<BlockedNetworks>,
+    /// The runtime configuration's `[llm_compute]` engine, if any.
+    pub llm: Option<Arc<RemoteEngine>>,
 }
 
 /// One component, compiled and pre-instantiated.
@@ -119,6 +122,7 @@ pub struct LoadedComponent {
     allowed_hosts: Arc<AllowedHosts>,
     key_value_stores: Arc<HashSet<String>>,
     sqlite_databases: Arc<HashSet<String>>,
+    ai_models: Arc<HashSet<String>>,
     variables: Arc<ComponentVariables>,
 }
 
@@ -140,7 +144,7 @@ pub fn load_component(
         .map_err(anyhow::Error::from)
         .with_context(|| {
             format!(
-                "component {:?} cannot be linked: it must export wasi:http/incoming-handler@0.2 and import only WASI 0.2, fermyon:spin@2.0.0 and wasi:keyvalue@0.2.0-draft2 interfaces",
+                "component {:?} cannot be linked: it must export wasi:http/incoming-handler@0.2 and import only WASI 0.2, fermyon:spin@2.0.0 (key-value, sqlite, variables, llm) and wasi:keyvalue@0.2.0-draft2 interfaces",
                 definition.id
             )
         })?;
@@ -152,6 +156,7 @@ pub fn load_component(
         allowed_hosts: Arc::new(allowed_hosts),
         key_value_stores: Arc::new(definition.key_value_stores.iter().cloned().collect()),
         sqlite_databases: Arc::new(definition.sqlite_databases.iter().cloned().collect()),
+        ai_models: Arc::new(definition.ai_models.iter().cloned().collect()),
         variables: Arc::new(variables),
     })
 }
@@ -161,7 +166,7 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    use crate::bindings::fermyon::spin::{key_value, sqlite, variables};
+    use crate::bindings::fermyon::spin::{key_value, llm, sqlite, variables};
     use crate::bindings::wasi::keyvalue::{atomics, batch, store};
     fn key_value_view(state: &mut HostState) -> KeyValueView<'_> {
         KeyValueView {
@@ -178,6 +183,7 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<HostState>> {
         table: &mut state.table,
     })?;
     variables::add_to_linker::<HostState, VariablesData>(&mut linker, |state| &*state.variables)?;
+    llm::add_to_linker::<HostState, LlmData>(&mut linker, |state| &state.llm)?;
     Ok(linker)
 }
 
@@ -190,6 +196,7 @@ pub struct HostState {
     key_value: KeyValueAccess,
     sqlite: SqliteAccess,
     variables: Arc<ComponentVariables>,
+    llm: LlmAccess,
     limits: StoreLimits,
 }
 
@@ -244,6 +251,10 @@ impl LoadedComponent {
                 shared.sqlite_latency,
             ),
             variables: self.variables.clone(),
+            llm: LlmAccess {
+                engine: shared.llm.clone(),
+                allowed_models: self.ai_models.clone(),
+            },
             limits: StoreLimitsBuilder::new()
                 .memory_size(MAX_MEMORY_BYTES)
                 .build(),

@@ -15,6 +15,7 @@ mod egress;
 mod engine;
 mod headers;
 mod kv;
+mod llm;
 mod log;
 mod manifest;
 mod outbound;
@@ -168,14 +169,25 @@ async fn up(args: UpArgs) -> Result<()> {
         std::env::var(key).ok()
     })?;
 
-    let blocked_networks = match &args.runtime_config_file {
+    let (blocked_networks, llm) = match &args.runtime_config_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            egress::from_runtime_config(&text, path)?
+            let blocked = egress::from_runtime_config(&text, path)?;
+            let table: toml::Table =
+                toml::from_str(&text).with_context(|| format!("cannot read {}", path.display()))?;
+            let llm = llm::RemoteEngine::from_config(table.get("llm_compute").cloned())
+                .with_context(|| format!("{}", path.display()))?;
+            (blocked, llm)
         }
-        None => egress::BlockedNetworks::default(),
+        None => (egress::BlockedNetworks::default(), None),
     };
+    if let Some(engine) = &llm {
+        log::info(format_args!(
+            "LLM: OpenAI-compatible server at {}",
+            engine.url()
+        ));
+    }
     if blocked_networks.is_empty() {
         log::info(
             "Outbound HTTP may reach every network: pass --runtime-config-file with \
@@ -238,6 +250,7 @@ async fn up(args: UpArgs) -> Result<()> {
             sqlite_latency: args.sqlite_latency.filter(|latency| !latency.is_zero()),
             storage_trace: args.storage_trace,
             blocked_networks: Arc::new(blocked_networks),
+            llm: llm.map(Arc::new),
         },
     });
     tokio::select! {

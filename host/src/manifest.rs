@@ -75,6 +75,8 @@ pub struct ComponentDef {
     pub key_value_stores: Vec<String>,
     pub sqlite_databases: Vec<String>,
     pub allowed_outbound_hosts: Vec<String>,
+    /// Models the component may use through `fermyon:spin/llm`.
+    pub ai_models: Vec<String>,
     pub build: Option<BuildDef>,
 }
 
@@ -440,10 +442,6 @@ impl RawComponent {
             ),
         };
         ensure!(
-            self.ai_models.is_empty(),
-            "ai_models are not supported by this host"
-        );
-        ensure!(
             self.dependencies.is_empty() && self.dependencies_inherit_configuration.is_none(),
             "component dependencies are not supported by this host"
         );
@@ -540,6 +538,7 @@ impl RawComponent {
             key_value_stores: self.key_value_stores,
             sqlite_databases: self.sqlite_databases,
             allowed_outbound_hosts: self.allowed_outbound_hosts,
+            ai_models: self.ai_models,
             build,
         })
     }

@@ -268,7 +268,7 @@ fn the_app_serves_its_openapi_documents() {
     // Every operation of the agents document is a route of the agents API.
     let agents = app.get("/openapi/agents-v1.json").json();
     let paths = agents["paths"].as_object().expect("paths");
-    assert_eq!(paths.len(), 50);
+    assert_eq!(paths.len(), 55);
     for (path, operations) in paths {
         let concrete = path
             .replace("{id}", "1")

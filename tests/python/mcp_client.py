@@ -25,6 +25,7 @@ from mcp.client.streamable_http import streamable_http_client
 BASE, KEY, COMMAND, TRANSPORT = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4]
 
 TOOLS = {
+    "generate_ad_content",
     "create_campaign",
     "launch_campaign",
     "get_analytics",
@@ -71,6 +72,16 @@ async def exercise(client, label):
     check(json.loads(created.content[0].text) == campaign, "the text content is the structured content")
     campaign_id = campaign["id"]
 
+    # The specification's generate_ad_content(product=..., audience=...).
+    generated = await client.call_tool(
+        "generate_ad_content", {"product": "SaaS project management", "audience": "startups", "count": 2}
+    )
+    check(not generated.is_error, f"generate_ad_content: {generated.content}")
+    generation = generated.structured_content
+    check(generation["status"] == "completed", f"generated {generation}")
+    variation = generation["result"]["variations"][0]
+    check(variation["headline"] and variation["primary_text"], f"variation {variation}")
+
     ad_set = rest(
         "POST",
         f"/campaigns/{campaign_id}/ad-sets",
@@ -82,9 +93,9 @@ async def exercise(client, label):
         {
             "name": "Variation 1",
             "creative": {
-                "headline": "Ship your roadmap",
-                "primary_text": "Project management that remote teams actually enjoy using.",
-                "description": "Free for small teams.",
+                "headline": variation["headline"],
+                "primary_text": variation["primary_text"],
+                "description": variation["description"],
                 "call_to_action": "sign_up",
                 "link_url": "https://saas.example/signup",
             },

@@ -6,6 +6,7 @@
 //! `X-RateLimit-Remaining` and `X-RateLimit-Reset` ([`limits`]).
 
 pub mod accounts;
+pub mod ai;
 pub mod analytics;
 pub mod auth;
 pub mod batch;
@@ -168,6 +169,11 @@ enum Keyed {
     ReadSafety,
     UpdateSafety,
     Batch,
+    GenerateText,
+    GenerateImage,
+    GenerateVariations,
+    ReadGeneration,
+    Suggest,
 }
 
 /// What the safety layer needs to know of a write ([`Keyed::write`]).
@@ -253,7 +259,13 @@ impl Keyed {
             | Self::PlatformHealth
             | Self::ListAuditLog
             | Self::ReadSafety
-            | Self::Batch => None,
+            | Self::Batch
+            | Self::ReadGeneration
+            | Self::Suggest => None,
+            // A generation is stored and spends credits.
+            Self::GenerateText | Self::GenerateImage | Self::GenerateVariations => {
+                write("generation", None, false)
+            }
         }
     }
 }
@@ -455,6 +467,19 @@ const ROUTES: &[Route<Endpoint>] = &[
         K(Keyed::DisconnectPlatform),
     ),
     Route::new("POST", "/api/v1/batch", K(Keyed::Batch)),
+    Route::new("POST", "/api/v1/ai/generate/text", K(Keyed::GenerateText)),
+    Route::new("POST", "/api/v1/ai/generate/image", K(Keyed::GenerateImage)),
+    Route::new(
+        "POST",
+        "/api/v1/ai/generate/variations",
+        K(Keyed::GenerateVariations),
+    ),
+    Route::new("POST", "/api/v1/ai/optimize/suggest", K(Keyed::Suggest)),
+    Route::new(
+        "GET",
+        "/api/v1/ai/generations/:id",
+        K(Keyed::ReadGeneration),
+    ),
 ];
 
 /// An endpoint with what it may be run as: keyed endpoints carry their
@@ -1026,6 +1051,13 @@ async fn keyed<E: Env, D: Database, H: HttpClient>(
         Keyed::UpdateSafety => safety::spend::update_settings(db, caller, body, now),
         // A batch runs from `serve`; inside a batch (or a tool) it is refused.
         Keyed::Batch => Err(batch::nested()),
+        Keyed::GenerateText => ai::generate_text(env, db, caller, body, now),
+        Keyed::GenerateImage => ai::generate_image(env, db, caller, body, now),
+        Keyed::GenerateVariations => ai::generate_variations(env, db, caller, body, now),
+        Keyed::ReadGeneration => {
+            ai::read_generation(env, db, caller, id, context.base_url(), now).await
+        }
+        Keyed::Suggest => ai::suggest::suggest(db, caller, body, now),
     }
 }
 

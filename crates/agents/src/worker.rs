@@ -4,7 +4,7 @@
 //!
 //! Each call does what is due: judges the optimization rules that are
 //! due, sends due webhook deliveries and emails (retries included), renews
-//! demo-provider subscriptions whose month ended, and ends cancelled ones. Work is claimed in SQL, so ticks that overlap (two
+//! demo-provider subscriptions whose month ended, ends cancelled ones, and completes pending AI images. Work is claimed in SQL, so ticks that overlap (two
 //! timers, several instances) never do the same work twice. Authenticated
 //! like the operator surface (`Authorization: Bearer <admin_token>`), with
 //! its `/v1`-shaped errors.
@@ -18,6 +18,7 @@ use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::web::{IncomingRequest, Response, json_response, split};
 
+use crate::ai;
 use crate::billing;
 use crate::mail;
 use crate::platforms;
@@ -73,6 +74,20 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
             Ok(report) => report,
             Err(error) => return respond(&info, &ApiError::from(error)),
         };
+    // Pending AI images, when links to them can be built (before the
+    // webhooks, so their generation.completed goes out in this call).
+    let generations = match adspin_core::settings::trusted_base_url(env, &request) {
+        Ok(base_url) => {
+            match ai::images::complete_pending(env, db, &base_url, env.clock().now()).await {
+                Ok(completed) => json!({"completed": completed}),
+                Err(error) => {
+                    adspin_core::log::warn(&format!("AI generations: {error}"));
+                    json!({"completed": 0, "failed": true})
+                }
+            }
+        }
+        Err(_) => json!({"completed": 0, "skipped": "public_base_url is not set"}),
+    };
     let webhooks = match deliver::deliver_due(db, env.http(), env.clock(), retry_seconds).await {
         Ok(report) => report,
         Err(error) => return respond(&info, &ApiError::from(error)),
@@ -89,6 +104,6 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
     json_response(
         200,
         &json!({ "rules": rules, "platform_sync": platform_sync, "webhooks": webhooks,
-                 "emails": emails, "subscriptions": subscriptions }),
+                 "emails": emails, "subscriptions": subscriptions, "generations": generations }),
     )
 }

@@ -1,11 +1,12 @@
 //! What a surface's entry point is given besides the request: storage,
-//! configuration, clocks and outbound HTTP. The Spin adapter implements it
+//! configuration, clocks, outbound HTTP and language models. The Spin adapter implements it
 //! over Spin's host interfaces; native tests implement it over rusqlite,
 //! memory, virtual time and fakes.
 
 use crate::clock::Clock;
 use crate::db::{Database, DbError};
 use crate::kv::{KeyValue, KvError};
+use crate::llm::Llm;
 use crate::outbound::HttpClient;
 
 /// The environment of one request.
@@ -14,6 +15,7 @@ pub trait Env {
     type Kv: KeyValue;
     type Clock: Clock;
     type Http: HttpClient;
+    type Llm: Llm;
 
     /// The `default` database, opened on first use and kept for the rest
     /// of the request.
@@ -32,4 +34,8 @@ pub trait Env {
     fn clock(&self) -> &Self::Clock;
 
     fn http(&self) -> &Self::Http;
+
+    /// The language models of the runtime (used only where a model is
+    /// configured).
+    fn llm(&self) -> &Self::Llm;
 }

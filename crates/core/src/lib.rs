@@ -25,6 +25,7 @@ pub mod internal_dsp;
 pub mod jwt;
 pub mod keys;
 pub mod kv;
+pub mod llm;
 pub mod log;
 pub mod money;
 pub mod objects;

@@ -1,6 +1,6 @@
 //! [`Env`] over Spin: the `default` SQLite database, the `default`
 //! key-value store, component variables, the WASI clocks and outbound
-//! `wasi:http`.
+//! `wasi:http`, and Spin's LLM interface.
 
 use std::cell::OnceCell;
 
@@ -12,6 +12,7 @@ use crate::clock::SpinClock;
 use crate::db::SpinDb;
 use crate::http::SpinHttp;
 use crate::kv::SpinKv;
+use crate::llm::SpinLlm;
 
 /// The environment of one request in a Spin component. Stores are opened
 /// on first use, so a component whose manifest lists none still runs.
@@ -21,6 +22,7 @@ pub struct SpinEnv {
     kv: OnceCell<SpinKv>,
     clock: SpinClock,
     http: SpinHttp,
+    llm: SpinLlm,
 }
 
 impl Env for SpinEnv {
@@ -28,6 +30,7 @@ impl Env for SpinEnv {
     type Kv = SpinKv;
     type Clock = SpinClock;
     type Http = SpinHttp;
+    type Llm = SpinLlm;
 
     fn db(&self) -> Result<&SpinDb, DbError> {
         if let Some(db) = self.db.get() {
@@ -55,5 +58,9 @@ impl Env for SpinEnv {
 
     fn http(&self) -> &SpinHttp {
         &self.http
+    }
+
+    fn llm(&self) -> &SpinLlm {
+        &self.llm
     }
 }

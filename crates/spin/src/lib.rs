@@ -1,7 +1,7 @@
 //! The Spin adapter: the only library that calls the Spin SDK.
 //!
 //! It implements `adspin-core`'s platform traits over Spin's host
-//! interfaces (SQLite, `wasi:keyvalue`, variables) and turns Spin's incoming requests into
+//! interfaces (SQLite, `wasi:keyvalue`, variables, the LLM interface) and turns Spin's incoming requests into
 //! the core's request type and back ([`export!`]). Surface crates never
 //! see Spin; a component is an [`export!`] of its surface's entry point.
 
@@ -10,6 +10,7 @@ pub mod db;
 pub mod env;
 pub mod http;
 pub mod kv;
+pub mod llm;
 mod wasi_http;
 
 pub use env::SpinEnv;

@@ -310,6 +310,7 @@ fn tool_calls_refuse_unknown_tools_bad_params_and_missing_scopes() {
     assert_eq!(
         names,
         [
+            "generate_ad_content",
             "create_campaign",
             "launch_campaign",
             "get_analytics",

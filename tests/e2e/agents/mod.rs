@@ -1,6 +1,7 @@
 //! The agents API (`/api/v1/...`).
 
 mod accounts;
+mod ai;
 mod batch;
 mod billing;
 mod business;

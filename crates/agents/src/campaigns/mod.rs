@@ -774,8 +774,18 @@ pub struct Platforms<'a, H> {
     pub secret: &'a [u8],
 }
 
-/// `409` unless a launch may take `campaign` live now.
+/// `409` unless a launch may take `campaign` live now. A draft whose end
+/// date has passed (a schedule written in the past, as the
+/// specification's 2025 examples are now) is refused like a completed
+/// campaign rather than launched only to complete at once.
 fn check_launchable(campaign: &Campaign, now: UnixSeconds) -> Result<(), AgentsError> {
+    if campaign.schedule.end_time().is_some_and(|end| end <= now) {
+        return Err(AgentsError::new(
+            409,
+            "campaign_completed",
+            "This campaign's end date has passed; move schedule.end_date with PATCH first.",
+        ));
+    }
     match campaign.status_at(now) {
         CampaignStatus::Draft | CampaignStatus::Paused => Ok(()),
         CampaignStatus::Active => Err(AgentsError::new(

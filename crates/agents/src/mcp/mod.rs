@@ -52,7 +52,7 @@ const HEADER_MISMATCH: i64 = -32020;
 const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 
 const INSTRUCTIONS: &str = "Tools of the adspin agents API, for the account of the API key in use. \
-    create_campaign makes a draft; ad sets and ads are added with the REST API \
+    generate_ad_content writes ad copy (and banners); create_campaign makes a draft; ad sets and ads are added with the REST API \
     (POST /api/v1/campaigns/{id}/ad-sets, .../ads); launch_campaign takes it live; \
     get_analytics, list_campaigns, manage_budget and optimize_campaign follow it. \
     Money is in dollars, ctr a percentage.";

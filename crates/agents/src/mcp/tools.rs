@@ -93,10 +93,22 @@ impl Tool {
     }
 }
 
-/// Every tool, in the order `tools/list` gives them. The specification
-/// lists seven; `generate_ad_content` needs the content generation
-/// endpoints and is not served yet.
+/// Every tool, in the order `tools/list` gives them: the specification's
+/// seven.
 pub(crate) const TOOLS: &[Tool] = &[
+    Tool {
+        name: "generate_ad_content",
+        title: "Generate ad content",
+        description: "Generate ad copy (headline, primary text, description, each with a predicted CTR) and, \
+                      with include_images, banner images for a product and its audience. Answers a generation: \
+                      completed at once without images; with images it is processing until \
+                      GET /ai/generations/{id} (or the scheduled work) completes it. Uses one credit per \
+                      variation and per image. Runs POST /ai/generate/variations; needs content:generate.",
+        scope: Scope::ContentGenerate,
+        input_schema: generate_input,
+        output_schema: generation_output,
+        invocation: generate_ad_content,
+    },
     Tool {
         name: "create_campaign",
         title: "Create a campaign",
@@ -311,6 +323,38 @@ fn manage_budget(arguments: &Map<String, Value>) -> Result<Invocation, ArgumentE
     .with_body(&body))
 }
 
+/// `generate_ad_content(product, audience)` as the specification calls
+/// it; `product_description` and `target_audience` (the REST names) are
+/// taken too.
+fn generate_ad_content(arguments: &Map<String, Value>) -> Result<Invocation, ArgumentError> {
+    let mut body = without(arguments, &["product", "audience"]);
+    for (short, full) in [
+        ("product", "product_description"),
+        ("audience", "target_audience"),
+    ] {
+        if let Some(value) = arguments.get(short)
+            && body.get(full).is_none()
+        {
+            body[full] = value.clone();
+        }
+    }
+    if body.get("product_description").is_none() {
+        return Err(invalid(
+            "product",
+            "product (what is advertised) is required.",
+        ));
+    }
+    if body.get("target_audience").is_none() {
+        return Err(invalid("audience", "audience (who it is for) is required."));
+    }
+    Ok(Invocation::new(
+        Keyed::GenerateVariations,
+        http::Method::POST,
+        "/api/v1/ai/generate/variations".into(),
+    )
+    .with_body(&body))
+}
+
 fn list_campaigns(arguments: &Map<String, Value>) -> Result<Invocation, ArgumentError> {
     let query = query(arguments, &["limit", "cursor"])?;
     Ok(Invocation::new(
@@ -499,6 +543,41 @@ fn campaign_schema() -> Value {
             "updated_at": {"type": "string"}
         },
         "required": ["id", "name", "objective", "status", "platforms", "budget", "metrics"]
+    })
+}
+
+fn generate_input() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "product": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "What is advertised."},
+            "audience": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "Who it is for."},
+            "product_description": {"type": "string", "description": "Same as product."},
+            "target_audience": {"type": "string", "description": "Same as audience."},
+            "count": {"type": "integer", "minimum": 1, "maximum": 10, "description": "How many variations (3 by default)."},
+            "tone": {"type": "string", "description": "professional (default), friendly, playful or urgent."},
+            "platform": {"type": "string", "enum": ["facebook", "instagram", "chat"]},
+            "language": {"type": "string", "description": "ISO 639-1 (en by default)."},
+            "include_images": {"type": "boolean", "description": "Banners too (each uses a credit)."}
+        },
+        "additionalProperties": false
+    })
+}
+
+fn generation_output() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"type": "string"},
+            "status": {"type": "string", "enum": ["processing", "completed", "failed"]},
+            "provider": {"type": "string"},
+            "credits_used": {"type": "integer"},
+            "credits_remaining": {"type": ["integer", "null"]},
+            "variations": {"type": "array", "items": {"type": "object"}},
+            "result": {"type": "object"}
+        },
+        "required": ["id", "status"]
     })
 }
 

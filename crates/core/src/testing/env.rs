@@ -5,7 +5,7 @@
 //! a future and, whenever it is stuck, jumps the clock to the next timer.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::rc::Rc;
@@ -17,6 +17,7 @@ use crate::db::DbError;
 use crate::db::native::NativeDb;
 use crate::env::Env;
 use crate::kv::{KeyValue, KvError};
+use crate::llm::{Inference, InferenceParams, Llm, LlmError};
 use crate::outbound::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
 use crate::time::UnixSeconds;
 
@@ -263,12 +264,56 @@ impl KeyValue for MemoryKv {
     }
 }
 
+/// Language models answering from a queue of replies (none left: a
+/// runtime error); every prompt is kept for the test to read.
+#[derive(Debug, Default)]
+pub struct FakeLlm {
+    replies: RefCell<VecDeque<Result<String, LlmError>>>,
+    prompts: RefCell<Vec<(String, String)>>,
+}
+
+impl FakeLlm {
+    /// Queues the next answer.
+    pub fn reply(&self, reply: Result<String, LlmError>) {
+        self.replies.borrow_mut().push_back(reply);
+    }
+
+    /// `(model, prompt)` of every call so far.
+    pub fn prompts(&self) -> Vec<(String, String)> {
+        self.prompts.borrow().clone()
+    }
+}
+
+impl Llm for FakeLlm {
+    fn infer(
+        &self,
+        model: &str,
+        prompt: &str,
+        _params: InferenceParams,
+    ) -> Result<Inference, LlmError> {
+        self.prompts
+            .borrow_mut()
+            .push((model.to_string(), prompt.to_string()));
+        let reply = self
+            .replies
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or_else(|| Err(LlmError::Runtime("no model is configured".into())));
+        reply.map(|text| Inference {
+            text,
+            prompt_tokens: 0,
+            generated_tokens: 0,
+        })
+    }
+}
+
 /// An [`Env`] for native tests.
 pub struct TestEnv {
     pub db: NativeDb,
     pub kv: MemoryKv,
     pub clock: Rc<VirtualClock>,
     pub http: FakeHttp,
+    pub llm: FakeLlm,
     variables: HashMap<String, String>,
     /// Whether the component may open the key-value store.
     kv_listed: bool,
@@ -287,6 +332,7 @@ impl TestEnv {
                 sent: RefCell::new(Vec::new()),
             },
             clock,
+            llm: FakeLlm::default(),
             variables: HashMap::new(),
             kv_listed: true,
         }
@@ -311,6 +357,7 @@ impl Env for TestEnv {
     type Kv = MemoryKv;
     type Clock = VirtualClock;
     type Http = FakeHttp;
+    type Llm = FakeLlm;
 
     fn db(&self) -> Result<&NativeDb, DbError> {
         Ok(&self.db)
@@ -334,6 +381,10 @@ impl Env for TestEnv {
 
     fn http(&self) -> &FakeHttp {
         &self.http
+    }
+
+    fn llm(&self) -> &FakeLlm {
+        &self.llm
     }
 }
 

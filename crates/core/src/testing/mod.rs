@@ -4,7 +4,7 @@
 
 mod env;
 
-pub use env::{FakeHttp, FakeReply, MemoryKv, TestEnv, VirtualClock, run};
+pub use env::{FakeHttp, FakeLlm, FakeReply, MemoryKv, TestEnv, VirtualClock, run};
 
 use crate::db::Database;
 use crate::db::native::NativeDb;
@@ -14,7 +14,7 @@ use crate::money::Micros;
 use crate::time::UnixSeconds;
 
 /// Every migration, in order.
-pub const MIGRATIONS: [&str; 17] = [
+pub const MIGRATIONS: [&str; 18] = [
     include_str!("../../../../migrations/0001_foundation.sql"),
     include_str!("../../../../migrations/0002_advertiser.sql"),
     include_str!("../../../../migrations/0003_ssp.sql"),
@@ -32,6 +32,7 @@ pub const MIGRATIONS: [&str; 17] = [
     include_str!("../../../../migrations/0015_privacy.sql"),
     include_str!("../../../../migrations/0016_poll_votes.sql"),
     include_str!("../../../../migrations/0017_agent_safety.sql"),
+    include_str!("../../../../migrations/0018_ai_generations.sql"),
 ];
 
 /// The development seed (the demo organization and its keys).
