@@ -5,6 +5,7 @@
 //! environment ([`Env::http`], [`Env::clock`]), so every path here is
 //! unit-tested on virtual time.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use adspin_core::api_keys::Environment;
@@ -33,10 +34,11 @@ use crate::dsp;
 use crate::envelope::REQUEST_ID_PREFIX;
 use crate::publisher::{self, EffectiveConfig, Publisher};
 use crate::ranking::{Candidate, rank};
+use crate::report::{self, BidResult, Call, CallStatus};
 use crate::request::BidRequest;
 use crate::store::Dsp;
 use crate::tracking::{self, ClickToken, ViewToken};
-use crate::{NoBidReason, RequestContext, SspError, brand_safety, no_bid, success};
+use crate::{NoBidReason, RequestContext, SspError, brand_safety, envelope, no_bid, success};
 
 /// The whole request's time budget: 3 s of bidding and 1.5 s of render.
 const REQUEST_BUDGET: Duration = Duration::from_millis(4_500);
@@ -105,6 +107,7 @@ pub async fn handle(env: &impl Env, mut request: Request, body: Body) -> Respons
                         ads_before: pacing.ads_served,
                         secret: settings::tracking_secret(env),
                         base_url,
+                        report: RefCell::new(Vec::new()),
                     };
                     let outcome = match publisher::pacing_block(
                         &auction.config,
@@ -114,10 +117,28 @@ pub async fn handle(env: &impl Env, mut request: Request, body: Body) -> Respons
                         Some((reason, message)) => Ok(NoAd(reason, message)),
                         None => auction.run().await,
                     };
-                    let response = match outcome {
-                        Ok(Served(bid)) => success(&context(), "Bid successful", Some(&bid)),
-                        Ok(NoAd(reason, message)) => no_bid(&context(), &message, reason),
-                        Err(error) => respond(&info(), &error),
+                    let debug = (publisher.environment == Environment::Staging).then(|| {
+                        report::debug_section(
+                            &auction.report.borrow(),
+                            Micros::new(publisher.floor_cpm_micros),
+                        )
+                    });
+                    let response = match (outcome, debug) {
+                        (Ok(Served(bid)), None) => {
+                            success(&context(), "Bid successful", Some(&bid))
+                        }
+                        (Ok(NoAd(reason, message)), None) => no_bid(&context(), &message, reason),
+                        (Ok(Served(bid)), Some(debug)) => envelope::with_debug(
+                            &context(),
+                            "Bid successful",
+                            Some(&bid),
+                            None,
+                            &debug,
+                        ),
+                        (Ok(NoAd(reason, message)), Some(debug)) => {
+                            envelope::with_debug(&context(), &message, None, Some(reason), &debug)
+                        }
+                        (Err(error), _) => respond(&info(), &error),
                     };
                     (response, Some(usage))
                 }
@@ -172,6 +193,8 @@ struct Auction<'a, E: Env> {
     secret: Vec<u8>,
     /// Public base of the tracking URLs.
     base_url: String,
+    /// Every DSP's part in the auction, in the order they answered.
+    report: RefCell<Vec<Call>>,
 }
 
 /// A bid that passed the protocol checks.
@@ -182,6 +205,8 @@ struct Offer {
     ad_data: Option<RenderedAd>,
     /// The platform demand behind an internal DSP's bid.
     demand: Option<Demand>,
+    /// Its DSP's entry in the auction's report.
+    call: usize,
 }
 
 impl<E: Env> Auction<'_, E> {
@@ -239,23 +264,30 @@ impl<E: Env> Auction<'_, E> {
                 "{} bid(s) below the floor or zero",
                 offers.len() - order.len()
             ));
+            for (index, offer) in offers.iter().enumerate() {
+                if !order.contains(&index) {
+                    self.settle(offer, BidResult::BelowFloor);
+                }
+            }
         }
         let mut render_failed = false;
         let mut render_unsupported = false;
         let mut out_of_budget = false;
         let mut creative_rejected = false;
-        for index in order {
+        for (position, &index) in order.iter().enumerate() {
             let offer = &offers[index];
             let creative = match &offer.ad_data {
                 Some(ad) => ad.clone(),
                 None => match self.render(offer).await {
                     Ok(ad) => ad,
                     Err(RenderFailure::Unsupported) => {
+                        self.settle(offer, BidResult::NotRendered);
                         render_unsupported = true;
                         continue;
                     }
                     Err(RenderFailure::Failed(reason)) => {
                         self.log(&format!("render of {} failed: {reason}", offer.dsp.id));
+                        self.settle(offer, BidResult::NotRendered);
                         render_failed = true;
                         continue;
                     }
@@ -266,13 +298,21 @@ impl<E: Env> Auction<'_, E> {
                     "{}'s creative is over max_headline_chars",
                     offer.dsp.id
                 ));
+                self.settle(offer, BidResult::CreativeRejected);
                 creative_rejected = true;
                 continue;
             }
             match self.serve(offer, &creative)? {
-                Some(bid) => return Ok(Served(bid)),
+                Some(bid) => {
+                    self.settle(offer, BidResult::Won);
+                    for &lost in &order[position + 1..] {
+                        self.settle(&offers[lost], BidResult::LostToHigherBid);
+                    }
+                    return Ok(Served(bid));
+                }
                 None => {
                     self.log(&format!("{}'s campaign is out of budget", offer.dsp.id));
+                    self.settle(offer, BidResult::BudgetExhausted);
                     out_of_budget = true;
                 }
             }
@@ -310,7 +350,8 @@ impl<E: Env> Auction<'_, E> {
     }
 
     /// Calls every DSP in parallel, each within its deadline, and keeps
-    /// the valid bids (with a count of the DSPs that failed).
+    /// the valid bids (with a count of the DSPs that failed); each DSP's
+    /// part goes to the auction's report.
     async fn collect_bids(&self, dsps: Vec<Dsp>, restricted: bool) -> (Vec<Offer>, Failures) {
         let request = dsp::bid_request_body(
             self.bid_request,
@@ -336,63 +377,99 @@ impl<E: Env> Auction<'_, E> {
             }
             let request = &request;
             async move {
-                if runs_in_process(&dsp) {
-                    let answer = self.bid_in_process(request);
-                    return (dsp, answer);
-                }
-                let deadline = (clock.monotonic() + Duration::from_millis(dsp.timeout_ms))
-                    .min(self.deadline());
-                let call = self.env.http().send(outbound, MAX_RESPONSE_BYTES);
-                let answer = match with_deadline(clock, deadline, call).await {
-                    None => DspAnswer::Rejected(NO_ANSWER.into()),
-                    Some(Err(error)) => DspAnswer::Rejected(error.to_string()),
-                    Some(Ok(response)) => parse_bid_response(response.status, &response.body),
+                let called = clock.monotonic();
+                let (status, answer) = if runs_in_process(&dsp) {
+                    classify(self.bid_in_process(request))
+                } else {
+                    let deadline =
+                        (called + Duration::from_millis(dsp.timeout_ms)).min(self.deadline());
+                    let call = self.env.http().send(outbound, MAX_RESPONSE_BYTES);
+                    match with_deadline(clock, deadline, call).await {
+                        None => (CallStatus::TimedOut, DspAnswer::Rejected(NO_ANSWER.into())),
+                        Some(Err(error)) => {
+                            (CallStatus::Error, DspAnswer::Rejected(error.to_string()))
+                        }
+                        Some(Ok(response)) if ![200, 204].contains(&response.status) => (
+                            CallStatus::Error,
+                            DspAnswer::Rejected(format!("HTTP status {}", response.status)),
+                        ),
+                        Some(Ok(response)) => {
+                            classify(parse_bid_response(response.status, &response.body))
+                        }
+                    }
                 };
-                (dsp, answer)
+                let time = clock.monotonic().saturating_duration_since(called);
+                (dsp, status, answer, time)
             }
         });
         let answers = join_all(calls).await;
         let mut failures = Failures::default();
-        for (_, answer) in &answers {
+        let mut offers = Vec::new();
+        let mut report = self.report.borrow_mut();
+        for (dsp, mut status, answer, time) in answers {
+            let mut call = Call {
+                dsp: dsp.id.clone(),
+                protocol: "json",
+                status,
+                time,
+                price: None,
+                bid_id: None,
+                reason: None,
+                result: None,
+            };
             match answer {
-                DspAnswer::Rejected(reason) if reason == NO_ANSWER => failures.timed_out += 1,
-                DspAnswer::Rejected(_) => failures.failed += 1,
-                _ => {}
-            }
-        }
-        let offers = answers
-            .into_iter()
-            .filter_map(|(dsp, answer)| match answer {
                 DspAnswer::Bid(bid) => {
+                    call.price = Some(bid.price);
+                    call.bid_id = Some(bid.bid_id.clone());
                     let demand = if dsp.id == internal_bid::DSP_ID {
                         // The platform's own ads are charged to the campaign
                         // the bid id names: one that names none is not served.
-                        let Some(redeemed) =
-                            internal_bid::redeem(&bid.bid_id, &self.secret, clock.now())
-                        else {
-                            self.log("bid of the internal DSP dropped: its bid id does not verify");
-                            return None;
-                        };
-                        Some(redeemed.demand)
+                        match internal_bid::redeem(&bid.bid_id, &self.secret, clock.now()) {
+                            Some(redeemed) => Some(redeemed.demand),
+                            None => {
+                                let reason = "its bid id does not verify";
+                                self.log(&format!("bid of the internal DSP dropped: {reason}"));
+                                status = CallStatus::Invalid;
+                                call.status = status;
+                                call.reason = Some(reason.into());
+                                None
+                            }
+                        }
                     } else {
                         None
                     };
-                    Some(Offer {
-                        dsp,
-                        bid_id: bid.bid_id,
-                        price: bid.price,
-                        ad_data: bid.ad_data,
-                        demand,
-                    })
+                    if status == CallStatus::Bid {
+                        offers.push(Offer {
+                            dsp,
+                            bid_id: bid.bid_id,
+                            price: bid.price,
+                            ad_data: bid.ad_data,
+                            demand,
+                            call: report.len(),
+                        });
+                    }
                 }
-                DspAnswer::NoBid => None,
+                DspAnswer::NoBid => {}
                 DspAnswer::Rejected(reason) => {
                     self.log(&format!("bid of {} dropped: {reason}", dsp.id));
-                    None
+                    call.reason = Some(reason);
                 }
-            })
-            .collect();
+            }
+            match status {
+                CallStatus::TimedOut => failures.timed_out += 1,
+                CallStatus::Error | CallStatus::Invalid => failures.failed += 1,
+                _ => {}
+            }
+            report.push(call);
+        }
         (offers, failures)
+    }
+
+    /// Records what became of an offer's bid.
+    fn settle(&self, offer: &Offer, result: BidResult) {
+        if let Some(call) = self.report.borrow_mut().get_mut(offer.call) {
+            call.result = Some(result);
+        }
     }
 
     /// The internal DSP's answer, computed here on the SSP's connection
@@ -570,6 +647,7 @@ impl<E: Env> Auction<'_, E> {
             price: Micros::ZERO,
             ad_data: None,
             demand: None,
+            call: usize::MAX,
         };
         let creative = RenderedAd {
             ad_format: Some("sponsored_message".into()),
@@ -593,6 +671,17 @@ impl<E: Env> Auction<'_, E> {
 /// the registry names its chained address (the default).
 fn runs_in_process(dsp: &Dsp) -> bool {
     dsp.id == internal_bid::DSP_ID && dsp.bid_url == internal_dsp::CHAINED_BID_URL
+}
+
+/// The report's status of a DSP's answer (transport failures, error
+/// statuses and missed deadlines are told apart before parsing).
+fn classify(answer: DspAnswer) -> (CallStatus, DspAnswer) {
+    let status = match &answer {
+        DspAnswer::Bid(_) => CallStatus::Bid,
+        DspAnswer::NoBid => CallStatus::NoBid,
+        DspAnswer::Rejected(_) => CallStatus::Invalid,
+    };
+    (status, answer)
 }
 
 /// What a DSP that missed its deadline is logged with.

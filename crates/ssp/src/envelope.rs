@@ -36,6 +36,9 @@ struct Data<'a> {
     /// Why no ad is served (successful no-bids only).
     #[serde(skip_serializing_if = "Option::is_none")]
     no_bid_reason: Option<&'static str>,
+    /// Every DSP's part in the auction (staging keys only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    debug: Option<&'a Value>,
 }
 
 #[derive(Serialize)]
@@ -51,13 +54,46 @@ struct ErrorBody<'a> {
 pub const REQUEST_ID_PREFIX: &str = "api_req_";
 
 pub fn success(context: &RequestContext, message: &str, bid: Option<&Value>) -> Response {
-    render(context, 200, "success", message, bid, None, None)
+    render(
+        context,
+        200,
+        "success",
+        message,
+        Data::new(bid, None, None),
+        None,
+    )
 }
 
 /// A successful auction that serves no ad: 200, `bid: null`, the message
 /// and the machine-readable `no_bid_reason`.
 pub fn no_bid(context: &RequestContext, message: &str, reason: NoBidReason) -> Response {
-    render(context, 200, "success", message, None, Some(reason), None)
+    render(
+        context,
+        200,
+        "success",
+        message,
+        Data::new(None, Some(reason), None),
+        None,
+    )
+}
+
+/// A staging key's answer: [`success`] or [`no_bid`] with `data.debug`,
+/// every DSP's part in the auction (`crate::report`).
+pub fn with_debug(
+    context: &RequestContext,
+    message: &str,
+    bid: Option<&Value>,
+    reason: Option<NoBidReason>,
+    debug: &Value,
+) -> Response {
+    render(
+        context,
+        200,
+        "success",
+        message,
+        Data::new(bid, reason, Some(debug)),
+        None,
+    )
 }
 
 /// Why an auction served no ad: `data.no_bid_reason`, a stable code.
@@ -205,8 +241,7 @@ impl SspError {
             self.status,
             "error",
             &self.message,
-            None,
-            None,
+            Data::new(None, None, None),
             Some(ErrorBody {
                 error_type: self.error_type,
                 code: self.status,
@@ -272,13 +307,22 @@ impl From<BodyError> for SspError {
     }
 }
 
+impl<'a> Data<'a> {
+    fn new(bid: Option<&'a Value>, reason: Option<NoBidReason>, debug: Option<&'a Value>) -> Self {
+        Self {
+            bid,
+            no_bid_reason: reason.map(NoBidReason::code),
+            debug,
+        }
+    }
+}
+
 fn render(
     context: &RequestContext,
     status: u16,
     outcome: &'static str,
     message: &str,
-    bid: Option<&Value>,
-    no_bid_reason: Option<NoBidReason>,
+    data: Data<'_>,
     error: Option<ErrorBody<'_>>,
 ) -> Response {
     json_response(
@@ -289,10 +333,7 @@ fn render(
             total_time: (context.total_time * 1000.0).round() / 1000.0,
             status: outcome,
             message,
-            data: Data {
-                bid,
-                no_bid_reason: no_bid_reason.map(NoBidReason::code),
-            },
+            data,
             error,
         },
     )

@@ -14,6 +14,7 @@ pub mod privacy;
 pub mod publisher;
 pub mod ranking;
 pub mod redaction;
+pub mod report;
 pub mod request;
 pub mod store;
 pub mod tracking;

@@ -241,6 +241,73 @@ fn staging_keys_get_a_test_ad_when_nobody_bids() {
 }
 
 #[test]
+fn staging_keys_see_every_dsps_part_in_a_debug_section() {
+    let (env, key) = setup(Environment::Staging);
+    register(&env, "winner", 1_000, false);
+    register(&env, "second", 1_000, false);
+    register(&env, "cheap", 1_000, false);
+    register(&env, "slow", 100, false);
+    register(&env, "broken", 1_000, false);
+    register(&env, "quiet", 1_000, false);
+    env.http.reply(
+        &bid_url("winner"),
+        bid(30, 5.0, "w1", Some(creative("Winning shoes"))),
+    );
+    env.http.reply(
+        &bid_url("second"),
+        bid(10, 3.0, "s1", Some(creative("Second shoes"))),
+    );
+    env.http.reply(
+        &bid_url("cheap"),
+        bid(10, 0.5, "c1", Some(creative("Cheap shoes"))),
+    );
+    env.http.reply(&bid_url("slow"), FakeReply::Hang);
+    env.http.reply(
+        &bid_url("broken"),
+        FakeReply::json(5, 200, &json!({"oops": 1})),
+    );
+    env.http
+        .reply(&bid_url("quiet"), FakeReply::json(5, 204, &Value::Null));
+    let (status, envelope) = auction(&env, &key, "chat_debug");
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(envelope["data"]["bid"]["dsp"], "winner");
+    let debug = &envelope["data"]["debug"];
+    assert_eq!(debug["floor"], 1.0, "{debug}");
+    let entry = |id: &str| {
+        debug["dsps"]
+            .as_array()
+            .expect("dsps")
+            .iter()
+            .find(|d| d["dsp"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} missing in {debug}"))
+    };
+    assert_eq!(
+        entry("winner"),
+        json!({"dsp": "winner", "protocol": "json", "status": "bid", "time_ms": 30,
+               "price": 5.0, "bid_id": "w1", "result": "won"})
+    );
+    assert_eq!(entry("second")["result"], "lost_to_higher_bid");
+    assert_eq!(entry("cheap")["result"], "below_floor");
+    assert_eq!(entry("slow")["status"], "timeout");
+    assert_eq!(entry("slow")["time_ms"], 100);
+    assert_eq!(entry("broken")["status"], "invalid_response");
+    assert!(entry("broken")["reason"].as_str().is_some(), "{debug}");
+    assert_eq!(entry("quiet")["status"], "no_bid");
+    assert!(entry("quiet").get("result").is_none());
+}
+
+#[test]
+fn production_keys_get_no_debug_section() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "quiet", 1_000, false);
+    env.http
+        .reply(&bid_url("quiet"), FakeReply::json(5, 204, &Value::Null));
+    let (_, envelope) = auction(&env, &key, "chat_nodebug");
+    assert!(envelope["data"].get("debug").is_none(), "{envelope}");
+}
+
+#[test]
 fn production_keys_get_no_ad_when_nobody_bids() {
     let (env, key) = setup(Environment::Production);
     register(&env, "quiet", 1_000, false);
