@@ -25,12 +25,16 @@ struct DspSettings {
     enabled: Option<bool>,
     #[serde(default)]
     timeout_ms: Option<i64>,
+    /// `json` (the default) or `openrtb`.
+    #[serde(default)]
+    protocol: Option<String>,
 }
 
 fn dsp_view(dsp: &store::DspRecord) -> Value {
     json!({
         "id": dsp.id, "name": dsp.name, "bid_url": dsp.bid_url, "render_url": dsp.render_url,
         "has_auth_token": dsp.has_auth_token, "enabled": dsp.enabled, "timeout_ms": dsp.timeout_ms,
+        "protocol": dsp.protocol,
     })
 }
 
@@ -67,6 +71,16 @@ pub(crate) fn set_dsp(db: &impl Database, id: &str, body: &[u8], now: UnixSecond
             "timeout_ms must be between 10 and 10000.",
         ));
     }
+    let protocol = match settings.protocol.as_deref() {
+        None | Some("json") => "json",
+        Some("openrtb") => "openrtb",
+        Some(_) => {
+            return Err(ApiError::invalid_value(
+                "protocol",
+                "protocol must be json or openrtb.",
+            ));
+        }
+    };
     store::upsert_dsp(
         db,
         id,
@@ -77,6 +91,7 @@ pub(crate) fn set_dsp(db: &impl Database, id: &str, body: &[u8], now: UnixSecond
             auth_token: settings.auth_token,
             enabled: settings.enabled.unwrap_or(true),
             timeout_ms: timeout,
+            protocol,
         },
         now,
     )?;
@@ -89,4 +104,55 @@ pub(crate) fn delete_dsp(db: &impl Database, id: &str) -> Outcome {
         return Err(ApiError::not_found("DSP", id));
     }
     Ok((200, json!({ "id": id, "deleted": true })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use adspin_core::testing;
+
+    const NOW: UnixSeconds = UnixSeconds::new(1_776_000_000);
+
+    fn put(db: &impl Database, body: Value) -> Outcome {
+        set_dsp(db, "acme", body.to_string().as_bytes(), NOW)
+    }
+
+    #[test]
+    fn a_dsp_speaks_json_unless_registered_as_openrtb() {
+        let db = testing::database();
+        let url = "https://acme.example/bid";
+        let (_, view) = put(&db, json!({"name": "Acme", "bid_url": url})).expect("json");
+        assert_eq!(view["protocol"], "json");
+        let (_, view) = put(
+            &db,
+            json!({"name": "Acme", "bid_url": url, "protocol": "openrtb"}),
+        )
+        .expect("openrtb");
+        assert_eq!(view["protocol"], "openrtb");
+        let (_, listed) = list_dsps(&db).expect("list");
+        let acme = listed["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .find(|d| d["id"] == "acme")
+            .cloned()
+            .expect("acme");
+        assert_eq!(acme["protocol"], "openrtb");
+        let (_, view) = put(&db, json!({"name": "Acme", "bid_url": url})).expect("replaced");
+        assert_eq!(view["protocol"], "json", "a registration is replaced whole");
+        assert!(
+            put(
+                &db,
+                json!({"name": "Acme", "bid_url": url, "protocol": "soap"})
+            )
+            .is_err()
+        );
+        delete_dsp(&db, "acme").expect("deleted");
+        let rows: i64 = db
+            .query_row("SELECT COUNT(*) FROM dsp_protocols", &[])
+            .expect("query")
+            .and_then(|row| row.integer(0))
+            .expect("count");
+        assert_eq!(rows, 0);
+    }
 }

@@ -32,16 +32,22 @@ use serde_json::{Value, json};
 use crate::cors;
 use crate::dsp;
 use crate::envelope::REQUEST_ID_PREFIX;
+use crate::notices::{self, Notice};
+use crate::openrtb;
 use crate::publisher::{self, EffectiveConfig, Publisher};
 use crate::ranking::{Candidate, rank};
 use crate::report::{self, BidResult, Call, CallStatus};
 use crate::request::BidRequest;
-use crate::store::Dsp;
+use crate::store::{Dsp, Protocol};
 use crate::tracking::{self, ClickToken, ViewToken};
 use crate::{NoBidReason, RequestContext, SspError, brand_safety, envelope, no_bid, success};
 
 /// The whole request's time budget: 3 s of bidding and 1.5 s of render.
 const REQUEST_BUDGET: Duration = Duration::from_millis(4_500);
+/// Longest the SSP waits for the answer to an OpenRTB notice.
+const NOTICE_TIMEOUT: Duration = Duration::from_millis(250);
+/// The most of a notice's answer read.
+const NOTICE_RESPONSE_BYTES: usize = 4096;
 /// Longest a render call may take.
 const RENDER_TIMEOUT: Duration = Duration::from_millis(1_500);
 /// The largest bid request read: 2 MiB (a long conversation's messages).
@@ -108,6 +114,7 @@ pub async fn handle(env: &impl Env, mut request: Request, body: Body) -> Respons
                         secret: settings::tracking_secret(env),
                         base_url,
                         report: RefCell::new(Vec::new()),
+                        notices: RefCell::new(Vec::new()),
                     };
                     let outcome = match publisher::pacing_block(
                         &auction.config,
@@ -117,6 +124,7 @@ pub async fn handle(env: &impl Env, mut request: Request, body: Body) -> Respons
                         Some((reason, message)) => Ok(NoAd(reason, message)),
                         None => auction.run().await,
                     };
+                    auction.send_notices().await;
                     let debug = (publisher.environment == Environment::Staging).then(|| {
                         report::debug_section(
                             &auction.report.borrow(),
@@ -195,6 +203,8 @@ struct Auction<'a, E: Env> {
     base_url: String,
     /// Every DSP's part in the auction, in the order they answered.
     report: RefCell<Vec<Call>>,
+    /// The OpenRTB bids' notices to send once the auction is over.
+    notices: RefCell<Vec<Notice>>,
 }
 
 /// A bid that passed the protocol checks.
@@ -351,7 +361,8 @@ impl<E: Env> Auction<'_, E> {
 
     /// Calls every DSP in parallel, each within its deadline, and keeps
     /// the valid bids (with a count of the DSPs that failed); each DSP's
-    /// part goes to the auction's report.
+    /// part goes to the auction's report, and OpenRTB bids' notice URLs
+    /// to [`Auction::notices`].
     async fn collect_bids(&self, dsps: Vec<Dsp>, restricted: bool) -> (Vec<Offer>, Failures) {
         let request = dsp::bid_request_body(
             self.bid_request,
@@ -362,54 +373,77 @@ impl<E: Env> Auction<'_, E> {
         );
         let body = request.to_string().into_bytes();
         let forwarded = self.forwarded_headers(restricted);
+        let client_ip = (!restricted).then(|| self.client_ip()).flatten();
+        let organization = self.publisher.organization_id.to_string();
+        let domain = header(self.request, "origin")
+            .and_then(|origin| url::Url::parse(origin).ok())
+            .and_then(|origin| origin.host_str().map(String::from));
+        let facts = openrtb::Facts {
+            request_id: self.request_id,
+            request: self.bid_request,
+            config: &self.config,
+            ads_before: self.ads_before,
+            publisher_id: &organization,
+            floor: Micros::new(self.publisher.floor_cpm_micros),
+            test: self.publisher.environment == Environment::Staging
+                || !self.bid_request.production,
+            child_directed: self.publisher.child_directed,
+            client_ip: client_ip.as_deref(),
+            user_agent: header(self.request, "user-agent").filter(|_| !restricted),
+            domain: domain.as_deref(),
+        };
         let clock = self.env.clock();
         // The in-process DSP answers as soon as it is polled: it goes last,
         // after every outbound call has started.
         let mut dsps = dsps;
         dsps.sort_by_key(runs_in_process);
         let calls = dsps.into_iter().map(|dsp| {
-            let mut outbound = OutboundRequest::post_json(&dsp.bid_url, body.clone());
-            for (name, value) in &forwarded {
-                outbound = outbound.with_header(*name, value.as_str());
-            }
-            if let Some(token) = &dsp.auth_token {
-                outbound = outbound.with_header("authorization", format!("Bearer {token}"));
-            }
+            let facts = &facts;
+            let body = &body;
+            let forwarded = &forwarded;
             let request = &request;
             async move {
                 let called = clock.monotonic();
-                let (status, answer) = if runs_in_process(&dsp) {
-                    classify(self.bid_in_process(request))
+                let deadline =
+                    (called + Duration::from_millis(dsp.timeout_ms)).min(self.deadline());
+                let answer = if runs_in_process(&dsp) {
+                    Answered::of(self.bid_in_process(request))
                 } else {
-                    let deadline =
-                        (called + Duration::from_millis(dsp.timeout_ms)).min(self.deadline());
-                    let call = self.env.http().send(outbound, MAX_RESPONSE_BYTES);
-                    match with_deadline(clock, deadline, call).await {
-                        None => (CallStatus::TimedOut, DspAnswer::Rejected(NO_ANSWER.into())),
-                        Some(Err(error)) => {
-                            (CallStatus::Error, DspAnswer::Rejected(error.to_string()))
+                    match dsp.protocol {
+                        Protocol::Json => {
+                            let mut outbound =
+                                OutboundRequest::post_json(&dsp.bid_url, body.clone());
+                            for (name, value) in forwarded {
+                                outbound = outbound.with_header(*name, value.as_str());
+                            }
+                            self.call_json(&dsp, outbound, deadline).await
                         }
-                        Some(Ok(response)) if ![200, 204].contains(&response.status) => (
-                            CallStatus::Error,
-                            DspAnswer::Rejected(format!("HTTP status {}", response.status)),
-                        ),
-                        Some(Ok(response)) => {
-                            classify(parse_bid_response(response.status, &response.body))
+                        Protocol::OpenRtb => {
+                            let tmax = deadline.saturating_duration_since(called);
+                            self.call_openrtb(&dsp, facts, tmax, deadline).await
                         }
                     }
                 };
                 let time = clock.monotonic().saturating_duration_since(called);
-                (dsp, status, answer, time)
+                (dsp, answer, time)
             }
         });
         let answers = join_all(calls).await;
         let mut failures = Failures::default();
         let mut offers = Vec::new();
         let mut report = self.report.borrow_mut();
-        for (dsp, mut status, answer, time) in answers {
+        let mut notices = self.notices.borrow_mut();
+        for (dsp, answered, time) in answers {
+            let Answered {
+                mut status,
+                answer,
+                notices: representative,
+                dropped,
+            } = answered;
+            let index = report.len();
             let mut call = Call {
                 dsp: dsp.id.clone(),
-                protocol: "json",
+                protocol: dsp.protocol.as_str(),
                 status,
                 time,
                 price: None,
@@ -417,6 +451,13 @@ impl<E: Env> Auction<'_, E> {
                 reason: None,
                 result: None,
             };
+            for openrtb::Dropped { bid, loss } in dropped {
+                notices.push(Notice {
+                    call: index,
+                    bid,
+                    loss: Some(loss),
+                });
+            }
             match answer {
                 DspAnswer::Bid(bid) => {
                     call.price = Some(bid.price);
@@ -439,13 +480,20 @@ impl<E: Env> Auction<'_, E> {
                         None
                     };
                     if status == CallStatus::Bid {
+                        if let Some(bid) = representative {
+                            notices.push(Notice {
+                                call: index,
+                                bid,
+                                loss: None,
+                            });
+                        }
                         offers.push(Offer {
                             dsp,
                             bid_id: bid.bid_id,
                             price: bid.price,
                             ad_data: bid.ad_data,
                             demand,
-                            call: report.len(),
+                            call: index,
                         });
                     }
                 }
@@ -463,6 +511,114 @@ impl<E: Env> Auction<'_, E> {
             report.push(call);
         }
         (offers, failures)
+    }
+
+    /// Calls a DSP of Thrad's JSON protocol.
+    async fn call_json(&self, dsp: &Dsp, outbound: OutboundRequest, deadline: Instant) -> Answered {
+        let mut outbound = outbound;
+        if let Some(token) = &dsp.auth_token {
+            outbound = outbound.with_header("authorization", format!("Bearer {token}"));
+        }
+        let call = self.env.http().send(outbound, MAX_RESPONSE_BYTES);
+        match with_deadline(self.env.clock(), deadline, call).await {
+            None => Answered::failed(CallStatus::TimedOut, NO_ANSWER.into()),
+            Some(Err(error)) => Answered::failed(CallStatus::Error, error.to_string()),
+            Some(Ok(response)) if ![200, 204].contains(&response.status) => Answered::failed(
+                CallStatus::Error,
+                format!("HTTP status {}", response.status),
+            ),
+            Some(Ok(response)) => Answered::of(parse_bid_response(response.status, &response.body)),
+        }
+    }
+
+    /// Calls a DSP of the OpenRTB protocol, which is told `tmax`.
+    async fn call_openrtb(
+        &self,
+        dsp: &Dsp,
+        facts: &openrtb::Facts<'_>,
+        tmax: Duration,
+        deadline: Instant,
+    ) -> Answered {
+        let tmax_ms = u64::try_from(tmax.as_millis()).unwrap_or(u64::MAX);
+        let body = openrtb::bid_request(facts, tmax_ms)
+            .to_string()
+            .into_bytes();
+        let (version, number) = openrtb::VERSION_HEADER;
+        let mut outbound = OutboundRequest::post_json(&dsp.bid_url, body)
+            .with_header(version, number)
+            .with_header("accept", "application/json");
+        if let Some(token) = &dsp.auth_token {
+            outbound = outbound.with_header("authorization", format!("Bearer {token}"));
+        }
+        let call = self.env.http().send(outbound, MAX_RESPONSE_BYTES);
+        let response = match with_deadline(self.env.clock(), deadline, call).await {
+            None => return Answered::failed(CallStatus::TimedOut, NO_ANSWER.into()),
+            Some(Err(error)) => return Answered::failed(CallStatus::Error, error.to_string()),
+            Some(Ok(response)) if ![200, 204].contains(&response.status) => {
+                return Answered::failed(
+                    CallStatus::Error,
+                    format!("HTTP status {}", response.status),
+                );
+            }
+            Some(Ok(response)) => response,
+        };
+        match openrtb::parse_response(
+            self.request_id,
+            facts.tag(),
+            response.status,
+            &response.body,
+        ) {
+            openrtb::Answer::NoBid => Answered::of(DspAnswer::NoBid),
+            openrtb::Answer::Bid {
+                bid,
+                notices,
+                dropped,
+            } => Answered {
+                status: CallStatus::Bid,
+                answer: DspAnswer::Bid(bid),
+                notices: Some(notices),
+                dropped,
+            },
+            openrtb::Answer::Invalid { reason, dropped } => Answered {
+                dropped,
+                ..Answered::failed(CallStatus::Invalid, reason)
+            },
+        }
+    }
+
+    /// Sends the OpenRTB notices of the auction, in parallel, each within
+    /// [`NOTICE_TIMEOUT`] (their answers are not awaited past it).
+    async fn send_notices(&self) {
+        let outgoing = notices::outgoing(
+            &self.notices.borrow(),
+            &self.report.borrow(),
+            self.request_id,
+        );
+        if outgoing.is_empty() {
+            return;
+        }
+        let clock = self.env.clock();
+        let deadline = clock.monotonic() + NOTICE_TIMEOUT;
+        let sends = outgoing.into_iter().map(|notice| async move {
+            let request = OutboundRequest::without_body(http::Method::GET, notice.url.clone());
+            let sent = self.env.http().send(request, NOTICE_RESPONSE_BYTES);
+            match with_deadline(clock, deadline, sent).await {
+                Some(Ok(response)) if response.status < 400 => {}
+                Some(Ok(response)) => self.log(&format!(
+                    "{:?} notice {} answered {}",
+                    notice.kind, notice.url, response.status
+                )),
+                Some(Err(error)) => self.log(&format!(
+                    "{:?} notice {} failed: {error}",
+                    notice.kind, notice.url
+                )),
+                None => self.log(&format!(
+                    "{:?} notice {} timed out",
+                    notice.kind, notice.url
+                )),
+            }
+        });
+        join_all(sends).await;
     }
 
     /// Records what became of an offer's bid.
@@ -502,14 +658,7 @@ impl<E: Env> Auction<'_, E> {
     /// restricted), and (for the internal DSP, which builds image URLs) the
     /// public address of this request.
     fn forwarded_headers(&self, restricted: bool) -> Vec<(&'static str, String)> {
-        let client = header(self.request, "x-forwarded-for")
-            .and_then(|value| value.split(',').next())
-            .map(|ip| ip.trim().to_string())
-            .or_else(|| {
-                header(self.request, "spin-client-addr")
-                    .and_then(|addr| addr.parse::<std::net::SocketAddr>().ok())
-                    .map(|addr| addr.ip().to_string())
-            });
+        let client = self.client_ip();
         let mut headers = Vec::new();
         if !restricted {
             if let Some(client) = client {
@@ -524,6 +673,18 @@ impl<E: Env> Auction<'_, E> {
             headers.push(("x-forwarded-host", host.to_string()));
         }
         headers
+    }
+
+    /// The end user's address: the first `X-Forwarded-For`, or the peer.
+    fn client_ip(&self) -> Option<String> {
+        header(self.request, "x-forwarded-for")
+            .and_then(|value| value.split(',').next())
+            .map(|ip| ip.trim().to_string())
+            .or_else(|| {
+                header(self.request, "spin-client-addr")
+                    .and_then(|addr| addr.parse::<std::net::SocketAddr>().ok())
+                    .map(|addr| addr.ip().to_string())
+            })
     }
 
     async fn render(&self, offer: &Offer) -> Result<RenderedAd, RenderFailure> {
@@ -642,6 +803,7 @@ impl<E: Env> Auction<'_, E> {
                 render_url: None,
                 auth_token: None,
                 timeout_ms: 0,
+                protocol: Protocol::Json,
             },
             bid_id: format!("test_{}", uuid::Uuid::new_v4().simple()),
             price: Micros::ZERO,
@@ -673,15 +835,41 @@ fn runs_in_process(dsp: &Dsp) -> bool {
     dsp.id == internal_bid::DSP_ID && dsp.bid_url == internal_dsp::CHAINED_BID_URL
 }
 
-/// The report's status of a DSP's answer (transport failures, error
-/// statuses and missed deadlines are told apart before parsing).
-fn classify(answer: DspAnswer) -> (CallStatus, DspAnswer) {
-    let status = match &answer {
-        DspAnswer::Bid(_) => CallStatus::Bid,
-        DspAnswer::NoBid => CallStatus::NoBid,
-        DspAnswer::Rejected(_) => CallStatus::Invalid,
-    };
-    (status, answer)
+/// A DSP's answer with its status for the report and, from an OpenRTB
+/// DSP, the notice URLs of its bids.
+struct Answered {
+    status: CallStatus,
+    answer: DspAnswer,
+    /// The notice URLs of the bid that enters the auction.
+    notices: Option<openrtb::ResponseBid>,
+    /// The response's bids that do not enter it, with their loss codes.
+    dropped: Vec<openrtb::Dropped>,
+}
+
+impl Answered {
+    /// A parsed answer: a bid, a no-bid, or an invalid response.
+    fn of(answer: DspAnswer) -> Self {
+        let status = match &answer {
+            DspAnswer::Bid(_) => CallStatus::Bid,
+            DspAnswer::NoBid => CallStatus::NoBid,
+            DspAnswer::Rejected(_) => CallStatus::Invalid,
+        };
+        Self {
+            status,
+            answer,
+            notices: None,
+            dropped: Vec::new(),
+        }
+    }
+
+    fn failed(status: CallStatus, reason: String) -> Self {
+        Self {
+            status,
+            answer: DspAnswer::Rejected(reason),
+            notices: None,
+            dropped: Vec::new(),
+        }
+    }
 }
 
 /// What a DSP that missed its deadline is logged with.

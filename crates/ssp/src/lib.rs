@@ -10,6 +10,8 @@ pub mod brand_safety;
 mod cors;
 pub mod dsp;
 pub mod envelope;
+pub mod notices;
+pub mod openrtb;
 pub mod privacy;
 pub mod publisher;
 pub mod ranking;

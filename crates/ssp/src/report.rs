@@ -79,9 +79,6 @@ impl BidResult {
     }
 }
 
-/// The OpenRTB loss code of a response that broke the protocol.
-pub const LOSS_INVALID_RESPONSE: u16 = 3;
-
 /// One DSP's part in an auction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {

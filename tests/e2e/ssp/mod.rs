@@ -5,6 +5,7 @@ mod budget;
 mod dsps;
 mod limits;
 mod no_bids;
+mod openrtb;
 mod privacy;
 mod requests;
 mod tracking;

@@ -14,7 +14,7 @@ use crate::money::Micros;
 use crate::time::UnixSeconds;
 
 /// Every migration, in order.
-pub const MIGRATIONS: [&str; 15] = [
+pub const MIGRATIONS: [&str; 16] = [
     include_str!("../../../../migrations/0001_foundation.sql"),
     include_str!("../../../../migrations/0002_advertiser.sql"),
     include_str!("../../../../migrations/0003_ssp.sql"),
@@ -30,6 +30,7 @@ pub const MIGRATIONS: [&str; 15] = [
     include_str!("../../../../migrations/0013_optimization_rules.sql"),
     include_str!("../../../../migrations/0014_platforms.sql"),
     include_str!("../../../../migrations/0015_privacy.sql"),
+    include_str!("../../../../migrations/0016_dsp_protocols.sql"),
 ];
 
 /// The development seed (the demo organization and its keys).
