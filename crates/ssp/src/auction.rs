@@ -11,6 +11,7 @@ use std::time::Duration;
 use adspin_core::api_keys::Environment;
 use adspin_core::clock::{Clock, Instant, with_deadline};
 use adspin_core::delivery::{self, Demand, Impression, ServeError};
+use adspin_core::dsp_health::{Admission, Policy};
 use adspin_core::dsp_protocol::{
     BidRequestView, DspAnswer, DspBid, MAX_RESPONSE_BYTES, RenderedAd, parse_bid_response,
     parse_render_response, render_request_body,
@@ -32,6 +33,7 @@ use serde_json::{Value, json};
 use crate::cors;
 use crate::dsp;
 use crate::envelope::REQUEST_ID_PREFIX;
+use crate::health::{self, Gate};
 use crate::notices::{self, Notice};
 use crate::openrtb;
 use crate::publisher::{self, EffectiveConfig, Publisher};
@@ -44,6 +46,9 @@ use crate::{NoBidReason, RequestContext, SspError, brand_safety, envelope, no_bi
 
 /// The whole request's time budget: 3 s of bidding and 1.5 s of render.
 const REQUEST_BUDGET: Duration = Duration::from_millis(4_500);
+/// The least time a DSP is given (net of its round trip): a DSP with less
+/// left is not called.
+const MIN_TMAX: Duration = Duration::from_millis(10);
 /// Longest the SSP waits for the answer to an OpenRTB notice.
 const NOTICE_TIMEOUT: Duration = Duration::from_millis(250);
 /// The most of a notice's answer read.
@@ -220,8 +225,13 @@ struct Offer {
 }
 
 impl<E: Env> Auction<'_, E> {
+    /// The end of the request's budget: [`REQUEST_BUDGET`], or the
+    /// publisher's `tmax` when it is shorter.
     fn deadline(&self) -> Instant {
-        self.started + REQUEST_BUDGET
+        let budget = self.bid_request.tmax_ms.map_or(REQUEST_BUDGET, |ms| {
+            Duration::from_millis(ms).min(REQUEST_BUDGET)
+        });
+        self.started + budget
     }
 
     fn log(&self, message: &str) {
@@ -397,16 +407,34 @@ impl<E: Env> Auction<'_, E> {
         // after every outbound call has started.
         let mut dsps = dsps;
         dsps.sort_by_key(runs_in_process);
-        let calls = dsps.into_iter().map(|dsp| {
+        let policy = Policy::from_variables(|name| self.env.variable(name));
+        let gates: Vec<Option<Gate>> = dsps.iter().map(|dsp| self.gate(dsp, policy)).collect();
+        let calls = dsps.into_iter().zip(gates).map(|(dsp, gate)| {
             let facts = &facts;
             let body = &body;
             let forwarded = &forwarded;
             let request = &request;
             async move {
                 let called = clock.monotonic();
+                // The SSP waits for the DSP until its timeout or the end of
+                // the budget; the DSP is told that window net of its round
+                // trip, so that its answer arrives within it.
                 let deadline =
                     (called + Duration::from_millis(dsp.timeout_ms)).min(self.deadline());
-                let answer = if runs_in_process(&dsp) {
+                let window = deadline.saturating_duration_since(called);
+                let round_trip = gate.map_or(Duration::ZERO, |gate| gate.round_trip());
+                let tmax = window.saturating_sub(round_trip);
+                let answer = if gate.is_some_and(|gate| gate.admission == Admission::Skip) {
+                    Answered::failed(CallStatus::Skipped, "its circuit breaker is open".into())
+                } else if tmax < MIN_TMAX {
+                    Answered::failed(
+                        CallStatus::Skipped,
+                        format!(
+                            "no time left for its round trip ({} ms)",
+                            round_trip.as_millis()
+                        ),
+                    )
+                } else if runs_in_process(&dsp) {
                     Answered::of(self.bid_in_process(request))
                 } else {
                     match dsp.protocol {
@@ -418,13 +446,13 @@ impl<E: Env> Auction<'_, E> {
                             }
                             self.call_json(&dsp, outbound, deadline).await
                         }
-                        Protocol::OpenRtb => {
-                            let tmax = deadline.saturating_duration_since(called);
-                            self.call_openrtb(&dsp, facts, tmax, deadline).await
-                        }
+                        Protocol::OpenRtb => self.call_openrtb(&dsp, facts, tmax, deadline).await,
                     }
                 };
                 let time = clock.monotonic().saturating_duration_since(called);
+                if let Some(gate) = &gate {
+                    self.record_health(&dsp, gate, answer.status, time, policy);
+                }
                 (dsp, answer, time)
             }
         });
@@ -505,8 +533,10 @@ impl<E: Env> Auction<'_, E> {
             }
             match status {
                 CallStatus::TimedOut => failures.timed_out += 1,
-                CallStatus::Error | CallStatus::Invalid => failures.failed += 1,
-                _ => {}
+                CallStatus::Error | CallStatus::Invalid | CallStatus::Skipped => {
+                    failures.failed += 1
+                }
+                CallStatus::Bid | CallStatus::NoBid => {}
             }
             report.push(call);
         }
@@ -619,6 +649,45 @@ impl<E: Env> Auction<'_, E> {
             }
         });
         join_all(sends).await;
+    }
+
+    /// Whether and how the auction calls an external DSP, from its shared
+    /// health; `None` (always called) for the in-process DSP or without a
+    /// usable key-value store.
+    fn gate(&self, dsp: &Dsp, policy: Policy) -> Option<Gate> {
+        if runs_in_process(dsp) {
+            return None;
+        }
+        let kv = self.env.kv().ok()?;
+        match health::gate(kv, &dsp.id, policy, self.env.clock().now()) {
+            Ok(gate) => Some(gate),
+            Err(error) => {
+                self.log(&format!("health of {} unknown: {error}", dsp.id));
+                None
+            }
+        }
+    }
+
+    /// Records what a call says about its DSP's health.
+    fn record_health(
+        &self,
+        dsp: &Dsp,
+        gate: &Gate,
+        status: CallStatus,
+        time: Duration,
+        policy: Policy,
+    ) {
+        let Ok(kv) = self.env.kv() else { return };
+        let now = self.env.clock().now();
+        match health::record(kv, &dsp.id, gate, status, time, policy, now) {
+            Ok(Some(state)) => self.log(&format!(
+                "circuit breaker of {} is {}",
+                dsp.id,
+                state.as_str()
+            )),
+            Ok(None) => {}
+            Err(error) => self.log(&format!("health of {} not recorded: {error}", dsp.id)),
+        }
     }
 
     /// Records what became of an offer's bid.

@@ -10,6 +10,7 @@ pub mod brand_safety;
 mod cors;
 pub mod dsp;
 pub mod envelope;
+pub mod health;
 pub mod notices;
 pub mod openrtb;
 pub mod privacy;

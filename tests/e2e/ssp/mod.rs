@@ -3,6 +3,7 @@
 mod auction;
 mod budget;
 mod dsps;
+mod health;
 mod limits;
 mod no_bids;
 mod openrtb;

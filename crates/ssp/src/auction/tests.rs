@@ -75,13 +75,21 @@ fn bid(after_ms: u64, price: f64, bid_id: &str, ad_data: Option<Value>) -> FakeR
 
 /// Runs one bid request with `key` and returns the status and envelope.
 fn auction(env: &TestEnv, key: &str, chat: &str) -> (u16, Value) {
-    let body = json!({
+    auction_with(env, key, chat, json!({}))
+}
+
+/// Like [`auction`], with `extra` fields in the body.
+fn auction_with(env: &TestEnv, key: &str, chat: &str, extra: Value) -> (u16, Value) {
+    let mut body = json!({
         "userId": "user_1", "chatId": chat, "production": true, "turn_number": 3,
         "messages": [
             {"role": "user", "content": "Which running shoes for a marathon?"},
             {"role": "assistant", "content": "What is your budget?"}
         ]
     });
+    for (name, value) in extra.as_object().into_iter().flatten() {
+        body[name] = value.clone();
+    }
     let request = http::Request::builder()
         .method("POST")
         .uri("/api/v1/ssp/bid-request")
@@ -483,4 +491,111 @@ fn every_no_bid_says_why_in_a_stable_code() {
         }),
         "creative_rejected"
     );
+}
+
+/// Makes DSP `id` an OpenRTB one.
+fn speaks_openrtb(env: &TestEnv, id: &str) {
+    env.db
+        .execute(
+            "INSERT INTO dsp_protocols (dsp_id, protocol, updated_at) VALUES (?1, 'openrtb', 0)",
+            &[id.into()],
+        )
+        .expect("protocol");
+}
+
+/// The `tmax` of every OpenRTB request sent to `url`, in order.
+fn tmaxes(env: &TestEnv, url: &str) -> Vec<u64> {
+    env.http
+        .sent()
+        .iter()
+        .filter(|r| r.url == url)
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).expect("json");
+            body["tmax"].as_u64().expect("tmax")
+        })
+        .collect()
+}
+
+#[test]
+fn openrtb_dsps_are_told_their_window_net_of_their_measured_round_trip() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "rtb", 1_000, false);
+    speaks_openrtb(&env, "rtb");
+    env.http
+        .reply(&bid_url("rtb"), FakeReply::json(40, 204, &Value::Null));
+    auction(&env, &key, "rtt_1");
+    auction(&env, &key, "rtt_2");
+    assert_eq!(
+        tmaxes(&env, &bid_url("rtb")),
+        [1_000, 960],
+        "no round trip measured yet, then 40 ms"
+    );
+    // The publisher waits 300 ms at most: the budget shrinks to it.
+    env.http.reply(&bid_url("rtb"), FakeReply::Hang);
+    let before = env.clock.elapsed();
+    let (status, envelope) = auction_with(&env, &key, "rtt_3", json!({"tmax": 300}));
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(envelope["data"]["no_bid_reason"], "all_timed_out");
+    assert_eq!(env.clock.elapsed() - before, Duration::from_millis(300));
+    assert_eq!(tmaxes(&env, &bid_url("rtb"))[2], 260);
+}
+
+#[test]
+fn a_dsp_without_time_for_its_round_trip_is_not_called() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "far", 1_000, false);
+    env.http
+        .reply(&bid_url("far"), FakeReply::json(200, 204, &Value::Null));
+    auction(&env, &key, "far_1");
+    let (_, envelope) = auction_with(&env, &key, "far_2", json!({"tmax": 150}));
+    assert_eq!(
+        envelope["data"]["no_bid_reason"], "dsp_errors",
+        "{envelope}"
+    );
+    assert_eq!(
+        env.http.sent().len(),
+        1,
+        "its 200 ms round trip does not fit in 150 ms"
+    );
+}
+
+#[test]
+fn a_failing_dsp_opens_its_breaker_is_skipped_and_a_successful_probe_closes_it() {
+    use adspin_core::clock::Clock;
+    use adspin_core::dsp_health::{self, FAILURES_TO_OPEN, OPEN_SECONDS};
+    let (env, key) = setup(Environment::Staging);
+    register(&env, "flaky", 100, false);
+    env.http.reply(&bid_url("flaky"), FakeReply::Fail);
+    let calls = |env: &TestEnv| {
+        env.http
+            .sent()
+            .iter()
+            .filter(|r| r.url == bid_url("flaky"))
+            .count()
+    };
+    for n in 0..FAILURES_TO_OPEN {
+        auction(&env, &key, &format!("flaky_{n}"));
+    }
+    assert_eq!(calls(&env), 5);
+    let (_, envelope) = auction(&env, &key, "flaky_open");
+    assert_eq!(calls(&env), 5, "the open breaker skips the DSP");
+    assert_eq!(
+        envelope["data"]["debug"]["dsps"][0],
+        json!({"dsp": "flaky", "protocol": "json", "status": "skipped", "time_ms": 0,
+               "reason": "its circuit breaker is open"})
+    );
+    let breaker = dsp_health::read(&env.kv, "flaky").expect("read").breaker;
+    assert!(breaker.opened_at.is_some());
+    // After the open period one auction probes: it answers, the breaker
+    // closes and the DSP is called again.
+    let later = env.clock.monotonic() + Duration::from_secs(OPEN_SECONDS as u64);
+    run(&env.clock, env.clock.sleep_until(later));
+    env.http
+        .reply(&bid_url("flaky"), FakeReply::json(5, 204, &Value::Null));
+    auction(&env, &key, "flaky_probe");
+    assert_eq!(calls(&env), 6, "the probe");
+    let breaker = dsp_health::read(&env.kv, "flaky").expect("read").breaker;
+    assert_eq!(breaker, dsp_health::Breaker::default(), "closed");
+    auction(&env, &key, "flaky_closed");
+    assert_eq!(calls(&env), 7);
 }
