@@ -32,17 +32,19 @@ use serde_json::{Value, json};
 
 use crate::cors;
 use crate::dsp;
+use crate::envelope::AuctionData;
 use crate::envelope::REQUEST_ID_PREFIX;
 use crate::health::{self, Gate};
 use crate::notices::{self, Notice};
 use crate::openrtb;
 use crate::publisher::{self, EffectiveConfig, Publisher};
 use crate::ranking::{Candidate, rank};
+use crate::receipt::{self, Receipt, ReceiptKey};
 use crate::report::{self, BidResult, Call, CallStatus};
 use crate::request::BidRequest;
 use crate::store::{Dsp, Protocol};
 use crate::tracking::{self, ClickToken, ViewToken};
-use crate::{NoBidReason, RequestContext, SspError, brand_safety, envelope, no_bid, success};
+use crate::{NoBidReason, RequestContext, SspError, brand_safety, envelope};
 
 /// The whole request's time budget: 3 s of bidding and 1.5 s of render.
 const REQUEST_BUDGET: Duration = Duration::from_millis(4_500);
@@ -129,29 +131,38 @@ pub async fn handle(env: &impl Env, mut request: Request, body: Body) -> Respons
                         Some((reason, message)) => Ok(NoAd(reason, message)),
                         None => auction.run().await,
                     };
-                    auction.send_notices().await;
+                    let receipt = match &outcome {
+                        Ok(Served(win)) => Some(auction.receipt(win)),
+                        _ => None,
+                    };
+                    auction.send_notices(receipt.as_deref()).await;
                     let debug = (publisher.environment == Environment::Staging).then(|| {
                         report::debug_section(
                             &auction.report.borrow(),
                             Micros::new(publisher.floor_cpm_micros),
                         )
                     });
-                    let response = match (outcome, debug) {
-                        (Ok(Served(bid)), None) => {
-                            success(&context(), "Bid successful", Some(&bid))
-                        }
-                        (Ok(NoAd(reason, message)), None) => no_bid(&context(), &message, reason),
-                        (Ok(Served(bid)), Some(debug)) => envelope::with_debug(
+                    let response = match outcome {
+                        Ok(Served(win)) => envelope::auction_answer(
                             &context(),
                             "Bid successful",
-                            Some(&bid),
-                            None,
-                            &debug,
+                            AuctionData {
+                                bid: Some(&win.bid),
+                                receipt: receipt.as_deref(),
+                                debug: debug.as_ref(),
+                                ..AuctionData::default()
+                            },
                         ),
-                        (Ok(NoAd(reason, message)), Some(debug)) => {
-                            envelope::with_debug(&context(), &message, None, Some(reason), &debug)
-                        }
-                        (Err(error), _) => respond(&info(), &error),
+                        Ok(NoAd(reason, message)) => envelope::auction_answer(
+                            &context(),
+                            &message,
+                            AuctionData {
+                                no_bid_reason: Some(reason),
+                                debug: debug.as_ref(),
+                                ..AuctionData::default()
+                            },
+                        ),
+                        Err(error) => respond(&info(), &error),
                     };
                     (response, Some(usage))
                 }
@@ -185,11 +196,20 @@ fn finish(mut response: Response, usage: Option<&Usage>, origin: Option<&str>) -
 
 /// How an auction ended (errors are `SspError`s).
 enum Outcome {
-    Served(Value),
+    Served(Win),
     /// No ad, the reason code and the message.
     NoAd(NoBidReason, String),
 }
 use Outcome::{NoAd, Served};
+
+/// The ad an auction served.
+struct Win {
+    /// The envelope's `data.bid`.
+    bid: Value,
+    dsp: String,
+    bid_id: String,
+    price: Micros,
+}
 
 struct Auction<'a, E: Env> {
     env: &'a E,
@@ -323,12 +343,12 @@ impl<E: Env> Auction<'_, E> {
                 continue;
             }
             match self.serve(offer, &creative)? {
-                Some(bid) => {
+                Some(win) => {
                     self.settle(offer, BidResult::Won);
                     for &lost in &order[position + 1..] {
                         self.settle(&offers[lost], BidResult::LostToHigherBid);
                     }
-                    return Ok(Served(bid));
+                    return Ok(Served(win));
                 }
                 None => {
                     self.log(&format!("{}'s campaign is out of budget", offer.dsp.id));
@@ -616,9 +636,31 @@ impl<E: Env> Auction<'_, E> {
         }
     }
 
+    /// The signed receipt of the auction that served `win`.
+    fn receipt(&self, win: &Win) -> String {
+        let report = self.report.borrow();
+        let receipt = Receipt {
+            request_id: self.request_id,
+            publisher: self.publisher.organization_id.to_string(),
+            bidders: report
+                .iter()
+                .filter(|call| call.status != CallStatus::Skipped)
+                .map(|call| call.dsp.as_str())
+                .collect(),
+            winner: &win.dsp,
+            bid_id: &win.bid_id,
+            price: win.price.to_dollars(),
+            currency: "USD",
+            floor: Micros::new(self.publisher.floor_cpm_micros).to_dollars(),
+            time: self.env.clock().now().to_iso8601(),
+        };
+        ReceiptKey::from_env(self.env).sign(&receipt)
+    }
+
     /// Sends the OpenRTB notices of the auction, in parallel, each within
-    /// [`NOTICE_TIMEOUT`] (their answers are not awaited past it).
-    async fn send_notices(&self) {
+    /// [`NOTICE_TIMEOUT`] (their answers are not awaited past it); the win
+    /// notice carries the auction's `receipt`.
+    async fn send_notices(&self, receipt: Option<&str>) {
         let outgoing = notices::outgoing(
             &self.notices.borrow(),
             &self.report.borrow(),
@@ -630,7 +672,10 @@ impl<E: Env> Auction<'_, E> {
         let clock = self.env.clock();
         let deadline = clock.monotonic() + NOTICE_TIMEOUT;
         let sends = outgoing.into_iter().map(|notice| async move {
-            let request = OutboundRequest::without_body(http::Method::GET, notice.url.clone());
+            let mut request = OutboundRequest::without_body(http::Method::GET, notice.url.clone());
+            if let (notices::Kind::Win, Some(receipt)) = (notice.kind, receipt) {
+                request = request.with_header(receipt::NOTICE_HEADER, receipt);
+            }
             let sent = self.env.http().send(request, NOTICE_RESPONSE_BYTES);
             match with_deadline(clock, deadline, sent).await {
                 Some(Ok(response)) if response.status < 400 => {}
@@ -787,7 +832,7 @@ impl<E: Env> Auction<'_, E> {
 
     /// Records the impression and builds the bid shown to the publisher;
     /// `None` when the campaign cannot pay for it.
-    fn serve(&self, offer: &Offer, creative: &RenderedAd) -> Result<Option<Value>, SspError> {
+    fn serve(&self, offer: &Offer, creative: &RenderedAd) -> Result<Option<Win>, SspError> {
         let impression_id = uuid::Uuid::new_v4().to_string();
         let impression = Impression {
             id: &impression_id,
@@ -805,7 +850,12 @@ impl<E: Env> Auction<'_, E> {
             chat_requests: self.chat_requests,
         };
         match delivery::record(self.db, &impression, self.env.clock().now()) {
-            Ok(()) => Ok(Some(self.bid_json(offer, creative, &impression_id))),
+            Ok(()) => Ok(Some(Win {
+                bid: self.bid_json(offer, creative, &impression_id),
+                dsp: offer.dsp.id.clone(),
+                bid_id: offer.bid_id.clone(),
+                price: offer.price,
+            })),
             Err(ServeError::BudgetExhausted) => Ok(None),
             Err(ServeError::Db(error)) => Err(error.into()),
         }
@@ -864,7 +914,7 @@ impl<E: Env> Auction<'_, E> {
     }
 
     /// Staging keys always fill: a clearly marked test ad, never billed.
-    fn staging_fill(&self) -> Result<Value, SspError> {
+    fn staging_fill(&self) -> Result<Win, SspError> {
         let offer = Offer {
             dsp: Dsp {
                 id: "adspin_test".into(),

@@ -36,6 +36,9 @@ struct Data<'a> {
     /// Why no ad is served (successful no-bids only).
     #[serde(skip_serializing_if = "Option::is_none")]
     no_bid_reason: Option<&'static str>,
+    /// The signed receipt of an auction that filled (`crate::receipt`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receipt: Option<&'a str>,
     /// Every DSP's part in the auction (staging keys only).
     #[serde(skip_serializing_if = "Option::is_none")]
     debug: Option<&'a Value>,
@@ -54,46 +57,51 @@ struct ErrorBody<'a> {
 pub const REQUEST_ID_PREFIX: &str = "api_req_";
 
 pub fn success(context: &RequestContext, message: &str, bid: Option<&Value>) -> Response {
-    render(
+    auction_answer(
         context,
-        200,
-        "success",
         message,
-        Data::new(bid, None, None),
-        None,
+        AuctionData {
+            bid,
+            ..AuctionData::default()
+        },
     )
 }
 
 /// A successful auction that serves no ad: 200, `bid: null`, the message
 /// and the machine-readable `no_bid_reason`.
 pub fn no_bid(context: &RequestContext, message: &str, reason: NoBidReason) -> Response {
-    render(
+    auction_answer(
         context,
-        200,
-        "success",
         message,
-        Data::new(None, Some(reason), None),
-        None,
+        AuctionData {
+            no_bid_reason: Some(reason),
+            ..AuctionData::default()
+        },
     )
 }
 
-/// A staging key's answer: [`success`] or [`no_bid`] with `data.debug`,
-/// every DSP's part in the auction (`crate::report`).
-pub fn with_debug(
-    context: &RequestContext,
-    message: &str,
-    bid: Option<&Value>,
-    reason: Option<NoBidReason>,
-    debug: &Value,
-) -> Response {
-    render(
-        context,
-        200,
-        "success",
-        message,
-        Data::new(bid, reason, Some(debug)),
-        None,
-    )
+/// What an auction answers besides the message.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuctionData<'a> {
+    /// The winning bid, or `None` with the reason.
+    pub bid: Option<&'a Value>,
+    pub no_bid_reason: Option<NoBidReason>,
+    /// The signed receipt of an auction that filled.
+    pub receipt: Option<&'a str>,
+    /// For staging keys: every DSP's part in the auction (`crate::report`).
+    pub debug: Option<&'a Value>,
+}
+
+/// An auction's answer: [`success`] or [`no_bid`] with its receipt and,
+/// for staging keys, `data.debug`.
+pub fn auction_answer(context: &RequestContext, message: &str, data: AuctionData<'_>) -> Response {
+    let body = Data {
+        bid: data.bid,
+        no_bid_reason: data.no_bid_reason.map(NoBidReason::code),
+        receipt: data.receipt,
+        debug: data.debug,
+    };
+    render(context, 200, "success", message, body, None)
 }
 
 /// Why an auction served no ad: `data.no_bid_reason`, a stable code.
@@ -241,7 +249,12 @@ impl SspError {
             self.status,
             "error",
             &self.message,
-            Data::new(None, None, None),
+            Data {
+                bid: None,
+                no_bid_reason: None,
+                receipt: None,
+                debug: None,
+            },
             Some(ErrorBody {
                 error_type: self.error_type,
                 code: self.status,
@@ -304,16 +317,6 @@ impl From<ReadError> for SspError {
 impl From<BodyError> for SspError {
     fn from(error: BodyError) -> Self {
         Self::bad_request(error.to_string())
-    }
-}
-
-impl<'a> Data<'a> {
-    fn new(bid: Option<&'a Value>, reason: Option<NoBidReason>, debug: Option<&'a Value>) -> Self {
-        Self {
-            bid,
-            no_bid_reason: reason.map(NoBidReason::code),
-            debug,
-        }
     }
 }
 

@@ -2,8 +2,9 @@
 //! across DSPs answers within a deadline with the best ad or a clean
 //! no-bid. Routes: `POST /api/v1/ssp/bid-request` (and its CORS
 //! preflight), the click redirect `GET /api/v1/dsp/redirect/{token}` and
-//! the view beacon `GET /api/v1/tracking/view/{token}`. The only surface
-//! allowed to call external DSPs.
+//! the view beacon `GET /api/v1/tracking/view/{token}`, and the public key
+//! of the auction receipts `GET /api/v1/ssp/receipt-keys`. The only
+//! surface allowed to call external DSPs.
 
 pub mod auction;
 pub mod brand_safety;
@@ -16,6 +17,7 @@ pub mod openrtb;
 pub mod privacy;
 pub mod publisher;
 pub mod ranking;
+pub mod receipt;
 pub mod redaction;
 pub mod report;
 pub mod request;
@@ -35,6 +37,7 @@ enum Endpoint {
     Preflight,
     Click,
     View,
+    ReceiptKeys,
 }
 
 const ROUTES: &[Route<Endpoint>] = &[
@@ -42,6 +45,7 @@ const ROUTES: &[Route<Endpoint>] = &[
     Route::new("OPTIONS", "/api/v1/ssp/bid-request", Endpoint::Preflight),
     Route::new("GET", "/api/v1/dsp/redirect/:token", Endpoint::Click),
     Route::new("GET", "/api/v1/tracking/view/:token", Endpoint::View),
+    Route::new("GET", receipt::KEYS_PATH, Endpoint::ReceiptKeys),
 ];
 
 /// Serves one request of the surface.
@@ -54,6 +58,7 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
             return auction::handle(env, request, body).await;
         }
         Matched::Found(Endpoint::Preflight, _) => return cors::preflight(&request),
+        Matched::Found(Endpoint::ReceiptKeys, _) => return receipt::keys(env),
         Matched::Found(Endpoint::Click, captures) => tracking::click(env, captures[0]),
         Matched::Found(Endpoint::View, captures) => tracking::view(env, &request, captures[0]),
         Matched::MethodNotAllowed(allow) if path == "/api/v1/ssp/bid-request" => {

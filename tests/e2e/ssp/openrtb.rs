@@ -382,3 +382,79 @@ fn every_losing_openrtb_bid_hears_its_loss_code() {
     );
     assert!(quiet.notices().is_empty(), "a 204 is a no-bid");
 }
+
+/// Runs `tests/python/verify_receipt.py` on `receipt`: the payload when
+/// it verifies.
+fn verify_with_python(app: &TestApp, receipt: &str) -> Result<Value, String> {
+    let script = adspin_e2e::artifacts().path("tests/python/verify_receipt.py");
+    let output = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(app.base_url())
+        .arg(receipt)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    if output.status.success() {
+        Ok(serde_json::from_str(&stdout).expect("payload JSON"))
+    } else {
+        Err(format!(
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+#[test]
+fn publisher_and_winning_bidder_get_the_same_receipt_and_python_verifies_it() {
+    let app = start();
+    only_external(&app);
+    let base = Arc::new(Mutex::new(String::new()));
+    let url = base.clone();
+    let bidder = Bidder::start(move |_| {
+        let base = url.lock().expect("lock").clone();
+        json!([bid(&base, "r1", 3.25, Some(adm("Receipt shoes", false)))])
+    });
+    *base.lock().expect("lock") = bidder.server.base_url();
+    bidder.register(&app, "ortb");
+
+    let response = live_request(&app, "receipt_chat");
+    envelope(&response, 200, "success");
+    let body = response.json();
+    let receipt = body["data"]["receipt"]
+        .as_str()
+        .expect("receipt")
+        .to_string();
+    let win = bidder
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.path.starts_with("/win/"))
+        .expect("win notice");
+    assert_eq!(
+        win.header("x-adspin-receipt"),
+        Some(receipt.as_str()),
+        "the bidder gets the publisher's receipt"
+    );
+
+    let payload = verify_with_python(&app, &receipt).expect("the receipt verifies");
+    assert_eq!(payload["request_id"], body["requestId"]);
+    assert_eq!(payload["winner"], "ortb");
+    assert_eq!(payload["bid_id"], "r1");
+    assert_eq!(payload["price"], 3.25);
+    assert_eq!(payload["floor"], 1.0);
+    assert_eq!(payload["bidders"], json!(["ortb"]));
+    assert!(payload["time"].as_str().is_some_and(|t| t.ends_with('Z')));
+
+    // A receipt whose price was changed does not verify.
+    let parts: Vec<&str> = receipt.split('.').collect();
+    let mut forged = payload.clone();
+    forged["price"] = json!(0.01);
+    use base64::Engine;
+    let forged_part = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged.to_string());
+    let tampered = format!("{}.{forged_part}.{}", parts[0], parts[2]);
+    assert!(verify_with_python(&app, &tampered).is_err());
+
+    let keys = app.get("/api/v1/ssp/receipt-keys");
+    assert_eq!(keys.status, 200);
+    assert_eq!(keys.json()["keys"][0]["crv"], "Ed25519");
+}

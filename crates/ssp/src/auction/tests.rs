@@ -599,3 +599,80 @@ fn a_failing_dsp_opens_its_breaker_is_skipped_and_a_successful_probe_closes_it()
     auction(&env, &key, "flaky_closed");
     assert_eq!(calls(&env), 7);
 }
+
+#[test]
+fn a_filled_auction_returns_a_receipt_signed_with_the_published_key() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+    let (env, key) = setup(Environment::Production);
+    register(&env, "winner", 1_000, false);
+    register(&env, "loser", 1_000, false);
+    register(&env, "quiet", 1_000, false);
+    env.http.reply(
+        &bid_url("winner"),
+        bid(10, 4.5, "w1", Some(creative("Winning shoes"))),
+    );
+    env.http.reply(
+        &bid_url("loser"),
+        bid(10, 2.0, "l1", Some(creative("Other shoes"))),
+    );
+    env.http
+        .reply(&bid_url("quiet"), FakeReply::json(5, 204, &Value::Null));
+    let (status, envelope) = auction(&env, &key, "receipt_1");
+    assert_eq!(status, 200, "{envelope}");
+    let token = envelope["data"]["receipt"].as_str().expect("receipt");
+    let parts: Vec<&str> = token.split('.').collect();
+    let payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+    assert_eq!(payload["request_id"], envelope["requestId"]);
+    assert_eq!(payload["winner"], "winner");
+    assert_eq!(payload["bid_id"], "w1");
+    assert_eq!(payload["price"], 4.5);
+    assert_eq!(payload["floor"], 1.0);
+    assert_eq!(payload["currency"], "USD");
+    let mut bidders: Vec<&str> = payload["bidders"]
+        .as_array()
+        .expect("bidders")
+        .iter()
+        .map(|b| b.as_str().expect("id"))
+        .collect();
+    bidders.sort_unstable();
+    assert_eq!(bidders, ["loser", "quiet", "winner"]);
+
+    let request = http::Request::builder()
+        .method("GET")
+        .uri("/api/v1/ssp/receipt-keys")
+        .body(adspin_core::web::Body::from(Vec::new()))
+        .expect("request");
+    let keys = run(&env.clock, crate::handle(&env, request));
+    assert_eq!(keys.status(), 200);
+    let keys: Value = serde_json::from_slice(keys.body()).expect("json");
+    let x: [u8; 32] = URL_SAFE_NO_PAD
+        .decode(keys["keys"][0]["x"].as_str().expect("x"))
+        .expect("b64")
+        .try_into()
+        .expect("32 bytes");
+    let signature: [u8; 64] = URL_SAFE_NO_PAD
+        .decode(parts[2])
+        .expect("b64")
+        .try_into()
+        .expect("64 bytes");
+    VerifyingKey::from_bytes(&x)
+        .expect("key")
+        .verify(
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &Signature::from_bytes(&signature),
+        )
+        .expect("the receipt verifies");
+
+    env.http
+        .reply(&bid_url("winner"), FakeReply::json(5, 204, &Value::Null));
+    env.http
+        .reply(&bid_url("loser"), FakeReply::json(5, 204, &Value::Null));
+    let (_, envelope) = auction(&env, &key, "receipt_2");
+    assert!(
+        envelope["data"].get("receipt").is_none(),
+        "no fill, no receipt: {envelope}"
+    );
+}
