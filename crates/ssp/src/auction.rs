@@ -405,6 +405,7 @@ impl<E: Env> Auction<'_, E> {
         let forwarded = self.forwarded_headers(restricted);
         let client_ip = (!restricted).then(|| self.client_ip()).flatten();
         let organization = self.publisher.organization_id.to_string();
+        let language = header(self.request, "accept-language").and_then(openrtb::language);
         let domain = header(self.request, "origin")
             .and_then(|origin| url::Url::parse(origin).ok())
             .and_then(|origin| origin.host_str().map(String::from));
@@ -421,6 +422,8 @@ impl<E: Env> Auction<'_, E> {
             client_ip: client_ip.as_deref(),
             user_agent: header(self.request, "user-agent").filter(|_| !restricted),
             domain: domain.as_deref(),
+            page: header(self.request, "referer"),
+            language: language.as_deref(),
         };
         let clock = self.env.clock();
         // The in-process DSP answers as soon as it is polled: it goes last,

@@ -56,6 +56,19 @@ pub struct Facts<'a> {
     pub user_agent: Option<&'a str>,
     /// The host of the page the chat runs on (its `Origin`).
     pub domain: Option<&'a str>,
+    /// The page the chat runs on (its `Referer`).
+    pub page: Option<&'a str>,
+    /// The user's language, ISO 639-1 (the first of `Accept-Language`).
+    pub language: Option<&'a str>,
+}
+
+/// The ISO 639-1 code of the first language of an `Accept-Language`
+/// header (`fr-CH, fr;q=0.9` → `fr`).
+pub fn language(accept_language: &str) -> Option<String> {
+    let first = accept_language.split(',').next()?.split(';').next()?.trim();
+    let primary = first.split('-').next()?;
+    (primary.len() == 2 && primary.bytes().all(|b| b.is_ascii_alphabetic()))
+        .then(|| primary.to_ascii_lowercase())
 }
 
 impl Facts<'_> {
@@ -123,7 +136,13 @@ pub fn bid_request(facts: &Facts<'_>, tmax_ms: u64) -> Value {
         site["domain"] = json!(domain);
         site["publisher"]["domain"] = json!(domain);
     }
+    if let Some(page) = facts.page.filter(|page| url::Url::parse(page).is_ok()) {
+        site["page"] = json!(page);
+    }
     let mut device = json!({"js": 1});
+    if let Some(language) = facts.language {
+        device["language"] = json!(language);
+    }
     if let Some(ua) = facts.user_agent {
         device["ua"] = json!(ua);
     }

@@ -458,3 +458,80 @@ fn publisher_and_winning_bidder_get_the_same_receipt_and_python_verifies_it() {
     assert_eq!(keys.status, 200);
     assert_eq!(keys.json()["keys"][0]["crv"], "Ed25519");
 }
+
+#[test]
+fn a_creative_over_the_headline_limit_hears_200_and_the_next_bid_wins() {
+    let app = start();
+    only_external(&app);
+    let make = |id: &'static str, price: f64, headline: &'static str| {
+        let base = Arc::new(Mutex::new(String::new()));
+        let url = base.clone();
+        let bidder = Bidder::start(move |_| {
+            let base = url.lock().expect("lock").clone();
+            json!([bid(&base, id, price, Some(adm(headline, false)))])
+        });
+        *base.lock().expect("lock") = bidder.server.base_url();
+        bidder
+    };
+    let long = make(
+        "long",
+        8.0,
+        "A headline far longer than this publisher allows in its chat",
+    );
+    let short = make("short", 2.0, "Short shoes");
+    long.register(&app, "long");
+    short.register(&app, "short");
+    let mut body = conversation("headline_chat", "trail shoes");
+    body["config"] = json!({"max_headline_chars": 40});
+    let response = bid_request_with(&app, adspin_e2e::demo::PUBLISHER_PRODUCTION_KEY, &body, &[]);
+    assert_eq!(envelope(&response, 200, "success")["dsp"], "short");
+    long.assert_only_valid_requests();
+    let request = &long.bid_requests()[0];
+    let native: Value = serde_json::from_str(
+        request["imp"][0]["native"]["request"]
+            .as_str()
+            .expect("native"),
+    )
+    .expect("json");
+    assert_eq!(
+        native["assets"][0]["title"]["len"], 40,
+        "the limit is asked"
+    );
+    assert_eq!(long.notices(), ["/loss/long?reason=200&price=2.00"]);
+    assert_eq!(short.notices().len(), 2, "win and billing");
+}
+
+#[test]
+fn openrtb_dsps_get_the_privacy_signals_in_regs_and_never_a_restricted_auction() {
+    let app = start();
+    super::live_campaign(&app, "trail shoes", 5_000_000, 50_000_000);
+    let bidder = Bidder::start(|_| json!([]));
+    bidder.register(&app, "ortb");
+    let with_privacy = |chat: &str, privacy: Value| {
+        let mut body = conversation(chat, "trail shoes");
+        body["privacy"] = privacy;
+        bid_request_with(&app, adspin_e2e::demo::PUBLISHER_PRODUCTION_KEY, &body, &[])
+    };
+    for (chat, privacy) in [
+        ("minor", json!({"coppa": true})),
+        ("opted_out", json!({"us_privacy": "1YYN"})),
+    ] {
+        let bid = envelope(&with_privacy(chat, privacy), 200, "success");
+        assert_eq!(
+            bid["dsp"], "thrad_dsp",
+            "{chat}: contextual internal demand"
+        );
+    }
+    assert!(
+        bidder.bid_requests().is_empty(),
+        "a restricted auction never reaches an OpenRTB DSP"
+    );
+    with_privacy("consenting", json!({"us_privacy": "1YNN"}));
+    bidder.assert_only_valid_requests();
+    let request = &bidder.bid_requests()[0];
+    assert_eq!(
+        request["regs"],
+        json!({"coppa": 0, "gdpr": 0, "us_privacy": "1YNN"})
+    );
+    assert_eq!(request["user"]["id"], "user_123");
+}

@@ -37,7 +37,17 @@ fn facts<'a>(request: &'a BidRequest, config: &'a EffectiveConfig) -> Facts<'a> 
         client_ip: Some("203.0.113.7"),
         user_agent: Some("Mozilla/5.0"),
         domain: Some("chat.example.com"),
+        page: Some("https://chat.example.com/c/1"),
+        language: Some("fr"),
     }
+}
+
+#[test]
+fn the_language_is_the_first_of_accept_language() {
+    assert_eq!(language("fr-CH, fr;q=0.9, en;q=0.8").as_deref(), Some("fr"));
+    assert_eq!(language("EN").as_deref(), Some("en"));
+    assert_eq!(language("*"), None);
+    assert_eq!(language("zh-Hant-TW").as_deref(), Some("zh"));
 }
 
 #[test]
@@ -85,6 +95,8 @@ fn the_request_has_one_native_imp_with_the_documented_tag_assets_and_floor() {
         "Trail shoes please, mail [email]"
     );
     assert_eq!(body["site"]["domain"], "chat.example.com");
+    assert_eq!(body["site"]["page"], "https://chat.example.com/c/1");
+    assert_eq!(body["device"]["language"], "fr");
     assert_eq!(body["device"]["ip"], "203.0.113.7");
     assert_eq!(body["device"]["devicetype"], 1);
     assert_eq!(
