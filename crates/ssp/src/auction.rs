@@ -430,7 +430,11 @@ impl<E: Env> Auction<'_, E> {
         // after every outbound call has started.
         let mut dsps = dsps;
         dsps.sort_by_key(runs_in_process);
-        let policy = Policy::from_variables(|name| self.env.variable(name));
+        let policy = if dsps.iter().all(runs_in_process) {
+            Policy::default()
+        } else {
+            Policy::from_variables(|name| self.env.variable(name))
+        };
         let gates: Vec<Option<Gate>> = dsps.iter().map(|dsp| self.gate(dsp, policy)).collect();
         let calls = dsps.into_iter().zip(gates).map(|(dsp, gate)| {
             let facts = &facts;
@@ -550,7 +554,11 @@ impl<E: Env> Auction<'_, E> {
                 }
                 DspAnswer::NoBid => {}
                 DspAnswer::Rejected(reason) => {
-                    self.log(&format!("bid of {} dropped: {reason}", dsp.id));
+                    // A skipped DSP is not news at every auction: its
+                    // breaker's transitions are logged.
+                    if status != CallStatus::Skipped {
+                        self.log(&format!("bid of {} dropped: {reason}", dsp.id));
+                    }
                     call.reason = Some(reason);
                 }
             }
