@@ -35,6 +35,9 @@ const ICON: u64 = 5;
 const CTA: u64 = 6;
 const TITLE_LEN: i64 = 90;
 
+/// The most bids of one response considered.
+pub const MAX_BIDS: usize = 10;
+
 /// OpenRTB loss codes the response itself decides.
 pub const LOSS_INVALID_RESPONSE: u16 = 3;
 pub const LOSS_MISSING_MARKUP: u16 = 7;
@@ -293,6 +296,9 @@ pub fn parse_response(request_id: &str, tag: &str, status: u16, body: &[u8]) -> 
             bids.push((seat.clone(), bid));
         }
     }
+    // A response's bids beyond the first few are ignored, notices and
+    // all: one answer never makes the SSP send more than a few requests.
+    bids.truncate(MAX_BIDS);
     if bids.is_empty() {
         return Answer::NoBid;
     }

@@ -273,3 +273,20 @@ fn macros_are_substituted_url_encoded_and_empty_when_unknown() {
         "https://dsp/loss?a=api_req_1&b=b+1&p=5.50&l=102&m=5.50&ad=&c=USD"
     );
 }
+
+#[test]
+fn only_the_first_bids_of_a_response_are_considered() {
+    let bids: Vec<Value> = (0..25)
+        .map(|n| {
+            json!({"id": format!("b{n}"), "impid": "1", "price": 1.0 + f64::from(n),
+                        "adm": adm(false), "lurl": format!("https://dsp/l{n}")})
+        })
+        .collect();
+    let Answer::Bid { bid, dropped, .. } =
+        parse_response("api_req_1", IMAGE_TAG, 200, &response(json!(bids)))
+    else {
+        panic!("a bid");
+    };
+    assert_eq!(bid.bid_id, format!("b{}", MAX_BIDS - 1));
+    assert_eq!(dropped.len(), MAX_BIDS - 1, "the rest get no notice");
+}
