@@ -26,7 +26,9 @@ fn health(app: &TestApp, id: &str) -> Value {
 fn a_failing_dsp_opens_its_breaker_is_skipped_and_closes_after_a_successful_probe() {
     let app = HostLaunch::app()
         .variable("dsp_breaker_failures", "2")
-        .variable("dsp_breaker_open_seconds", "1")
+        // Breakers count whole seconds: an open period of 3 s lasts at
+        // least 2 s, past the next auction however slow the runtime.
+        .variable("dsp_breaker_open_seconds", "3")
         .start();
     admin(
         &app,
@@ -61,7 +63,7 @@ fn a_failing_dsp_opens_its_breaker_is_skipped_and_closes_after_a_successful_prob
 
     // After the open period, the next auction probes the recovered DSP
     // and closes the breaker.
-    std::thread::sleep(Duration::from_millis(2_100));
+    std::thread::sleep(Duration::from_millis(4_100));
     failing.store(false, Ordering::SeqCst);
     auction(&app, "breaker_4", "bikes");
     assert_eq!(server.requests().len(), 3, "the probe");
