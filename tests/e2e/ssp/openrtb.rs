@@ -201,6 +201,20 @@ impl Bidder {
             .collect()
     }
 
+    /// The notice paths received once there are `count` (the SSP sends
+    /// them before it answers, but the server may record one a moment
+    /// after), waiting up to 3 s.
+    pub fn notices_when(&self, count: usize) -> Vec<String> {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        loop {
+            let notices = self.notices();
+            if notices.len() >= count || std::time::Instant::now() > until {
+                return notices;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// The notice paths received (with their queries), in order.
     pub fn notices(&self) -> Vec<String> {
         self.server
@@ -315,7 +329,7 @@ fn an_openrtb_dsp_wins_with_its_native_ad_and_gets_its_win_billing_and_loss_noti
         .expect("bid request");
     assert_eq!(raw.header("authorization"), Some("Bearer ortb-key"));
 
-    let mut notices = bidder.notices();
+    let mut notices = bidder.notices_when(3);
     notices.sort();
     assert_eq!(
         notices,
@@ -368,15 +382,21 @@ fn every_losing_openrtb_bid_hears_its_loss_code() {
         bidder.assert_only_valid_requests();
     }
     assert_eq!(
-        bidders[0].notices().len(),
+        bidders[0].notices_when(2).len(),
         2,
         "win and billing: {:?}",
         bidders[0].notices()
     );
-    assert_eq!(bidders[1].notices(), ["/loss/second?reason=102&price=6.00"]);
-    assert_eq!(bidders[2].notices(), ["/loss/cheap?reason=100&price=6.00"]);
     assert_eq!(
-        bidders[3].notices(),
+        bidders[1].notices_when(1),
+        ["/loss/second?reason=102&price=6.00"]
+    );
+    assert_eq!(
+        bidders[2].notices_when(1),
+        ["/loss/cheap?reason=100&price=6.00"]
+    );
+    assert_eq!(
+        bidders[3].notices_when(1),
         ["/loss/broken?reason=3&price=6.00"],
         "a bid whose markup is no native ad is an invalid response (3)"
     );
@@ -424,6 +444,7 @@ fn publisher_and_winning_bidder_get_the_same_receipt_and_python_verifies_it() {
         .as_str()
         .expect("receipt")
         .to_string();
+    bidder.notices_when(2);
     let win = bidder
         .server
         .requests()
@@ -497,8 +518,8 @@ fn a_creative_over_the_headline_limit_hears_200_and_the_next_bid_wins() {
         native["assets"][0]["title"]["len"], 40,
         "the limit is asked"
     );
-    assert_eq!(long.notices(), ["/loss/long?reason=200&price=2.00"]);
-    assert_eq!(short.notices().len(), 2, "win and billing");
+    assert_eq!(long.notices_when(1), ["/loss/long?reason=200&price=2.00"]);
+    assert_eq!(short.notices_when(2).len(), 2, "win and billing");
 }
 
 #[test]
