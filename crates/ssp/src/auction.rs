@@ -1,7 +1,8 @@
 //! `POST /api/v1/ssp/bid-request`: validate, admit, fan out to every
-//! enabled DSP in parallel (each within its own deadline), run the
-//! first-price auction, render the winner if needed, record the impression
-//! and answer in the SSP envelope. Outbound calls and time go through the
+//! enabled DSP in parallel (each within its own deadline, in its protocol,
+//! unless its circuit breaker is open), run the first-price auction,
+//! render the winner if needed, record the impression, sign the receipt,
+//! send the OpenRTB notices and answer in the SSP envelope. Outbound calls and time go through the
 //! environment ([`Env::http`], [`Env::clock`]), so every path here is
 //! unit-tested on virtual time.
 
@@ -131,39 +132,7 @@ pub async fn handle(env: &impl Env, mut request: Request, body: Body) -> Respons
                         Some((reason, message)) => Ok(NoAd(reason, message)),
                         None => auction.run().await,
                     };
-                    let receipt = match &outcome {
-                        Ok(Served(win)) => Some(auction.receipt(win)),
-                        _ => None,
-                    };
-                    auction.send_notices(receipt.as_deref()).await;
-                    let debug = (publisher.environment == Environment::Staging).then(|| {
-                        report::debug_section(
-                            &auction.report.borrow(),
-                            Micros::new(publisher.floor_cpm_micros),
-                        )
-                    });
-                    let response = match outcome {
-                        Ok(Served(win)) => envelope::auction_answer(
-                            &context(),
-                            "Bid successful",
-                            AuctionData {
-                                bid: Some(&win.bid),
-                                receipt: receipt.as_deref(),
-                                debug: debug.as_ref(),
-                                ..AuctionData::default()
-                            },
-                        ),
-                        Ok(NoAd(reason, message)) => envelope::auction_answer(
-                            &context(),
-                            &message,
-                            AuctionData {
-                                no_bid_reason: Some(reason),
-                                debug: debug.as_ref(),
-                                ..AuctionData::default()
-                            },
-                        ),
-                        Err(error) => respond(&info(), &error),
-                    };
+                    let response = auction.conclude(outcome, info).await;
                     (response, Some(usage))
                 }
             },
@@ -226,7 +195,7 @@ struct Auction<'a, E: Env> {
     secret: Vec<u8>,
     /// Public base of the tracking URLs.
     base_url: String,
-    /// Every DSP's part in the auction, in the order they answered.
+    /// Every DSP's part in the auction, in the order they were called.
     report: RefCell<Vec<Call>>,
     /// The OpenRTB bids' notices to send once the auction is over.
     notices: RefCell<Vec<Notice>>,
@@ -644,6 +613,51 @@ impl<E: Env> Auction<'_, E> {
                 dropped,
                 ..Answered::failed(CallStatus::Invalid, reason)
             },
+        }
+    }
+
+    /// Answers the auction's `outcome`: signs the receipt of a fill, sends
+    /// the OpenRTB notices (the win notice with the receipt), and renders
+    /// the envelope (with the `debug` section for a staging key). `info`
+    /// is the request as it stands when the envelope is rendered.
+    async fn conclude(
+        &self,
+        outcome: Result<Outcome, SspError>,
+        info: impl Fn() -> RequestInfo,
+    ) -> Response {
+        let receipt = match &outcome {
+            Ok(Served(win)) => Some(self.receipt(win)),
+            _ => None,
+        };
+        self.send_notices(receipt.as_deref()).await;
+        let debug = (self.publisher.environment == Environment::Staging).then(|| {
+            report::debug_section(
+                &self.report.borrow(),
+                Micros::new(self.publisher.floor_cpm_micros),
+            )
+        });
+        let context = RequestContext::of(&info());
+        match outcome {
+            Ok(Served(win)) => envelope::auction_answer(
+                &context,
+                "Bid successful",
+                AuctionData {
+                    bid: Some(&win.bid),
+                    receipt: receipt.as_deref(),
+                    debug: debug.as_ref(),
+                    ..AuctionData::default()
+                },
+            ),
+            Ok(NoAd(reason, message)) => envelope::auction_answer(
+                &context,
+                &message,
+                AuctionData {
+                    no_bid_reason: Some(reason),
+                    debug: debug.as_ref(),
+                    ..AuctionData::default()
+                },
+            ),
+            Err(error) => respond(&info(), &error),
         }
     }
 
