@@ -15,6 +15,7 @@ pub mod clock;
 pub mod currency;
 pub mod db;
 pub mod delivery;
+pub mod dsp_health;
 pub mod dsp_protocol;
 pub mod env;
 pub mod error;

@@ -162,7 +162,7 @@ pub mod kv {
 
     /// A counter's stored value, in either form Spin's stores write it:
     /// decimal text (Redis) or 8 little-endian bytes (SQLite).
-    fn counter_value(bytes: &[u8]) -> i64 {
+    pub(crate) fn counter_value(bytes: &[u8]) -> i64 {
         std::str::from_utf8(bytes)
             .ok()
             .and_then(|text| text.trim().parse::<i64>().ok())

@@ -11,8 +11,10 @@ use adspin_core::api_error::ApiError;
 use adspin_core::catalog::fields::ReviewStatus;
 use adspin_core::clock::Clock;
 use adspin_core::db::Database;
+use adspin_core::dsp_health::Policy;
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
+use adspin_core::kv::KeyValue;
 use adspin_core::routes::{self, Matched, Route};
 use adspin_core::time::UnixSeconds;
 use adspin_core::web::{
@@ -50,9 +52,13 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         dashboard_jwt_secret: dashboard_jwt_secret.as_bytes(),
     };
     let now = env.clock().now();
+    let health = dsps::HealthStore {
+        kv: env.kv().ok(),
+        policy: Policy::from_variables(|name| env.variable(name)),
+    };
     let outcome = match adspin_core::admin::authorize(&request, secrets.admin_token) {
         Ok(()) => match read_body(&mut request, body, BODY_LIMIT).await {
-            Ok(()) => route(db, &request, now, &secrets),
+            Ok(()) => route(db, &request, now, &secrets, &health),
             Err(error) => Err(ApiError::from(error)),
         },
         Err(error) => Err(error),
@@ -141,6 +147,7 @@ fn route(
     request: &Request,
     now: UnixSeconds,
     secrets: &AdminSecrets<'_>,
+    health: &dsps::HealthStore<'_, impl KeyValue>,
 ) -> Outcome {
     let method = request.method().as_str();
     let path = request.uri().path();
@@ -168,9 +175,9 @@ fn route(
         Review(decision) => review::review(db, id, decision, now),
         FindPublisher => publishers::find_publisher(db, id),
         SetPublisher => publishers::set_publisher(db, id, body, now),
-        ListDsps => dsps::list_dsps(db),
-        SetDsp => dsps::set_dsp(db, id, body, now),
-        DeleteDsp => dsps::delete_dsp(db, id),
+        ListDsps => dsps::list_dsps(db, health, now),
+        SetDsp => dsps::set_dsp(db, health, id, body, now),
+        DeleteDsp => dsps::delete_dsp(db, health, id),
         ReadMailbox => mailbox::read(db, &Query::from_request(request)),
     }
 }

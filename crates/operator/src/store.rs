@@ -264,6 +264,8 @@ pub struct DspRecord {
     pub has_auth_token: bool,
     pub enabled: bool,
     pub timeout_ms: i64,
+    /// `json` or `openrtb`.
+    pub protocol: String,
 }
 
 impl FromRow for DspRecord {
@@ -277,20 +279,31 @@ impl FromRow for DspRecord {
             has_auth_token: row.get(4)?,
             enabled: row.get(5)?,
             timeout_ms: row.get(6)?,
+            protocol: row.get(7)?,
         })
     }
 }
 
+/// A DSP's columns, from `dsps d LEFT JOIN dsp_protocols p` (a DSP
+/// without a protocol row speaks JSON).
 const DSP_COLUMNS: &str =
-    "id, name, bid_url, render_url, auth_token IS NOT NULL, enabled, timeout_ms";
+    "d.id, d.name, d.bid_url, d.render_url, d.auth_token IS NOT NULL, d.enabled,
+     d.timeout_ms, COALESCE(p.protocol, 'json')";
 
 pub fn list_dsps(db: &impl Database) -> Result<Vec<DspRecord>, DbError> {
-    db.list(&format!("SELECT {DSP_COLUMNS} FROM dsps ORDER BY id"), &[])
+    db.list(
+        &format!(
+            "SELECT {DSP_COLUMNS} FROM dsps d LEFT JOIN dsp_protocols p ON p.dsp_id = d.id ORDER BY d.id"
+        ),
+        &[],
+    )
 }
 
 pub fn find_dsp(db: &impl Database, id: &str) -> Result<Option<DspRecord>, DbError> {
     db.find(
-        &format!("SELECT {DSP_COLUMNS} FROM dsps WHERE id = ?1"),
+        &format!(
+            "SELECT {DSP_COLUMNS} FROM dsps d LEFT JOIN dsp_protocols p ON p.dsp_id = d.id WHERE d.id = ?1"
+        ),
         &[id.into()],
     )
 }
@@ -303,14 +316,27 @@ pub struct DspSettings {
     pub auth_token: Option<String>,
     pub enabled: bool,
     pub timeout_ms: i64,
+    /// `json` or `openrtb`.
+    pub protocol: &'static str,
 }
 
+/// Registers or replaces a DSP and its protocol, in one transaction.
 pub fn upsert_dsp(
     db: &impl Database,
     id: &str,
     dsp: DspSettings,
     now: UnixSeconds,
 ) -> Result<(), DbError> {
+    adspin_core::db::transaction(db, || write_dsp(db, id, dsp, now))
+}
+
+fn write_dsp(
+    db: &impl Database,
+    id: &str,
+    dsp: DspSettings,
+    now: UnixSeconds,
+) -> Result<(), DbError> {
+    let protocol = dsp.protocol;
     db.execute(
         "INSERT INTO dsps (id, name, bid_url, render_url, auth_token, enabled, timeout_ms, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
@@ -328,11 +354,17 @@ pub fn upsert_dsp(
             now.into(),
         ],
     )?;
+    db.execute(
+        "INSERT INTO dsp_protocols (dsp_id, protocol, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (dsp_id) DO UPDATE SET protocol = excluded.protocol, updated_at = excluded.updated_at",
+        &[id.into(), protocol.into(), now.into()],
+    )?;
     Ok(())
 }
 
 /// Removes a DSP; `false` when there was none.
 pub fn delete_dsp(db: &impl Database, id: &str) -> Result<bool, DbError> {
+    db.execute("DELETE FROM dsp_protocols WHERE dsp_id = ?1", &[id.into()])?;
     Ok(!db
         .execute("DELETE FROM dsps WHERE id = ?1 RETURNING id", &[id.into()])?
         .is_empty())

@@ -1,18 +1,21 @@
 //! `POST /api/v1/ssp/bid-request`: validate, admit, fan out to every
-//! enabled DSP in parallel (each within its own deadline), run the
-//! first-price auction, render the winner if needed, record the impression
-//! and answer in the SSP envelope. Outbound calls and time go through the
+//! enabled DSP in parallel (each within its own deadline, in its protocol,
+//! unless its circuit breaker is open), run the first-price auction,
+//! render the winner if needed, record the impression, sign the receipt,
+//! send the OpenRTB notices and answer in the SSP envelope. Outbound calls and time go through the
 //! environment ([`Env::http`], [`Env::clock`]), so every path here is
 //! unit-tested on virtual time.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use adspin_core::api_keys::Environment;
 use adspin_core::clock::{Clock, Instant, with_deadline};
 use adspin_core::delivery::{self, Demand, Impression, ServeError};
+use adspin_core::dsp_health::{Admission, Policy};
 use adspin_core::dsp_protocol::{
-    BidRequestView, DspAnswer, DspBid, MAX_RESPONSE_BYTES, RenderedAd, parse_bid_response,
-    parse_render_response, render_request_body,
+    BidRequestView, DspAnswer, DspBid, MAX_RESPONSE_BYTES, RenderedAd, SPONSORED_MESSAGE,
+    parse_bid_response, parse_render_response, render_request_body,
 };
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
@@ -30,17 +33,30 @@ use serde_json::{Value, json};
 
 use crate::cors;
 use crate::dsp;
+use crate::envelope::AuctionData;
 use crate::envelope::REQUEST_ID_PREFIX;
+use crate::health::{self, Gate};
+use crate::notices::{self, Notice};
+use crate::openrtb;
 use crate::polls::{self, PollToken};
 use crate::publisher::{self, EffectiveConfig, Publisher};
 use crate::ranking::{Candidate, rank};
+use crate::receipt::{self, Receipt, ReceiptKey};
+use crate::report::{self, BidResult, Call, CallStatus};
 use crate::request::BidRequest;
-use crate::store::Dsp;
+use crate::store::{Dsp, Protocol};
 use crate::tracking::{self, ClickToken, ViewToken};
-use crate::{NoBidReason, RequestContext, SspError, brand_safety, no_bid, success};
+use crate::{NoBidReason, RequestContext, SspError, brand_safety, envelope};
 
 /// The whole request's time budget: 3 s of bidding and 1.5 s of render.
 const REQUEST_BUDGET: Duration = Duration::from_millis(4_500);
+/// The least time a DSP is given (net of its round trip): a DSP with less
+/// left is not called.
+const MIN_TMAX: Duration = Duration::from_millis(10);
+/// Longest the SSP waits for the answer to an OpenRTB notice.
+const NOTICE_TIMEOUT: Duration = Duration::from_millis(250);
+/// The most of a notice's answer read.
+const NOTICE_RESPONSE_BYTES: usize = 4096;
 /// Longest a render call may take.
 const RENDER_TIMEOUT: Duration = Duration::from_millis(1_500);
 /// The largest bid request read: 2 MiB (a long conversation's messages).
@@ -106,6 +122,8 @@ pub async fn handle(env: &impl Env, mut request: Request, body: Body) -> Respons
                         ads_before: pacing.ads_served,
                         secret: settings::tracking_secret(env),
                         base_url,
+                        report: RefCell::new(Vec::new()),
+                        notices: RefCell::new(Vec::new()),
                     };
                     let outcome = match publisher::pacing_block(
                         &auction.config,
@@ -115,11 +133,7 @@ pub async fn handle(env: &impl Env, mut request: Request, body: Body) -> Respons
                         Some((reason, message)) => Ok(NoAd(reason, message)),
                         None => auction.run().await,
                     };
-                    let response = match outcome {
-                        Ok(Served(bid)) => success(&context(), "Bid successful", Some(&bid)),
-                        Ok(NoAd(reason, message)) => no_bid(&context(), &message, reason),
-                        Err(error) => respond(&info(), &error),
-                    };
+                    let response = auction.conclude(outcome, info).await;
                     (response, Some(usage))
                 }
             },
@@ -152,11 +166,20 @@ fn finish(mut response: Response, usage: Option<&Usage>, origin: Option<&str>) -
 
 /// How an auction ended (errors are `SspError`s).
 enum Outcome {
-    Served(Value),
+    Served(Win),
     /// No ad, the reason code and the message.
     NoAd(NoBidReason, String),
 }
 use Outcome::{NoAd, Served};
+
+/// The ad an auction served.
+struct Win {
+    /// The envelope's `data.bid`.
+    bid: Value,
+    dsp: String,
+    bid_id: String,
+    price: Micros,
+}
 
 struct Auction<'a, E: Env> {
     env: &'a E,
@@ -173,6 +196,10 @@ struct Auction<'a, E: Env> {
     secret: Vec<u8>,
     /// Public base of the tracking URLs.
     base_url: String,
+    /// Every DSP's part in the auction, in the order they were called.
+    report: RefCell<Vec<Call>>,
+    /// The OpenRTB bids' notices to send once the auction is over.
+    notices: RefCell<Vec<Notice>>,
 }
 
 /// A bid that passed the protocol checks.
@@ -183,11 +210,18 @@ struct Offer {
     ad_data: Option<RenderedAd>,
     /// The platform demand behind an internal DSP's bid.
     demand: Option<Demand>,
+    /// Its DSP's entry in the auction's report.
+    call: usize,
 }
 
 impl<E: Env> Auction<'_, E> {
+    /// The end of the request's budget: [`REQUEST_BUDGET`], or the
+    /// publisher's `tmax` when it is shorter.
     fn deadline(&self) -> Instant {
-        self.started + REQUEST_BUDGET
+        let budget = self.bid_request.tmax_ms.map_or(REQUEST_BUDGET, |ms| {
+            Duration::from_millis(ms).min(REQUEST_BUDGET)
+        });
+        self.started + budget
     }
 
     fn log(&self, message: &str) {
@@ -240,23 +274,30 @@ impl<E: Env> Auction<'_, E> {
                 "{} bid(s) below the floor or zero",
                 offers.len() - order.len()
             ));
+            for (index, offer) in offers.iter().enumerate() {
+                if !order.contains(&index) {
+                    self.settle(offer, BidResult::BelowFloor);
+                }
+            }
         }
         let mut render_failed = false;
         let mut render_unsupported = false;
         let mut out_of_budget = false;
         let mut creative_rejected = false;
-        for index in order {
+        for (position, &index) in order.iter().enumerate() {
             let offer = &offers[index];
             let creative = match &offer.ad_data {
                 Some(ad) => ad.clone(),
                 None => match self.render(offer).await {
                     Ok(ad) => ad,
                     Err(RenderFailure::Unsupported) => {
+                        self.settle(offer, BidResult::NotRendered);
                         render_unsupported = true;
                         continue;
                     }
                     Err(RenderFailure::Failed(reason)) => {
                         self.log(&format!("render of {} failed: {reason}", offer.dsp.id));
+                        self.settle(offer, BidResult::NotRendered);
                         render_failed = true;
                         continue;
                     }
@@ -276,13 +317,21 @@ impl<E: Env> Auction<'_, E> {
                     "{}'s creative is over max_headline_chars",
                     offer.dsp.id
                 ));
+                self.settle(offer, BidResult::CreativeRejected);
                 creative_rejected = true;
                 continue;
             }
             match self.serve(offer, &creative)? {
-                Some(bid) => return Ok(Served(bid)),
+                Some(win) => {
+                    self.settle(offer, BidResult::Won);
+                    for &lost in &order[position + 1..] {
+                        self.settle(&offers[lost], BidResult::LostToHigherBid);
+                    }
+                    return Ok(Served(win));
+                }
                 None => {
                     self.log(&format!("{}'s campaign is out of budget", offer.dsp.id));
+                    self.settle(offer, BidResult::BudgetExhausted);
                     out_of_budget = true;
                 }
             }
@@ -320,7 +369,9 @@ impl<E: Env> Auction<'_, E> {
     }
 
     /// Calls every DSP in parallel, each within its deadline, and keeps
-    /// the valid bids (with a count of the DSPs that failed).
+    /// the valid bids (with a count of the DSPs that failed); each DSP's
+    /// part goes to the auction's report, and OpenRTB bids' notice URLs
+    /// to [`Auction::notices`].
     async fn collect_bids(&self, dsps: Vec<Dsp>, restricted: bool) -> (Vec<Offer>, Failures) {
         let request = dsp::bid_request_body(
             self.bid_request,
@@ -331,78 +382,409 @@ impl<E: Env> Auction<'_, E> {
         );
         let body = request.to_string().into_bytes();
         let forwarded = self.forwarded_headers(restricted);
+        let client_ip = (!restricted).then(|| self.client_ip()).flatten();
+        let organization = self.publisher.organization_id.to_string();
+        let language = header(self.request, "accept-language").and_then(openrtb::language);
+        let domain = header(self.request, "origin")
+            .and_then(|origin| url::Url::parse(origin).ok())
+            .and_then(|origin| origin.host_str().map(String::from));
+        let facts = openrtb::Facts {
+            request_id: self.request_id,
+            request: self.bid_request,
+            config: &self.config,
+            ads_before: self.ads_before,
+            publisher_id: &organization,
+            floor: Micros::new(self.publisher.floor_cpm_micros),
+            test: self.publisher.environment == Environment::Staging
+                || !self.bid_request.production,
+            child_directed: self.publisher.child_directed,
+            client_ip: client_ip.as_deref(),
+            user_agent: header(self.request, "user-agent").filter(|_| !restricted),
+            domain: domain.as_deref(),
+            page: header(self.request, "referer"),
+            language: language.as_deref(),
+        };
         let clock = self.env.clock();
         // The in-process DSP answers as soon as it is polled: it goes last,
         // after every outbound call has started.
         let mut dsps = dsps;
         dsps.sort_by_key(runs_in_process);
-        let calls = dsps.into_iter().map(|dsp| {
-            let mut outbound = OutboundRequest::post_json(&dsp.bid_url, body.clone());
-            for (name, value) in &forwarded {
-                outbound = outbound.with_header(*name, value.as_str());
-            }
-            if let Some(token) = &dsp.auth_token {
-                outbound = outbound.with_header("authorization", format!("Bearer {token}"));
-            }
+        let policy = if dsps.iter().all(runs_in_process) {
+            Policy::default()
+        } else {
+            Policy::from_variables(|name| self.env.variable(name))
+        };
+        let gates: Vec<Option<Gate>> = dsps.iter().map(|dsp| self.gate(dsp, policy)).collect();
+        let calls = dsps.into_iter().zip(gates).map(|(dsp, gate)| {
+            let facts = &facts;
+            let body = &body;
+            let forwarded = &forwarded;
             let request = &request;
             async move {
-                if runs_in_process(&dsp) {
-                    let answer = self.bid_in_process(request);
-                    return (dsp, answer);
-                }
-                let deadline = (clock.monotonic() + Duration::from_millis(dsp.timeout_ms))
-                    .min(self.deadline());
-                let call = self.env.http().send(outbound, MAX_RESPONSE_BYTES);
-                let answer = match with_deadline(clock, deadline, call).await {
-                    None => DspAnswer::Rejected(NO_ANSWER.into()),
-                    Some(Err(error)) => DspAnswer::Rejected(error.to_string()),
-                    Some(Ok(response)) => parse_bid_response(response.status, &response.body),
+                let called = clock.monotonic();
+                // The SSP waits for the DSP until its timeout or the end of
+                // the budget; the DSP is told that window net of its round
+                // trip, so that its answer arrives within it.
+                let deadline =
+                    (called + Duration::from_millis(dsp.timeout_ms)).min(self.deadline());
+                let window = deadline.saturating_duration_since(called);
+                let round_trip = gate.map_or(Duration::ZERO, |gate| gate.round_trip());
+                let tmax = window.saturating_sub(round_trip);
+                let answer = if gate.is_some_and(|gate| gate.admission == Admission::Skip) {
+                    Answered::failed(CallStatus::Skipped, "its circuit breaker is open".into())
+                } else if tmax < MIN_TMAX {
+                    Answered::failed(
+                        CallStatus::Skipped,
+                        format!(
+                            "no time left for its round trip ({} ms)",
+                            round_trip.as_millis()
+                        ),
+                    )
+                } else if dsp.protocol == Protocol::OpenRtb
+                    && !self.bid_request.ad_formats.contains(&SPONSORED_MESSAGE)
+                {
+                    // The OpenRTB mode asks for native sponsored messages
+                    // only; a chat that shows polls alone has nothing to
+                    // ask it for.
+                    Answered::failed(
+                        CallStatus::Skipped,
+                        "the request accepts no format it serves".into(),
+                    )
+                } else if runs_in_process(&dsp) {
+                    Answered::of(self.bid_in_process(request))
+                } else {
+                    match dsp.protocol {
+                        Protocol::Json => {
+                            let mut outbound =
+                                OutboundRequest::post_json(&dsp.bid_url, body.clone());
+                            for (name, value) in forwarded {
+                                outbound = outbound.with_header(*name, value.as_str());
+                            }
+                            self.call_json(&dsp, outbound, deadline).await
+                        }
+                        Protocol::OpenRtb => self.call_openrtb(&dsp, facts, tmax, deadline).await,
+                    }
                 };
-                (dsp, answer)
+                let time = clock.monotonic().saturating_duration_since(called);
+                if let Some(gate) = &gate {
+                    self.record_health(&dsp, gate, answer.status, time, policy);
+                }
+                (dsp, answer, time)
             }
         });
         let answers = join_all(calls).await;
         let mut failures = Failures::default();
-        for (_, answer) in &answers {
-            match answer {
-                DspAnswer::Rejected(reason) if reason == NO_ANSWER => failures.timed_out += 1,
-                DspAnswer::Rejected(_) => failures.failed += 1,
-                _ => {}
+        let mut offers = Vec::new();
+        let mut report = self.report.borrow_mut();
+        let mut notices = self.notices.borrow_mut();
+        for (dsp, answered, time) in answers {
+            let Answered {
+                mut status,
+                answer,
+                notices: representative,
+                dropped,
+            } = answered;
+            let index = report.len();
+            let mut call = Call {
+                dsp: dsp.id.clone(),
+                protocol: dsp.protocol.as_str(),
+                status,
+                time,
+                price: None,
+                bid_id: None,
+                reason: None,
+                result: None,
+            };
+            for openrtb::Dropped { bid, loss } in dropped {
+                notices.push(Notice {
+                    call: index,
+                    bid,
+                    loss: Some(loss),
+                });
             }
-        }
-        let offers = answers
-            .into_iter()
-            .filter_map(|(dsp, answer)| match answer {
+            match answer {
                 DspAnswer::Bid(bid) => {
+                    call.price = Some(bid.price);
+                    call.bid_id = Some(bid.bid_id.clone());
                     let demand = if dsp.id == internal_bid::DSP_ID {
                         // The platform's own ads are charged to the campaign
                         // the bid id names: one that names none is not served.
-                        let Some(redeemed) =
-                            internal_bid::redeem(&bid.bid_id, &self.secret, clock.now())
-                        else {
-                            self.log("bid of the internal DSP dropped: its bid id does not verify");
-                            return None;
-                        };
-                        Some(redeemed.demand)
+                        match internal_bid::redeem(&bid.bid_id, &self.secret, clock.now()) {
+                            Some(redeemed) => Some(redeemed.demand),
+                            None => {
+                                let reason = "its bid id does not verify";
+                                self.log(&format!("bid of the internal DSP dropped: {reason}"));
+                                status = CallStatus::Invalid;
+                                call.status = status;
+                                call.reason = Some(reason.into());
+                                None
+                            }
+                        }
                     } else {
                         None
                     };
-                    Some(Offer {
-                        dsp,
-                        bid_id: bid.bid_id,
-                        price: bid.price,
-                        ad_data: bid.ad_data,
-                        demand,
-                    })
+                    if status == CallStatus::Bid {
+                        if let Some(bid) = representative {
+                            notices.push(Notice {
+                                call: index,
+                                bid,
+                                loss: None,
+                            });
+                        }
+                        offers.push(Offer {
+                            dsp,
+                            bid_id: bid.bid_id,
+                            price: bid.price,
+                            ad_data: bid.ad_data,
+                            demand,
+                            call: index,
+                        });
+                    }
                 }
-                DspAnswer::NoBid => None,
+                DspAnswer::NoBid => {}
                 DspAnswer::Rejected(reason) => {
-                    self.log(&format!("bid of {} dropped: {reason}", dsp.id));
-                    None
+                    // A skipped DSP is not news at every auction: its
+                    // breaker's transitions are logged.
+                    if status != CallStatus::Skipped {
+                        self.log(&format!("bid of {} dropped: {reason}", dsp.id));
+                    }
+                    call.reason = Some(reason);
                 }
-            })
-            .collect();
+            }
+            match status {
+                CallStatus::TimedOut => failures.timed_out += 1,
+                CallStatus::Error | CallStatus::Invalid | CallStatus::Skipped => {
+                    failures.failed += 1
+                }
+                CallStatus::Bid | CallStatus::NoBid => {}
+            }
+            report.push(call);
+        }
         (offers, failures)
+    }
+
+    /// Calls a DSP of Thrad's JSON protocol.
+    async fn call_json(&self, dsp: &Dsp, outbound: OutboundRequest, deadline: Instant) -> Answered {
+        let mut outbound = outbound;
+        if let Some(token) = &dsp.auth_token {
+            outbound = outbound.with_header("authorization", format!("Bearer {token}"));
+        }
+        let call = self.env.http().send(outbound, MAX_RESPONSE_BYTES);
+        match with_deadline(self.env.clock(), deadline, call).await {
+            None => Answered::failed(CallStatus::TimedOut, NO_ANSWER.into()),
+            Some(Err(error)) => Answered::failed(CallStatus::Error, error.to_string()),
+            Some(Ok(response)) if ![200, 204].contains(&response.status) => Answered::failed(
+                CallStatus::Error,
+                format!("HTTP status {}", response.status),
+            ),
+            Some(Ok(response)) => Answered::of(parse_bid_response(response.status, &response.body)),
+        }
+    }
+
+    /// Calls a DSP of the OpenRTB protocol, which is told `tmax`.
+    async fn call_openrtb(
+        &self,
+        dsp: &Dsp,
+        facts: &openrtb::Facts<'_>,
+        tmax: Duration,
+        deadline: Instant,
+    ) -> Answered {
+        let tmax_ms = u64::try_from(tmax.as_millis()).unwrap_or(u64::MAX);
+        let body = openrtb::bid_request(facts, tmax_ms)
+            .to_string()
+            .into_bytes();
+        let (version, number) = openrtb::VERSION_HEADER;
+        let mut outbound = OutboundRequest::post_json(&dsp.bid_url, body)
+            .with_header(version, number)
+            .with_header("accept", "application/json");
+        if let Some(token) = &dsp.auth_token {
+            outbound = outbound.with_header("authorization", format!("Bearer {token}"));
+        }
+        let call = self.env.http().send(outbound, MAX_RESPONSE_BYTES);
+        let response = match with_deadline(self.env.clock(), deadline, call).await {
+            None => return Answered::failed(CallStatus::TimedOut, NO_ANSWER.into()),
+            Some(Err(error)) => return Answered::failed(CallStatus::Error, error.to_string()),
+            Some(Ok(response)) if ![200, 204].contains(&response.status) => {
+                return Answered::failed(
+                    CallStatus::Error,
+                    format!("HTTP status {}", response.status),
+                );
+            }
+            Some(Ok(response)) => response,
+        };
+        match openrtb::parse_response(
+            self.request_id,
+            facts.tag(),
+            response.status,
+            &response.body,
+        ) {
+            openrtb::Answer::NoBid => Answered::of(DspAnswer::NoBid),
+            openrtb::Answer::Bid {
+                bid,
+                notices,
+                dropped,
+            } => Answered {
+                status: CallStatus::Bid,
+                answer: DspAnswer::Bid(bid),
+                notices: Some(notices),
+                dropped,
+            },
+            openrtb::Answer::Invalid { reason, dropped } => Answered {
+                dropped,
+                ..Answered::failed(CallStatus::Invalid, reason)
+            },
+        }
+    }
+
+    /// Answers the auction's `outcome`: signs the receipt of a fill, sends
+    /// the OpenRTB notices (the win notice with the receipt), and renders
+    /// the envelope (with the `debug` section for a staging key). `info`
+    /// is the request as it stands when the envelope is rendered.
+    async fn conclude(
+        &self,
+        outcome: Result<Outcome, SspError>,
+        info: impl Fn() -> RequestInfo,
+    ) -> Response {
+        let receipt = match &outcome {
+            Ok(Served(win)) => Some(self.receipt(win)),
+            _ => None,
+        };
+        self.send_notices(receipt.as_deref()).await;
+        let debug = (self.publisher.environment == Environment::Staging).then(|| {
+            report::debug_section(
+                &self.report.borrow(),
+                Micros::new(self.publisher.floor_cpm_micros),
+            )
+        });
+        let context = RequestContext::of(&info());
+        match outcome {
+            Ok(Served(win)) => envelope::auction_answer(
+                &context,
+                "Bid successful",
+                AuctionData {
+                    bid: Some(&win.bid),
+                    receipt: receipt.as_deref(),
+                    debug: debug.as_ref(),
+                    ..AuctionData::default()
+                },
+            ),
+            Ok(NoAd(reason, message)) => envelope::auction_answer(
+                &context,
+                &message,
+                AuctionData {
+                    no_bid_reason: Some(reason),
+                    debug: debug.as_ref(),
+                    ..AuctionData::default()
+                },
+            ),
+            Err(error) => respond(&info(), &error),
+        }
+    }
+
+    /// The signed receipt of the auction that served `win`.
+    fn receipt(&self, win: &Win) -> String {
+        let report = self.report.borrow();
+        let receipt = Receipt {
+            request_id: self.request_id,
+            publisher: self.publisher.organization_id.to_string(),
+            bidders: report
+                .iter()
+                .filter(|call| call.status != CallStatus::Skipped)
+                .map(|call| call.dsp.as_str())
+                .collect(),
+            winner: &win.dsp,
+            bid_id: &win.bid_id,
+            price: win.price.to_dollars(),
+            currency: "USD",
+            floor: Micros::new(self.publisher.floor_cpm_micros).to_dollars(),
+            time: self.env.clock().now().to_iso8601(),
+        };
+        ReceiptKey::from_env(self.env).sign(&receipt)
+    }
+
+    /// Sends the OpenRTB notices of the auction, in parallel, each within
+    /// [`NOTICE_TIMEOUT`] (their answers are not awaited past it); the win
+    /// notice carries the auction's `receipt`.
+    async fn send_notices(&self, receipt: Option<&str>) {
+        let outgoing = notices::outgoing(
+            &self.notices.borrow(),
+            &self.report.borrow(),
+            self.request_id,
+        );
+        if outgoing.is_empty() {
+            return;
+        }
+        let clock = self.env.clock();
+        let deadline = clock.monotonic() + NOTICE_TIMEOUT;
+        let sends = outgoing.into_iter().map(|notice| async move {
+            let mut request = OutboundRequest::without_body(http::Method::GET, notice.url.clone());
+            if let (notices::Kind::Win, Some(receipt)) = (notice.kind, receipt) {
+                request = request.with_header(receipt::NOTICE_HEADER, receipt);
+            }
+            let sent = self.env.http().send(request, NOTICE_RESPONSE_BYTES);
+            match with_deadline(clock, deadline, sent).await {
+                Some(Ok(response)) if response.status < 400 => {}
+                Some(Ok(response)) => self.log(&format!(
+                    "{:?} notice {} answered {}",
+                    notice.kind, notice.url, response.status
+                )),
+                Some(Err(error)) => self.log(&format!(
+                    "{:?} notice {} failed: {error}",
+                    notice.kind, notice.url
+                )),
+                None => self.log(&format!(
+                    "{:?} notice {} timed out",
+                    notice.kind, notice.url
+                )),
+            }
+        });
+        join_all(sends).await;
+    }
+
+    /// Whether and how the auction calls an external DSP, from its shared
+    /// health; `None` (always called) for the in-process DSP or without a
+    /// usable key-value store.
+    fn gate(&self, dsp: &Dsp, policy: Policy) -> Option<Gate> {
+        if runs_in_process(dsp) {
+            return None;
+        }
+        let kv = self.env.kv().ok()?;
+        match health::gate(kv, &dsp.id, policy, self.env.clock().now()) {
+            Ok(gate) => Some(gate),
+            Err(error) => {
+                self.log(&format!("health of {} unknown: {error}", dsp.id));
+                None
+            }
+        }
+    }
+
+    /// Records what a call says about its DSP's health.
+    fn record_health(
+        &self,
+        dsp: &Dsp,
+        gate: &Gate,
+        status: CallStatus,
+        time: Duration,
+        policy: Policy,
+    ) {
+        let Ok(kv) = self.env.kv() else { return };
+        let now = self.env.clock().now();
+        match health::record(kv, &dsp.id, gate, status, time, policy, now) {
+            Ok(Some(state)) => self.log(&format!(
+                "circuit breaker of {} is {}",
+                dsp.id,
+                state.as_str()
+            )),
+            Ok(None) => {}
+            Err(error) => self.log(&format!("health of {} not recorded: {error}", dsp.id)),
+        }
+    }
+
+    /// Records what became of an offer's bid.
+    fn settle(&self, offer: &Offer, result: BidResult) {
+        if let Some(call) = self.report.borrow_mut().get_mut(offer.call) {
+            call.result = Some(result);
+        }
     }
 
     /// The internal DSP's answer, computed here on the SSP's connection
@@ -435,14 +817,7 @@ impl<E: Env> Auction<'_, E> {
     /// restricted), and (for the internal DSP, which builds image URLs) the
     /// public address of this request.
     fn forwarded_headers(&self, restricted: bool) -> Vec<(&'static str, String)> {
-        let client = header(self.request, "x-forwarded-for")
-            .and_then(|value| value.split(',').next())
-            .map(|ip| ip.trim().to_string())
-            .or_else(|| {
-                header(self.request, "spin-client-addr")
-                    .and_then(|addr| addr.parse::<std::net::SocketAddr>().ok())
-                    .map(|addr| addr.ip().to_string())
-            });
+        let client = self.client_ip();
         let mut headers = Vec::new();
         if !restricted {
             if let Some(client) = client {
@@ -457,6 +832,18 @@ impl<E: Env> Auction<'_, E> {
             headers.push(("x-forwarded-host", host.to_string()));
         }
         headers
+    }
+
+    /// The end user's address: the first `X-Forwarded-For`, or the peer.
+    fn client_ip(&self) -> Option<String> {
+        header(self.request, "x-forwarded-for")
+            .and_then(|value| value.split(',').next())
+            .map(|ip| ip.trim().to_string())
+            .or_else(|| {
+                header(self.request, "spin-client-addr")
+                    .and_then(|addr| addr.parse::<std::net::SocketAddr>().ok())
+                    .map(|addr| addr.ip().to_string())
+            })
     }
 
     async fn render(&self, offer: &Offer) -> Result<RenderedAd, RenderFailure> {
@@ -490,7 +877,7 @@ impl<E: Env> Auction<'_, E> {
 
     /// Records the impression and builds the bid shown to the publisher;
     /// `None` when the campaign cannot pay for it.
-    fn serve(&self, offer: &Offer, creative: &RenderedAd) -> Result<Option<Value>, SspError> {
+    fn serve(&self, offer: &Offer, creative: &RenderedAd) -> Result<Option<Win>, SspError> {
         let impression_id = uuid::Uuid::new_v4().to_string();
         let impression = Impression {
             id: &impression_id,
@@ -508,7 +895,12 @@ impl<E: Env> Auction<'_, E> {
             chat_requests: self.chat_requests,
         };
         match delivery::record(self.db, &impression, self.env.clock().now()) {
-            Ok(()) => Ok(Some(self.bid_json(offer, creative, &impression_id))),
+            Ok(()) => Ok(Some(Win {
+                bid: self.bid_json(offer, creative, &impression_id),
+                dsp: offer.dsp.id.clone(),
+                bid_id: offer.bid_id.clone(),
+                price: offer.price,
+            })),
             Err(ServeError::BudgetExhausted) => Ok(None),
             Err(ServeError::Db(error)) => Err(error.into()),
         }
@@ -578,7 +970,7 @@ impl<E: Env> Auction<'_, E> {
     }
 
     /// Staging keys always fill: a clearly marked test ad, never billed.
-    fn staging_fill(&self) -> Result<Value, SspError> {
+    fn staging_fill(&self) -> Result<Win, SspError> {
         let offer = Offer {
             dsp: Dsp {
                 id: "adspin_test".into(),
@@ -586,11 +978,13 @@ impl<E: Env> Auction<'_, E> {
                 render_url: None,
                 auth_token: None,
                 timeout_ms: 0,
+                protocol: Protocol::Json,
             },
             bid_id: format!("test_{}", uuid::Uuid::new_v4().simple()),
             price: Micros::ZERO,
             ad_data: None,
             demand: None,
+            call: usize::MAX,
         };
         let creative = RenderedAd {
             ad_format: Some("sponsored_message".into()),
@@ -615,6 +1009,43 @@ impl<E: Env> Auction<'_, E> {
 /// the registry names its chained address (the default).
 fn runs_in_process(dsp: &Dsp) -> bool {
     dsp.id == internal_bid::DSP_ID && dsp.bid_url == internal_dsp::CHAINED_BID_URL
+}
+
+/// A DSP's answer with its status for the report and, from an OpenRTB
+/// DSP, the notice URLs of its bids.
+struct Answered {
+    status: CallStatus,
+    answer: DspAnswer,
+    /// The notice URLs of the bid that enters the auction.
+    notices: Option<openrtb::ResponseBid>,
+    /// The response's bids that do not enter it, with their loss codes.
+    dropped: Vec<openrtb::Dropped>,
+}
+
+impl Answered {
+    /// A parsed answer: a bid, a no-bid, or an invalid response.
+    fn of(answer: DspAnswer) -> Self {
+        let status = match &answer {
+            DspAnswer::Bid(_) => CallStatus::Bid,
+            DspAnswer::NoBid => CallStatus::NoBid,
+            DspAnswer::Rejected(_) => CallStatus::Invalid,
+        };
+        Self {
+            status,
+            answer,
+            notices: None,
+            dropped: Vec::new(),
+        }
+    }
+
+    fn failed(status: CallStatus, reason: String) -> Self {
+        Self {
+            status,
+            answer: DspAnswer::Rejected(reason),
+            notices: None,
+            dropped: Vec::new(),
+        }
+    }
 }
 
 /// What a DSP that missed its deadline is logged with.

@@ -36,6 +36,12 @@ struct Data<'a> {
     /// Why no ad is served (successful no-bids only).
     #[serde(skip_serializing_if = "Option::is_none")]
     no_bid_reason: Option<&'static str>,
+    /// The signed receipt of an auction that filled (`crate::receipt`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receipt: Option<&'a str>,
+    /// Every DSP's part in the auction (staging keys only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    debug: Option<&'a Value>,
 }
 
 #[derive(Serialize)]
@@ -51,13 +57,51 @@ struct ErrorBody<'a> {
 pub const REQUEST_ID_PREFIX: &str = "api_req_";
 
 pub fn success(context: &RequestContext, message: &str, bid: Option<&Value>) -> Response {
-    render(context, 200, "success", message, bid, None, None)
+    auction_answer(
+        context,
+        message,
+        AuctionData {
+            bid,
+            ..AuctionData::default()
+        },
+    )
 }
 
 /// A successful auction that serves no ad: 200, `bid: null`, the message
 /// and the machine-readable `no_bid_reason`.
 pub fn no_bid(context: &RequestContext, message: &str, reason: NoBidReason) -> Response {
-    render(context, 200, "success", message, None, Some(reason), None)
+    auction_answer(
+        context,
+        message,
+        AuctionData {
+            no_bid_reason: Some(reason),
+            ..AuctionData::default()
+        },
+    )
+}
+
+/// What an auction answers besides the message.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuctionData<'a> {
+    /// The winning bid, or `None` with the reason.
+    pub bid: Option<&'a Value>,
+    pub no_bid_reason: Option<NoBidReason>,
+    /// The signed receipt of an auction that filled.
+    pub receipt: Option<&'a str>,
+    /// For staging keys: every DSP's part in the auction (`crate::report`).
+    pub debug: Option<&'a Value>,
+}
+
+/// An auction's answer: [`success`] or [`no_bid`] with its receipt and,
+/// for staging keys, `data.debug`.
+pub fn auction_answer(context: &RequestContext, message: &str, data: AuctionData<'_>) -> Response {
+    let body = Data {
+        bid: data.bid,
+        no_bid_reason: data.no_bid_reason.map(NoBidReason::code),
+        receipt: data.receipt,
+        debug: data.debug,
+    };
+    render(context, 200, "success", message, body, None)
 }
 
 /// Why an auction served no ad: `data.no_bid_reason`, a stable code.
@@ -205,8 +249,12 @@ impl SspError {
             self.status,
             "error",
             &self.message,
-            None,
-            None,
+            Data {
+                bid: None,
+                no_bid_reason: None,
+                receipt: None,
+                debug: None,
+            },
             Some(ErrorBody {
                 error_type: self.error_type,
                 code: self.status,
@@ -277,8 +325,7 @@ fn render(
     status: u16,
     outcome: &'static str,
     message: &str,
-    bid: Option<&Value>,
-    no_bid_reason: Option<NoBidReason>,
+    data: Data<'_>,
     error: Option<ErrorBody<'_>>,
 ) -> Response {
     json_response(
@@ -289,10 +336,7 @@ fn render(
             total_time: (context.total_time * 1000.0).round() / 1000.0,
             status: outcome,
             message,
-            data: Data {
-                bid,
-                no_bid_reason: no_bid_reason.map(NoBidReason::code),
-            },
+            data,
             error,
         },
     )

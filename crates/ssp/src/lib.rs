@@ -2,20 +2,27 @@
 //! across DSPs answers within a deadline with the best ad or a clean
 //! no-bid. Routes: `POST /api/v1/ssp/bid-request` (and its CORS
 //! preflight), the click redirect `GET /api/v1/dsp/redirect/{token}` and
-//! the view beacon `GET /api/v1/tracking/view/{token}`, and a sponsored
-//! poll's vote and results links (`/api/v1/tracking/sponsored-polls/...`).
-//! The only surface allowed to call external DSPs.
+//! the view beacon `GET /api/v1/tracking/view/{token}`, a sponsored
+//! poll's vote and results links (`/api/v1/tracking/sponsored-polls/...`),
+//! and the public key of the auction receipts `GET
+//! /api/v1/ssp/receipt-keys`. The only surface allowed to call external
+//! DSPs.
 
 pub mod auction;
 pub mod brand_safety;
 mod cors;
 pub mod dsp;
 pub mod envelope;
+pub mod health;
+pub mod notices;
+pub mod openrtb;
 pub mod polls;
 pub mod privacy;
 pub mod publisher;
 pub mod ranking;
+pub mod receipt;
 pub mod redaction;
+pub mod report;
 pub mod request;
 pub mod store;
 pub mod tracking;
@@ -36,6 +43,7 @@ enum Endpoint {
     Vote,
     PollResults,
     PollPreflight,
+    ReceiptKeys,
 }
 
 const ROUTES: &[Route<Endpoint>] = &[
@@ -47,6 +55,7 @@ const ROUTES: &[Route<Endpoint>] = &[
     Route::new("OPTIONS", POLL_VOTE, Endpoint::PollPreflight),
     Route::new("GET", POLL_RESULTS, Endpoint::PollResults),
     Route::new("OPTIONS", POLL_RESULTS, Endpoint::PollPreflight),
+    Route::new("GET", receipt::KEYS_PATH, Endpoint::ReceiptKeys),
 ];
 
 const POLL_VOTE: &str = "/api/v1/tracking/sponsored-polls/vote";
@@ -62,6 +71,7 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
             return auction::handle(env, request, body).await;
         }
         Matched::Found(Endpoint::Preflight, _) => return cors::preflight(&request),
+        Matched::Found(Endpoint::ReceiptKeys, _) => return receipt::keys(env),
         Matched::Found(Endpoint::Click, captures) => tracking::click(env, captures[0]),
         Matched::Found(Endpoint::View, captures) => tracking::view(env, &request, captures[0]),
         Matched::Found(Endpoint::PollPreflight, _) => return polls::preflight(),

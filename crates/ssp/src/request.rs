@@ -19,6 +19,10 @@ use adspin_core::dsp_protocol::{Message, Role, SPONSORED_MESSAGE, SPONSORED_POLL
 pub const MAX_MESSAGES: usize = 100;
 pub const MAX_CONTENT_CHARS: usize = 20_000;
 pub const MAX_ID_CHARS: usize = 200;
+/// The range of the optional `tmax` (milliseconds): the SSP's own budget
+/// (4.5 s) is the most.
+pub const MIN_TMAX_MS: i64 = 100;
+pub const MAX_TMAX_MS: i64 = 4_500;
 /// `config.max_headline_chars` may not be lower than this.
 pub const MIN_HEADLINE_CHARS: u32 = 30;
 
@@ -74,6 +78,8 @@ struct RawBidRequest {
     user_metadata: Option<Value>,
     #[serde(default, deserialize_with = "objects::optional_object")]
     privacy: Option<RawPrivacy>,
+    #[serde(default)]
+    tmax: Option<i64>,
 }
 
 /// Where the end user is, from the `X-User-*` headers.
@@ -99,6 +105,9 @@ pub struct BidRequest {
     pub geo: UserGeo,
     /// The privacy signals (body `privacy`, `Sec-GPC` and `DNT` headers).
     pub privacy: PrivacySignals,
+    /// The most milliseconds the publisher waits for the answer (`tmax`),
+    /// when it waits less than the SSP's own budget.
+    pub tmax_ms: Option<u64>,
     /// The served formats the publisher accepts, in the order given
     /// (`sponsored_message` when it named none).
     pub ad_formats: Vec<&'static str>,
@@ -166,6 +175,15 @@ impl BidRequest {
         check_config(&config)?;
         let geo = geo(&header)?;
         let privacy = PrivacySignals::parse(raw.privacy, &header)?;
+        let tmax_ms = match raw.tmax {
+            None => None,
+            Some(tmax) if (MIN_TMAX_MS..=MAX_TMAX_MS).contains(&tmax) => u64::try_from(tmax).ok(),
+            Some(_) => {
+                return Err(bad(format!(
+                    "tmax must be between {MIN_TMAX_MS} and {MAX_TMAX_MS} milliseconds"
+                )));
+            }
+        };
         let derived_turn = i64::try_from(messages.len() / 2).unwrap_or(i64::MAX);
         Ok(Self {
             user_id: raw.user_id,
@@ -176,6 +194,7 @@ impl BidRequest {
             config,
             geo,
             privacy,
+            tmax_ms,
             ad_formats,
         })
     }
@@ -410,6 +429,20 @@ mod tests {
                 .turn_number,
             1
         );
+    }
+
+    #[test]
+    fn tmax_is_optional_and_bounded() {
+        let with = |tmax: Value| {
+            let mut value: Value = serde_json::from_slice(&body(conversation())).expect("json");
+            value["tmax"] = tmax;
+            BidRequest::parse(value.to_string().as_bytes(), no_headers)
+        };
+        assert_eq!(with(json!(800)).expect("valid").tmax_ms, Some(800));
+        assert_eq!(with(Value::Null).expect("valid").tmax_ms, None);
+        for bad in [json!(99), json!(4_501), json!("800")] {
+            assert!(with(bad.clone()).is_err(), "{bad}");
+        }
     }
 
     #[test]

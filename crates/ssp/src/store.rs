@@ -63,8 +63,10 @@ pub fn find_publisher_key(db: &impl Database, key: &str) -> Result<Option<Publis
         "SELECT k.id, k.organization_id, k.environment, k.revoked_at, k.expires_at,
                 p.allowed_origins, p.rate_limit_per_second, p.floor_cpm_micros, p.ad_offset,
                 p.max_frequency, p.max_headline_chars, p.image_enabled,
-                (SELECT json_group_array(json_array(id, bid_url, render_url, auth_token, timeout_ms))
-                 FROM (SELECT * FROM dsps WHERE enabled = 1 ORDER BY id)),
+                (SELECT json_group_array(json_array(id, bid_url, render_url, auth_token, timeout_ms, protocol))
+                 FROM (SELECT d.*, COALESCE(dp.protocol, 'json') AS protocol
+                       FROM dsps d LEFT JOIN dsp_protocols dp ON dp.dsp_id = d.id
+                       WHERE d.enabled = 1 ORDER BY d.id)),
                 pp.child_directed
          FROM api_keys k LEFT JOIN publishers p ON p.organization_id = k.organization_id
               LEFT JOIN publisher_privacy pp ON pp.organization_id = k.organization_id
@@ -106,20 +108,44 @@ pub struct Dsp {
     pub render_url: Option<String>,
     pub auth_token: Option<String>,
     pub timeout_ms: u64,
+    pub protocol: Protocol,
+}
+
+/// The bid protocol a DSP speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// Thrad's JSON DSP protocol.
+    Json,
+    /// OpenRTB 2.6 with a Native 1.2 request (`crate::openrtb`).
+    OpenRtb,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::OpenRtb => "openrtb",
+        }
+    }
 }
 
 /// A DSP as [`find_publisher_key`] reads it: `[id, bid_url, render_url,
-/// auth_token, timeout_ms]`.
-type DspColumns = (String, String, Option<String>, Option<String>, u64);
+/// auth_token, timeout_ms, protocol]`.
+type DspColumns = (String, String, Option<String>, Option<String>, u64, String);
 
 impl From<DspColumns> for Dsp {
-    fn from((id, bid_url, render_url, auth_token, timeout_ms): DspColumns) -> Self {
+    fn from((id, bid_url, render_url, auth_token, timeout_ms, protocol): DspColumns) -> Self {
         Self {
             id,
             bid_url,
             render_url,
             auth_token,
             timeout_ms,
+            protocol: if protocol == "openrtb" {
+                Protocol::OpenRtb
+            } else {
+                Protocol::Json
+            },
         }
     }
 }

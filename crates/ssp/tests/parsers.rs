@@ -1,11 +1,13 @@
 //! Property tests of the SSP's parsers of outside input: the bid request
-//! (body and `X-User-*` headers) and the signed click and view tokens.
+//! (body and `X-User-*` headers), the signed click and view tokens, and
+//! OpenRTB DSPs' bid responses.
 //!
 //! Each property runs `PROPTEST_CASES` cases (256 by default); see
 //! docs/TESTING.md to run them longer.
 
 use adspin_core::time::UnixSeconds;
 use adspin_ssp::SspError;
+use adspin_ssp::openrtb;
 use adspin_ssp::request::{BidRequest, MAX_CONTENT_CHARS, MAX_ID_CHARS, MAX_MESSAGES};
 use adspin_ssp::tracking::{ClickToken, ViewToken, sign, verify};
 use proptest::prelude::*;
@@ -42,6 +44,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "us_privacy",
     "coppa",
     "opt_out",
+    "tmax",
 ];
 
 /// Any JSON value, a few levels deep, with object keys that are often
@@ -614,5 +617,155 @@ proptest! {
     #[test]
     fn redaction_never_panics_on_arbitrary_text(text in any::<String>()) {
         let _ = adspin_ssp::redaction::redact(&text);
+    }
+}
+
+/// A valid OpenRTB bid response to `api_req_1`: one bid of `cents`
+/// cents with a native ad titled `title`, with a main image when `image`.
+#[derive(Debug, Clone)]
+struct ValidResponse {
+    cents: u32,
+    title: String,
+    image: bool,
+}
+
+impl ValidResponse {
+    fn bid(&self) -> Value {
+        let mut assets = vec![
+            json!({"id": 1, "title": {"text": self.title}}),
+            json!({"id": 2, "data": {"value": "Description"}}),
+            json!({"id": 5, "img": {"url": "https://cdn.example/icon.png"}}),
+        ];
+        if self.image {
+            assets.push(json!({"id": 4, "img": {"url": "https://cdn.example/main.png"}}));
+        }
+        let adm = json!({"native": {"assets": assets, "link": {"url": "https://shop.example/"}}});
+        json!({"id": "b1", "impid": "1", "price": f64::from(self.cents) / 100.0,
+               "adm": adm.to_string(), "lurl": "https://dsp.example/loss?r=${AUCTION_LOSS}"})
+    }
+
+    fn body(&self, bid: Value) -> Value {
+        json!({"id": "api_req_1", "cur": "USD", "seatbid": [{"seat": "s", "bid": [bid]}]})
+    }
+}
+
+fn valid_response() -> impl Strategy<Value = ValidResponse> {
+    (1u32..100_000, "[A-Za-z][A-Za-z ]{0,60}", any::<bool>()).prop_map(|(cents, title, image)| {
+        ValidResponse {
+            cents,
+            title,
+            image,
+        }
+    })
+}
+
+/// One thing that makes a valid response's bid unusable.
+#[derive(Debug, Clone, Copy)]
+enum Breakage {
+    ResponseId,
+    Currency,
+    ImpId,
+    NoPrice,
+    NegativePrice,
+    NoMarkup,
+    MarkupNotNative,
+    InsecureLink,
+    NoTitle,
+}
+
+fn breakage() -> impl Strategy<Value = Breakage> {
+    prop_oneof![
+        Just(Breakage::ResponseId),
+        Just(Breakage::Currency),
+        Just(Breakage::ImpId),
+        Just(Breakage::NoPrice),
+        Just(Breakage::NegativePrice),
+        Just(Breakage::NoMarkup),
+        Just(Breakage::MarkupNotNative),
+        Just(Breakage::InsecureLink),
+        Just(Breakage::NoTitle),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_openrtb_answers_are_never_bids_and_never_panic(
+        status in prop_oneof![Just(200u16), Just(204), 100u16..600],
+        body in prop::collection::vec(any::<u8>(), 0..256),
+    ) {
+        let answer = openrtb::parse_response("api_req_1", openrtb::IMAGE_TAG, status, &body);
+        prop_assert!(!matches!(answer, openrtb::Answer::Bid { .. }), "{answer:?}");
+    }
+
+    #[test]
+    fn arbitrary_json_answers_never_panic(value in json_value()) {
+        let body = value.to_string();
+        let _ = openrtb::parse_response("api_req_1", openrtb::IMAGE_TAG, 200, body.as_bytes());
+    }
+
+    #[test]
+    fn a_valid_openrtb_bid_enters_with_its_price_and_creative(valid in valid_response()) {
+        let body = valid.body(valid.bid()).to_string();
+        let answer = openrtb::parse_response("api_req_1", openrtb::IMAGE_TAG, 200, body.as_bytes());
+        let openrtb::Answer::Bid { bid, dropped, .. } = answer else {
+            panic!("{valid:?} was not a bid: {answer:?}");
+        };
+        prop_assert_eq!(bid.price.get(), i64::from(valid.cents) * 10_000);
+        let ad = bid.ad_data.expect("creative");
+        prop_assert_eq!(ad.headline, valid.title.clone());
+        prop_assert_eq!(ad.placement.as_deref(), Some(if valid.image { "image" } else { "text" }));
+        prop_assert!(dropped.is_empty());
+    }
+
+    #[test]
+    fn a_valid_openrtb_bid_with_one_thing_broken_is_dropped_and_told_why(
+        valid in valid_response(),
+        breakage in breakage(),
+    ) {
+        let mut bid = valid.bid();
+        let mut body = Value::Null;
+        let adm = |bid: &Value| -> Value {
+            serde_json::from_str(bid["adm"].as_str().expect("adm")).expect("json")
+        };
+        match breakage {
+            Breakage::ResponseId => {
+                body = valid.body(bid.clone());
+                body["id"] = json!("api_req_2");
+            }
+            Breakage::Currency => {
+                body = valid.body(bid.clone());
+                body["cur"] = json!("EUR");
+            }
+            Breakage::ImpId => bid["impid"] = json!("2"),
+            Breakage::NoPrice => {
+                bid.as_object_mut().expect("bid").remove("price");
+            }
+            Breakage::NegativePrice => bid["price"] = json!(-1.5),
+            Breakage::NoMarkup => {
+                bid.as_object_mut().expect("bid").remove("adm");
+            }
+            Breakage::MarkupNotNative => bid["adm"] = json!("<div>banner</div>"),
+            Breakage::InsecureLink => {
+                let mut native = adm(&bid);
+                native["native"]["link"]["url"] = json!("http://shop.example/");
+                bid["adm"] = json!(native.to_string());
+            }
+            Breakage::NoTitle => {
+                let mut native = adm(&bid);
+                native["native"]["assets"].as_array_mut().expect("assets").remove(0);
+                bid["adm"] = json!(native.to_string());
+            }
+        }
+        if body.is_null() {
+            body = valid.body(bid);
+        }
+        let answer =
+            openrtb::parse_response("api_req_1", openrtb::IMAGE_TAG, 200, body.to_string().as_bytes());
+        let openrtb::Answer::Invalid { dropped, .. } = answer else {
+            panic!("{breakage:?} was not refused: {answer:?}");
+        };
+        prop_assert_eq!(dropped.len(), 1);
+        let expected = if matches!(breakage, Breakage::NoMarkup) { 7 } else { 3 };
+        prop_assert_eq!(dropped[0].loss, expected);
     }
 }

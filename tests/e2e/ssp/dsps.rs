@@ -219,6 +219,30 @@ fn a_slow_dsp_is_dropped_at_its_deadline_and_a_hung_one_does_not_hold_the_auctio
 }
 
 #[test]
+fn the_requests_tmax_cuts_the_auction_short() {
+    let app = start();
+    only_external(&app);
+    let slow = dsp(
+        bid_answer(9.0, "slow", Some(ad_data("Slow"))).delayed(Duration::from_millis(1500)),
+        FakeResponse::new(500, ""),
+    );
+    register_dsp(&app, "slow", &slow, 3000);
+    let mut body = conversation("tmax_chat", "anything");
+    body["tmax"] = json!(300);
+    let response = bid_request(&app, &body);
+    assert_eq!(envelope(&response, 200, "success"), Value::Null);
+    let answer = response.json();
+    assert_eq!(answer["data"]["no_bid_reason"], "all_timed_out");
+    let seconds = answer["totalTime"].as_f64().expect("totalTime");
+    assert!(
+        (0.25..1.2).contains(&seconds),
+        "the auction ends with the publisher's 300 ms, not the DSP's 3 s timeout: {seconds}"
+    );
+    body["tmax"] = json!(50);
+    envelope(&bid_request(&app, &body), 400, "error");
+}
+
+#[test]
 fn ties_are_broken_at_random() {
     let app = start();
     only_external(&app);

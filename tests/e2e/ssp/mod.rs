@@ -3,8 +3,10 @@
 mod auction;
 mod budget;
 mod dsps;
+mod health;
 mod limits;
 mod no_bids;
+mod openrtb;
 pub(crate) mod polls;
 mod privacy;
 mod requests;

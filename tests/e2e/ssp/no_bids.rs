@@ -106,3 +106,43 @@ fn dsps_that_time_out_or_fail_are_told_apart() {
         "no_eligible_demand"
     );
 }
+
+#[test]
+fn staging_keys_get_a_debug_section_with_every_dsp_called() {
+    let app = start();
+    only_external(&app);
+    let bidder = FakeServer::start(|_| {
+        FakeResponse::json(200, &json!({"data": {"bid": 0.4, "bidId": "low_1"}}))
+    });
+    register_dsp(&app, "cheap", &bidder, 1000);
+    let failing = FakeServer::start(|_| FakeResponse::new(503, ""));
+    register_dsp(&app, "failing", &failing, 1000);
+    let staging = bid_request_with(
+        &app,
+        adspin_e2e::demo::PUBLISHER_STAGING_KEY,
+        &conversation("debug_chat", "bikes"),
+        &[],
+    );
+    let bid = envelope(&staging, 200, "success");
+    assert_eq!(bid["dsp"], "adspin_test", "staging still fills");
+    let debug = &staging.json()["data"]["debug"];
+    let dsps = debug["dsps"].as_array().expect("dsps");
+    assert_eq!(dsps.len(), 2, "{debug}");
+    let cheap = dsps.iter().find(|d| d["dsp"] == "cheap").expect("cheap");
+    assert_eq!(cheap["status"], "bid");
+    assert_eq!(cheap["price"], 0.4);
+    assert_eq!(cheap["result"], "below_floor");
+    assert!(cheap["time_ms"].as_u64().is_some(), "{cheap}");
+    let failing = dsps
+        .iter()
+        .find(|d| d["dsp"] == "failing")
+        .expect("failing");
+    assert_eq!(failing["status"], "error");
+    assert_eq!(failing["reason"], "HTTP status 503");
+    let production = bid_request(&app, &conversation("debug_chat_2", "bikes"));
+    assert_eq!(reason(&production), "all_below_floor");
+    assert!(
+        production.json()["data"].get("debug").is_none(),
+        "production keys never see the demand"
+    );
+}

@@ -14,7 +14,7 @@ use crate::money::Micros;
 use crate::time::UnixSeconds;
 
 /// Every migration, in order.
-pub const MIGRATIONS: [&str; 18] = [
+pub const MIGRATIONS: [&str; 19] = [
     include_str!("../../../../migrations/0001_foundation.sql"),
     include_str!("../../../../migrations/0002_advertiser.sql"),
     include_str!("../../../../migrations/0003_ssp.sql"),
@@ -33,6 +33,7 @@ pub const MIGRATIONS: [&str; 18] = [
     include_str!("../../../../migrations/0016_poll_votes.sql"),
     include_str!("../../../../migrations/0017_agent_safety.sql"),
     include_str!("../../../../migrations/0018_ai_generations.sql"),
+    include_str!("../../../../migrations/0019_dsp_protocols.sql"),
 ];
 
 /// The development seed (the demo organization and its keys).

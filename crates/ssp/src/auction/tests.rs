@@ -75,13 +75,21 @@ fn bid(after_ms: u64, price: f64, bid_id: &str, ad_data: Option<Value>) -> FakeR
 
 /// Runs one bid request with `key` and returns the status and envelope.
 fn auction(env: &TestEnv, key: &str, chat: &str) -> (u16, Value) {
-    let body = json!({
+    auction_with(env, key, chat, json!({}))
+}
+
+/// Like [`auction`], with `extra` fields in the body.
+fn auction_with(env: &TestEnv, key: &str, chat: &str, extra: Value) -> (u16, Value) {
+    let mut body = json!({
         "userId": "user_1", "chatId": chat, "production": true, "turn_number": 3,
         "messages": [
             {"role": "user", "content": "Which running shoes for a marathon?"},
             {"role": "assistant", "content": "What is your budget?"}
         ]
     });
+    for (name, value) in extra.as_object().into_iter().flatten() {
+        body[name] = value.clone();
+    }
     let request = http::Request::builder()
         .method("POST")
         .uri("/api/v1/ssp/bid-request")
@@ -238,6 +246,73 @@ fn staging_keys_get_a_test_ad_when_nobody_bids() {
         .and_then(|row| row.integer(0))
         .expect("sum");
     assert_eq!(billed, 0, "staging is never billed");
+}
+
+#[test]
+fn staging_keys_see_every_dsps_part_in_a_debug_section() {
+    let (env, key) = setup(Environment::Staging);
+    register(&env, "winner", 1_000, false);
+    register(&env, "second", 1_000, false);
+    register(&env, "cheap", 1_000, false);
+    register(&env, "slow", 100, false);
+    register(&env, "broken", 1_000, false);
+    register(&env, "quiet", 1_000, false);
+    env.http.reply(
+        &bid_url("winner"),
+        bid(30, 5.0, "w1", Some(creative("Winning shoes"))),
+    );
+    env.http.reply(
+        &bid_url("second"),
+        bid(10, 3.0, "s1", Some(creative("Second shoes"))),
+    );
+    env.http.reply(
+        &bid_url("cheap"),
+        bid(10, 0.5, "c1", Some(creative("Cheap shoes"))),
+    );
+    env.http.reply(&bid_url("slow"), FakeReply::Hang);
+    env.http.reply(
+        &bid_url("broken"),
+        FakeReply::json(5, 200, &json!({"oops": 1})),
+    );
+    env.http
+        .reply(&bid_url("quiet"), FakeReply::json(5, 204, &Value::Null));
+    let (status, envelope) = auction(&env, &key, "chat_debug");
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(envelope["data"]["bid"]["dsp"], "winner");
+    let debug = &envelope["data"]["debug"];
+    assert_eq!(debug["floor"], 1.0, "{debug}");
+    let entry = |id: &str| {
+        debug["dsps"]
+            .as_array()
+            .expect("dsps")
+            .iter()
+            .find(|d| d["dsp"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} missing in {debug}"))
+    };
+    assert_eq!(
+        entry("winner"),
+        json!({"dsp": "winner", "protocol": "json", "status": "bid", "time_ms": 30,
+               "price": 5.0, "bid_id": "w1", "result": "won"})
+    );
+    assert_eq!(entry("second")["result"], "lost_to_higher_bid");
+    assert_eq!(entry("cheap")["result"], "below_floor");
+    assert_eq!(entry("slow")["status"], "timeout");
+    assert_eq!(entry("slow")["time_ms"], 100);
+    assert_eq!(entry("broken")["status"], "invalid_response");
+    assert!(entry("broken")["reason"].as_str().is_some(), "{debug}");
+    assert_eq!(entry("quiet")["status"], "no_bid");
+    assert!(entry("quiet").get("result").is_none());
+}
+
+#[test]
+fn production_keys_get_no_debug_section() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "quiet", 1_000, false);
+    env.http
+        .reply(&bid_url("quiet"), FakeReply::json(5, 204, &Value::Null));
+    let (_, envelope) = auction(&env, &key, "chat_nodebug");
+    assert!(envelope["data"].get("debug").is_none(), "{envelope}");
 }
 
 #[test]
@@ -415,5 +490,189 @@ fn every_no_bid_says_why_in_a_stable_code() {
                 .expect("settings");
         }),
         "creative_rejected"
+    );
+}
+
+/// Makes DSP `id` an OpenRTB one.
+fn speaks_openrtb(env: &TestEnv, id: &str) {
+    env.db
+        .execute(
+            "INSERT INTO dsp_protocols (dsp_id, protocol, updated_at) VALUES (?1, 'openrtb', 0)",
+            &[id.into()],
+        )
+        .expect("protocol");
+}
+
+/// The `tmax` of every OpenRTB request sent to `url`, in order.
+fn tmaxes(env: &TestEnv, url: &str) -> Vec<u64> {
+    env.http
+        .sent()
+        .iter()
+        .filter(|r| r.url == url)
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).expect("json");
+            body["tmax"].as_u64().expect("tmax")
+        })
+        .collect()
+}
+
+#[test]
+fn openrtb_dsps_are_told_their_window_net_of_their_measured_round_trip() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "rtb", 1_000, false);
+    speaks_openrtb(&env, "rtb");
+    env.http
+        .reply(&bid_url("rtb"), FakeReply::json(40, 204, &Value::Null));
+    auction(&env, &key, "rtt_1");
+    auction(&env, &key, "rtt_2");
+    assert_eq!(
+        tmaxes(&env, &bid_url("rtb")),
+        [1_000, 960],
+        "no round trip measured yet, then 40 ms"
+    );
+    // The publisher waits 300 ms at most: the budget shrinks to it.
+    env.http.reply(&bid_url("rtb"), FakeReply::Hang);
+    let before = env.clock.elapsed();
+    let (status, envelope) = auction_with(&env, &key, "rtt_3", json!({"tmax": 300}));
+    assert_eq!(status, 200, "{envelope}");
+    assert_eq!(envelope["data"]["no_bid_reason"], "all_timed_out");
+    assert_eq!(env.clock.elapsed() - before, Duration::from_millis(300));
+    assert_eq!(tmaxes(&env, &bid_url("rtb"))[2], 260);
+}
+
+#[test]
+fn a_dsp_without_time_for_its_round_trip_is_not_called() {
+    let (env, key) = setup(Environment::Production);
+    register(&env, "far", 1_000, false);
+    env.http
+        .reply(&bid_url("far"), FakeReply::json(200, 204, &Value::Null));
+    auction(&env, &key, "far_1");
+    let (_, envelope) = auction_with(&env, &key, "far_2", json!({"tmax": 150}));
+    assert_eq!(
+        envelope["data"]["no_bid_reason"], "dsp_errors",
+        "{envelope}"
+    );
+    assert_eq!(
+        env.http.sent().len(),
+        1,
+        "its 200 ms round trip does not fit in 150 ms"
+    );
+}
+
+#[test]
+fn a_failing_dsp_opens_its_breaker_is_skipped_and_a_successful_probe_closes_it() {
+    use adspin_core::clock::Clock;
+    use adspin_core::dsp_health::{self, FAILURES_TO_OPEN, OPEN_SECONDS};
+    let (env, key) = setup(Environment::Staging);
+    register(&env, "flaky", 100, false);
+    env.http.reply(&bid_url("flaky"), FakeReply::Fail);
+    let calls = |env: &TestEnv| {
+        env.http
+            .sent()
+            .iter()
+            .filter(|r| r.url == bid_url("flaky"))
+            .count()
+    };
+    for n in 0..FAILURES_TO_OPEN {
+        auction(&env, &key, &format!("flaky_{n}"));
+    }
+    assert_eq!(calls(&env), 5);
+    let (_, envelope) = auction(&env, &key, "flaky_open");
+    assert_eq!(calls(&env), 5, "the open breaker skips the DSP");
+    assert_eq!(
+        envelope["data"]["debug"]["dsps"][0],
+        json!({"dsp": "flaky", "protocol": "json", "status": "skipped", "time_ms": 0,
+               "reason": "its circuit breaker is open"})
+    );
+    let breaker = dsp_health::read(&env.kv, "flaky").expect("read").breaker;
+    assert!(breaker.opened_at.is_some());
+    // After the open period one auction probes: it answers, the breaker
+    // closes and the DSP is called again.
+    let later = env.clock.monotonic() + Duration::from_secs(OPEN_SECONDS as u64);
+    run(&env.clock, env.clock.sleep_until(later));
+    env.http
+        .reply(&bid_url("flaky"), FakeReply::json(5, 204, &Value::Null));
+    auction(&env, &key, "flaky_probe");
+    assert_eq!(calls(&env), 6, "the probe");
+    let breaker = dsp_health::read(&env.kv, "flaky").expect("read").breaker;
+    assert_eq!(breaker, dsp_health::Breaker::default(), "closed");
+    auction(&env, &key, "flaky_closed");
+    assert_eq!(calls(&env), 7);
+}
+
+#[test]
+fn a_filled_auction_returns_a_receipt_signed_with_the_published_key() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+    let (env, key) = setup(Environment::Production);
+    register(&env, "winner", 1_000, false);
+    register(&env, "loser", 1_000, false);
+    register(&env, "quiet", 1_000, false);
+    env.http.reply(
+        &bid_url("winner"),
+        bid(10, 4.5, "w1", Some(creative("Winning shoes"))),
+    );
+    env.http.reply(
+        &bid_url("loser"),
+        bid(10, 2.0, "l1", Some(creative("Other shoes"))),
+    );
+    env.http
+        .reply(&bid_url("quiet"), FakeReply::json(5, 204, &Value::Null));
+    let (status, envelope) = auction(&env, &key, "receipt_1");
+    assert_eq!(status, 200, "{envelope}");
+    let token = envelope["data"]["receipt"].as_str().expect("receipt");
+    let parts: Vec<&str> = token.split('.').collect();
+    let payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+    assert_eq!(payload["request_id"], envelope["requestId"]);
+    assert_eq!(payload["winner"], "winner");
+    assert_eq!(payload["bid_id"], "w1");
+    assert_eq!(payload["price"], 4.5);
+    assert_eq!(payload["floor"], 1.0);
+    assert_eq!(payload["currency"], "USD");
+    let mut bidders: Vec<&str> = payload["bidders"]
+        .as_array()
+        .expect("bidders")
+        .iter()
+        .map(|b| b.as_str().expect("id"))
+        .collect();
+    bidders.sort_unstable();
+    assert_eq!(bidders, ["loser", "quiet", "winner"]);
+
+    let request = http::Request::builder()
+        .method("GET")
+        .uri("/api/v1/ssp/receipt-keys")
+        .body(adspin_core::web::Body::from(Vec::new()))
+        .expect("request");
+    let keys = run(&env.clock, crate::handle(&env, request));
+    assert_eq!(keys.status(), 200);
+    let keys: Value = serde_json::from_slice(keys.body()).expect("json");
+    let x: [u8; 32] = URL_SAFE_NO_PAD
+        .decode(keys["keys"][0]["x"].as_str().expect("x"))
+        .expect("b64")
+        .try_into()
+        .expect("32 bytes");
+    let signature: [u8; 64] = URL_SAFE_NO_PAD
+        .decode(parts[2])
+        .expect("b64")
+        .try_into()
+        .expect("64 bytes");
+    VerifyingKey::from_bytes(&x)
+        .expect("key")
+        .verify(
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &Signature::from_bytes(&signature),
+        )
+        .expect("the receipt verifies");
+
+    env.http
+        .reply(&bid_url("winner"), FakeReply::json(5, 204, &Value::Null));
+    env.http
+        .reply(&bid_url("loser"), FakeReply::json(5, 204, &Value::Null));
+    let (_, envelope) = auction(&env, &key, "receipt_2");
+    assert!(
+        envelope["data"].get("receipt").is_none(),
+        "no fill, no receipt: {envelope}"
     );
 }

@@ -1,0 +1,447 @@
+//! The health of each external DSP, kept in the key-value store so every
+//! instance of the SSP shares it: a circuit breaker, and the DSP's
+//! measured network round trip.
+//!
+//! **Breaker.** A DSP's breaker opens after [`FAILURES_TO_OPEN`]
+//! consecutive failed calls (timeouts, errors, invalid answers). An open
+//! breaker skips the DSP for [`OPEN_SECONDS`] (both set by [`Policy`]);
+//! then it is half-open: one
+//! auction per period wins the probe (an atomic increment on the period's
+//! probe key), calls the DSP, and closes the breaker if the DSP answers,
+//! or opens it again for another period if not. Other auctions skip the
+//! DSP meanwhile.
+//!
+//! **Round trip.** The fastest answer the DSP gave (a bid or a no-bid)
+//! within [`RTT_WINDOW_SECONDS`] stands for its network round trip: its
+//! processing time is never negative, so the minimum approaches the
+//! network's share. The SSP tells an OpenRTB DSP `tmax` net of it.
+//!
+//! **Cost.** An auction reads two keys per external DSP (breaker and
+//! round trip) and writes nothing while its DSPs stay healthy: the breaker
+//! is written on a DSP's first failure, on opening, on probes and on the
+//! first success after failures; the round trip when it falls to a new
+//! minimum or its window renews. Concurrent instances may lose a count
+//! between them (a failure counted as another instance resets the
+//! counter): the breaker is a shared estimate, not a ledger.
+//!
+//! Keys: `dsp_breaker:<id>` (JSON [`Breaker`]), `dsp_failures:<id>` (a
+//! counter), `dsp_probe:<id>:<opened_at>:<period>` (a counter), `dsp_rtt:<id>` (JSON
+//! [`RoundTrip`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::kv::{KeyValue, KvError};
+use crate::time::UnixSeconds;
+
+/// Consecutive failures that open a breaker, by default.
+pub const FAILURES_TO_OPEN: i64 = 5;
+/// How long an open breaker skips its DSP before a probe, and how long
+/// a half-open breaker waits between probes, by default.
+pub const OPEN_SECONDS: i64 = 30;
+
+/// When breakers open and for how long: the variables
+/// `dsp_breaker_failures` and `dsp_breaker_open_seconds`, defaulting to
+/// [`FAILURES_TO_OPEN`] and [`OPEN_SECONDS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub failures_to_open: i64,
+    pub open_seconds: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            failures_to_open: FAILURES_TO_OPEN,
+            open_seconds: OPEN_SECONDS,
+        }
+    }
+}
+
+impl Policy {
+    /// The policy the environment's variables set (invalid or missing
+    /// values take the defaults).
+    pub fn from_variables(variable: impl Fn(&str) -> Option<String>) -> Self {
+        let read = |name: &str, default: i64| {
+            variable(name)
+                .and_then(|value| value.trim().parse::<i64>().ok())
+                .filter(|value| (1..=86_400).contains(value))
+                .unwrap_or(default)
+        };
+        Self {
+            failures_to_open: read("dsp_breaker_failures", FAILURES_TO_OPEN),
+            open_seconds: read("dsp_breaker_open_seconds", OPEN_SECONDS),
+        }
+    }
+}
+/// How long the fastest answer stands for the round trip.
+pub const RTT_WINDOW_SECONDS: i64 = 300;
+
+/// A DSP's breaker as stored: closed unless `opened_at` is set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Breaker {
+    /// When the breaker last opened (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<i64>,
+    /// A closed breaker whose DSP failed since its last success (its
+    /// failure counter is then not zero).
+    #[serde(default)]
+    pub failing: bool,
+}
+
+/// A breaker's state at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Closed,
+    /// Skipping the DSP until `until`.
+    Open {
+        until: i64,
+    },
+    /// Past its open period: probes decide.
+    HalfOpen,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Open { .. } => "open",
+            Self::HalfOpen => "half_open",
+        }
+    }
+}
+
+impl Breaker {
+    pub fn state(&self, policy: Policy, now: UnixSeconds) -> State {
+        match self.opened_at {
+            None => State::Closed,
+            Some(at) if now.get() < at + policy.open_seconds => State::Open {
+                until: at + policy.open_seconds,
+            },
+            Some(_) => State::HalfOpen,
+        }
+    }
+}
+
+/// The measured round trip of a DSP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundTrip {
+    pub ms: u64,
+    /// When it was measured (Unix seconds).
+    pub at: i64,
+}
+
+/// What an auction does with a DSP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Call it (breaker closed).
+    Call,
+    /// Call it as the probe of the `period`th period after the breaker
+    /// opened at `opened_at`.
+    Probe { opened_at: i64, period: i64 },
+    /// Do not call it (breaker open, or another auction probes).
+    Skip,
+}
+
+/// A DSP's health as an auction reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Health {
+    pub breaker: Breaker,
+    pub round_trip: Option<RoundTrip>,
+}
+
+fn breaker_key(dsp: &str) -> String {
+    format!("dsp_breaker:{dsp}")
+}
+
+fn failures_key(dsp: &str) -> String {
+    format!("dsp_failures:{dsp}")
+}
+
+/// The probe permit of a period of the breaker opened at `opened_at`.
+fn probe_key(dsp: &str, opened_at: i64, period: i64) -> String {
+    format!("dsp_probe:{dsp}:{opened_at}:{period}")
+}
+
+fn rtt_key(dsp: &str) -> String {
+    format!("dsp_rtt:{dsp}")
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(
+    kv: &impl KeyValue,
+    key: &str,
+) -> Result<Option<T>, KvError> {
+    // A value that does not parse (an older shape) reads as missing.
+    Ok(kv
+        .get(key)?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+fn write_json(kv: &impl KeyValue, key: &str, value: &impl Serialize) -> Result<(), KvError> {
+    let bytes = serde_json::to_vec(value).map_err(|e| KvError::Failed(e.to_string()))?;
+    kv.set(key, &bytes)
+}
+
+/// Reads a DSP's breaker and round trip.
+pub fn read(kv: &impl KeyValue, dsp: &str) -> Result<Health, KvError> {
+    Ok(Health {
+        breaker: read_json(kv, &breaker_key(dsp))?.unwrap_or_default(),
+        round_trip: read_json(kv, &rtt_key(dsp))?,
+    })
+}
+
+/// Decides whether an auction calls the DSP whose breaker is `breaker`.
+pub fn admit(
+    kv: &impl KeyValue,
+    dsp: &str,
+    breaker: &Breaker,
+    policy: Policy,
+    now: UnixSeconds,
+) -> Result<Admission, KvError> {
+    let state = breaker.state(policy, now);
+    let (State::HalfOpen, Some(opened_at)) = (state, breaker.opened_at) else {
+        return Ok(match state {
+            State::Closed => Admission::Call,
+            _ => Admission::Skip,
+        });
+    };
+    let period = (now.get() - opened_at) / policy.open_seconds;
+    if kv.increment(&probe_key(dsp, opened_at, period), 1)? != 1 {
+        return Ok(Admission::Skip);
+    }
+    // The previous period's permit (its probe never reported) is stale.
+    kv.delete(&probe_key(dsp, opened_at, period - 1))?;
+    Ok(Admission::Probe { opened_at, period })
+}
+
+/// Records the outcome of a call the auction made as `admission`
+/// (`answered`: a bid or a no-bid; otherwise a timeout, an error or an
+/// invalid answer). Returns the breaker's new state when it changed.
+pub fn record(
+    kv: &impl KeyValue,
+    dsp: &str,
+    breaker: &Breaker,
+    policy: Policy,
+    admission: Admission,
+    answered: bool,
+    now: UnixSeconds,
+) -> Result<Option<State>, KvError> {
+    let opened = Breaker {
+        opened_at: Some(now.get()),
+        failing: false,
+    };
+    match (admission, answered) {
+        (Admission::Skip, _) => Ok(None),
+        (Admission::Probe { opened_at, period }, true) => {
+            write_json(kv, &breaker_key(dsp), &Breaker::default())?;
+            kv.delete(&failures_key(dsp))?;
+            kv.delete(&probe_key(dsp, opened_at, period))?;
+            Ok(Some(State::Closed))
+        }
+        (Admission::Probe { opened_at, period }, false) => {
+            write_json(kv, &breaker_key(dsp), &opened)?;
+            kv.delete(&probe_key(dsp, opened_at, period))?;
+            Ok(Some(opened.state(policy, now)))
+        }
+        (Admission::Call, true) => {
+            if breaker.failing {
+                write_json(kv, &breaker_key(dsp), &Breaker::default())?;
+                kv.delete(&failures_key(dsp))?;
+            }
+            Ok(None)
+        }
+        (Admission::Call, false) => {
+            let failures = kv.increment(&failures_key(dsp), 1)?;
+            if failures >= policy.failures_to_open {
+                write_json(kv, &breaker_key(dsp), &opened)?;
+                kv.delete(&failures_key(dsp))?;
+                return Ok(Some(opened.state(policy, now)));
+            }
+            if !breaker.failing {
+                let failing = Breaker {
+                    opened_at: None,
+                    failing: true,
+                };
+                write_json(kv, &breaker_key(dsp), &failing)?;
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Keeps `sample_ms`, the time a DSP took to answer, when it is a new
+/// fastest answer or the kept one has aged out of its window.
+pub fn observe_round_trip(
+    kv: &impl KeyValue,
+    dsp: &str,
+    current: Option<RoundTrip>,
+    sample_ms: u64,
+    now: UnixSeconds,
+) -> Result<(), KvError> {
+    let renew =
+        current.is_none_or(|kept| sample_ms < kept.ms || now.get() - kept.at >= RTT_WINDOW_SECONDS);
+    if renew {
+        write_json(
+            kv,
+            &rtt_key(dsp),
+            &RoundTrip {
+                ms: sample_ms,
+                at: now.get(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The consecutive failures counted for a DSP (for the operator).
+pub fn failures(kv: &impl KeyValue, dsp: &str) -> Result<i64, KvError> {
+    Ok(kv
+        .get(&failures_key(dsp))?
+        .map_or(0, |bytes| crate::rate_limit::kv::counter_value(&bytes)))
+}
+
+/// Forgets a DSP's health (when it is removed from the registry).
+pub fn forget(kv: &impl KeyValue, dsp: &str) -> Result<(), KvError> {
+    kv.delete(&breaker_key(dsp))?;
+    kv.delete(&failures_key(dsp))?;
+    kv.delete(&rtt_key(dsp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::MemoryKv;
+
+    const T0: i64 = 1_776_000_000;
+
+    fn at(seconds: i64) -> UnixSeconds {
+        UnixSeconds::new(T0 + seconds)
+    }
+
+    /// One call at `now` that `answered` or not, as an auction makes it.
+    const POLICY: Policy = Policy {
+        failures_to_open: FAILURES_TO_OPEN,
+        open_seconds: OPEN_SECONDS,
+    };
+
+    fn call(kv: &MemoryKv, now: UnixSeconds, answered: bool) -> Admission {
+        let health = read(kv, "acme").expect("read");
+        let admission = admit(kv, "acme", &health.breaker, POLICY, now).expect("admit");
+        record(
+            kv,
+            "acme",
+            &health.breaker,
+            POLICY,
+            admission,
+            answered,
+            now,
+        )
+        .expect("record");
+        admission
+    }
+
+    fn state(kv: &MemoryKv, now: UnixSeconds) -> State {
+        read(kv, "acme").expect("read").breaker.state(POLICY, now)
+    }
+
+    #[test]
+    fn the_policy_comes_from_variables_with_defaults() {
+        let policy = Policy::from_variables(|name| match name {
+            "dsp_breaker_failures" => Some("3".into()),
+            "dsp_breaker_open_seconds" => Some("nope".into()),
+            _ => None,
+        });
+        assert_eq!(
+            policy,
+            Policy {
+                failures_to_open: 3,
+                open_seconds: OPEN_SECONDS
+            }
+        );
+    }
+
+    #[test]
+    fn a_healthy_dsp_costs_no_write() {
+        let kv = MemoryKv::default();
+        for n in 0..10 {
+            assert_eq!(call(&kv, at(n), true), Admission::Call);
+        }
+        assert!(kv.keys().is_empty(), "{:?}", kv.keys());
+    }
+
+    #[test]
+    fn repeated_failures_open_the_breaker_and_a_success_in_between_resets_them() {
+        let kv = MemoryKv::default();
+        for n in 0..FAILURES_TO_OPEN - 1 {
+            call(&kv, at(n), false);
+        }
+        assert_eq!(
+            failures(&kv, "acme").expect("failures"),
+            FAILURES_TO_OPEN - 1
+        );
+        call(&kv, at(5), true);
+        assert_eq!(failures(&kv, "acme").expect("failures"), 0);
+        assert_eq!(state(&kv, at(5)), State::Closed);
+        for n in 0..FAILURES_TO_OPEN {
+            assert_eq!(call(&kv, at(10 + n), false), Admission::Call);
+        }
+        assert_eq!(
+            state(&kv, at(15)),
+            State::Open {
+                until: T0 + 14 + OPEN_SECONDS
+            }
+        );
+        assert_eq!(call(&kv, at(16), true), Admission::Skip, "open: skipped");
+    }
+
+    #[test]
+    fn a_half_open_breaker_lets_one_probe_through_and_closes_on_its_success() {
+        let kv = MemoryKv::default();
+        for _ in 0..FAILURES_TO_OPEN {
+            call(&kv, at(0), false);
+        }
+        let later = at(OPEN_SECONDS);
+        assert_eq!(state(&kv, later), State::HalfOpen);
+        // Two auctions at once: one probes, the other skips.
+        let health = read(&kv, "acme").expect("read");
+        let first = admit(&kv, "acme", &health.breaker, POLICY, later).expect("admit");
+        let second = admit(&kv, "acme", &health.breaker, POLICY, later).expect("admit");
+        assert_eq!(
+            first,
+            Admission::Probe {
+                opened_at: T0,
+                period: 1
+            }
+        );
+        assert_eq!(second, Admission::Skip);
+        // The probe fails: open again for a period.
+        record(&kv, "acme", &health.breaker, POLICY, first, false, later).expect("record");
+        assert!(matches!(state(&kv, later), State::Open { .. }));
+        let again = at(2 * OPEN_SECONDS);
+        assert_eq!(
+            call(&kv, again, true),
+            Admission::Probe {
+                opened_at: T0 + OPEN_SECONDS,
+                period: 1
+            }
+        );
+        assert_eq!(state(&kv, again), State::Closed);
+        assert_eq!(call(&kv, again, true), Admission::Call);
+        let keys = kv.keys();
+        assert_eq!(keys, ["dsp_breaker:acme"], "no probe or counter left");
+    }
+
+    #[test]
+    fn the_round_trip_is_the_fastest_answer_of_its_window() {
+        let kv = MemoryKv::default();
+        observe_round_trip(&kv, "acme", None, 80, at(0)).expect("first");
+        let kept = |kv: &MemoryKv| read(kv, "acme").expect("read").round_trip.expect("kept");
+        assert_eq!(kept(&kv).ms, 80);
+        observe_round_trip(&kv, "acme", Some(kept(&kv)), 120, at(1)).expect("slower");
+        assert_eq!(kept(&kv).ms, 80);
+        observe_round_trip(&kv, "acme", Some(kept(&kv)), 40, at(2)).expect("faster");
+        assert_eq!(kept(&kv), RoundTrip { ms: 40, at: T0 + 2 });
+        observe_round_trip(&kv, "acme", Some(kept(&kv)), 90, at(2 + RTT_WINDOW_SECONDS))
+            .expect("renewed");
+        assert_eq!(kept(&kv).ms, 90, "an old minimum ages out");
+    }
+}
