@@ -267,6 +267,12 @@ SPEND_CAP = Rule(
 )
 SPEND_CHECKS = [CONFIRMATION, CONFIRMATION_TOKEN, SPEND_CAP]
 
+BUILTIN_LANGUAGES = Rule(
+    "the languages depend on the configuration: the built-in copywriter writes en, es and fr, a model any (the deployment)",
+    code="validation_error",
+    param="language",
+    status=422,
+)
 ANALYTICS_WINDOW = Rule(
     "a window's days are calendar dates, `date_to` not before `date_from`, at most 366 days (31 hourly): relations between parameters and with today",
     code="validation_error",
@@ -481,6 +487,17 @@ ALLOWED: dict[str, list[Rule]] = {
             "`type` and `format` must name the same format when both are given (a relation between fields)",
             code="validation_error",
             param="type",
+            status=422,
+        ),
+    ],
+    "POST /api/v1/ai/generate/text": [BUILTIN_LANGUAGES],
+    "POST /api/v1/ai/generate/variations": [BUILTIN_LANGUAGES],
+    "POST /api/v1/batch": [
+        Rule(
+            "each request of a batch has its own `id` (a relation between items)",
+            code="validation_error",
+            param=r"requests\[[0-9]+\]\.id",
+            message="is used twice",
             status=422,
         ),
     ],

@@ -111,6 +111,11 @@ impl AgentsError {
         self
     }
 
+    /// The seconds a `429` asks the client to wait (`Retry-After`).
+    pub fn retry_after(&self) -> Option<i64> {
+        self.0.retry_after
+    }
+
     /// Adds the `Allow` header of a 405.
     pub fn with_allow(mut self, allow: &str) -> Self {
         self.0.allow = Some(allow.to_string());

@@ -32,7 +32,7 @@ pub use envelope::{NoBidReason, RequestContext, SspError, no_bid, success};
 use adspin_core::env::Env;
 use adspin_core::error::{RequestInfo, respond};
 use adspin_core::routes::{self, Matched, Route};
-use adspin_core::web::{IncomingRequest, ReadError, Response, read_body, split};
+use adspin_core::web::{IncomingRequest, Response, split};
 
 #[derive(Debug, Clone, Copy)]
 enum Endpoint {
@@ -76,15 +76,8 @@ pub async fn handle(env: &impl Env, request: IncomingRequest) -> Response {
         Matched::Found(Endpoint::View, captures) => tracking::view(env, &request, captures[0]),
         Matched::Found(Endpoint::PollPreflight, _) => return polls::preflight(),
         Matched::Found(endpoint @ (Endpoint::Vote | Endpoint::PollResults), _) => {
-            let mut request = request;
             let outcome = match endpoint {
-                Endpoint::Vote => match read_body(&mut request, body, polls::BODY_LIMIT).await {
-                    Ok(()) => polls::vote(env, &request),
-                    Err(ReadError::TooLarge { .. }) => Err(tracking::TrackingError::too_large()),
-                    Err(ReadError::Failed(_)) => Err(tracking::TrackingError::bad_request(
-                        "The body could not be read",
-                    )),
-                },
+                Endpoint::Vote => polls::vote(env, request, body).await,
                 _ => polls::results_of(env, &request),
             };
             let mut response =

@@ -21,7 +21,7 @@ use adspin_core::env::Env;
 use adspin_core::settings;
 use adspin_core::signed::{sign, verify};
 use adspin_core::time::UnixSeconds;
-use adspin_core::web::{Request, Response, json_response};
+use adspin_core::web::{Body, ReadError, Request, Response, json_response, read_body};
 
 use crate::tracking::TrackingError;
 
@@ -131,9 +131,21 @@ fn option_of(body: &[u8], answers: usize) -> Result<usize, TrackingError> {
 
 /// `POST /api/v1/tracking/sponsored-polls/vote?token=...` with
 /// `{"option_id": "1"}`: records the impression's vote once; the results.
-pub fn vote(env: &impl Env, request: &Request) -> Result<Response, TrackingError> {
+/// The token is checked before the body is read.
+pub async fn vote(
+    env: &impl Env,
+    mut request: Request,
+    body: Body,
+) -> Result<Response, TrackingError> {
     let now = env.clock().now();
-    let token = token_of(request, &settings::tracking_secret(env), now)?;
+    let token = token_of(&request, &settings::tracking_secret(env), now)?;
+    match read_body(&mut request, body, BODY_LIMIT).await {
+        Ok(()) => {}
+        Err(ReadError::TooLarge { .. }) => return Err(TrackingError::too_large()),
+        Err(ReadError::Failed(_)) => {
+            return Err(TrackingError::bad_request("The body could not be read"));
+        }
+    }
     let option = option_of(request.body(), token.o.len())?;
     let db = env.db()?;
     let recorded = db.query_row(

@@ -6,22 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use adspin_e2e::{HostLaunch, TestApp, TestResponse};
 use serde_json::{Value, json};
 
-use super::{call, verified_account};
-
-/// A verified account with a business profile; its key.
-fn advertiser(app: &TestApp, email: &str) -> String {
-    let account = verified_account(app, email);
-    let key = account["api_key"].as_str().expect("key").to_string();
-    let business = call(
-        app,
-        "POST",
-        "/account/business",
-        &key,
-        Some(&json!({"name": "Acme Corp"})),
-    );
-    assert_eq!(business.status, 201, "{}", business.text());
-    key
-}
+use super::{advertiser, call};
 
 fn create_campaign(app: &TestApp, key: &str, name: &str) -> i64 {
     let created = call(
@@ -50,7 +35,7 @@ fn a_batch_answers_every_item_with_its_own_status_and_one_failure_fails_no_other
     let app = HostLaunch::app()
         .variable("agents_rate_limit_multiplier", "20")
         .start();
-    let key = advertiser(&app, "batch@example.com");
+    let key = advertiser(&app, "batch@example.com").0;
     let first = create_campaign(&app, &key, "First");
     let second = create_campaign(&app, &key, "Second");
 
@@ -145,7 +130,7 @@ fn each_item_needs_the_keys_scope() {
     let app = HostLaunch::app()
         .variable("agents_rate_limit_multiplier", "20")
         .start();
-    let key = advertiser(&app, "scoped-batch@example.com");
+    let key = advertiser(&app, "scoped-batch@example.com").0;
     let scoped = call(
         &app,
         "POST",
@@ -192,7 +177,7 @@ fn seconds_to_reset(response: &TestResponse) -> u64 {
 fn every_item_counts_against_the_callers_limit_and_the_items_past_it_are_429() {
     // The Free plan: 10 requests a minute per account.
     let app = HostLaunch::app().start();
-    let key = advertiser(&app, "limited-batch@example.com");
+    let key = advertiser(&app, "limited-batch@example.com").0;
     // Start in a minute window with time to spare (the request that finds
     // the old window near its end counts there).
     loop {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use adspin_e2e::HostLaunch;
 
-use super::{call, post, verified_account};
+use super::{advertiser, call, expect, post, verified_account};
 
 /// The app, with room for this file's many calls an account makes in a
 /// minute (the Free plan allows 10).
@@ -34,32 +34,6 @@ fn admin(app: &TestApp, method: &str, path: &str, body: Option<&Value>) -> Value
         response.text()
     );
     response.json()
-}
-
-/// A verified account with a business; its key and organization.
-fn advertiser(app: &TestApp, email: &str) -> (String, String) {
-    let account = verified_account(app, email);
-    let key = account["api_key"].as_str().expect("key").to_string();
-    let business = call(
-        app,
-        "POST",
-        "/account/business",
-        &key,
-        Some(&json!({"name": "Acme Corp"})),
-    );
-    assert_eq!(business.status, 201, "{}", business.text());
-    let organization = account["user"]["organization_id"]
-        .as_str()
-        .expect("organization")
-        .to_string();
-    (key, organization)
-}
-
-fn expect(response: &adspin_e2e::TestResponse, status: u16, code: &str) -> Value {
-    assert_eq!(response.status, status, "{}", response.text());
-    let body = response.json();
-    assert_eq!(body["error"]["code"], code, "{body}");
-    body
 }
 
 /// The specification's create example, on the chat network.

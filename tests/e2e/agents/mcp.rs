@@ -5,27 +5,12 @@
 use adspin_e2e::{HostLaunch, TestApp, TestResponse};
 use serde_json::{Value, json};
 
-use super::{call, verified_account};
+use super::{advertiser, call};
 
 fn start() -> TestApp {
     HostLaunch::app()
         .variable("agents_rate_limit_multiplier", "20")
         .start()
-}
-
-/// A verified account with a business profile; its key.
-fn advertiser(app: &TestApp, email: &str) -> String {
-    let account = verified_account(app, email);
-    let key = account["api_key"].as_str().expect("key").to_string();
-    let business = call(
-        app,
-        "POST",
-        "/account/business",
-        &key,
-        Some(&json!({"name": "Acme Corp"})),
-    );
-    assert_eq!(business.status, 201, "{}", business.text());
-    key
 }
 
 /// POSTs `body` (raw) to `/mcp` with `key` and `headers`.
@@ -89,7 +74,7 @@ fn mcp_needs_a_key_and_says_so_with_www_authenticate() {
 #[test]
 fn mcp_refuses_foreign_origins_get_and_malformed_messages() {
     let app = start();
-    let key = advertiser(&app, "mcp-errors@example.com");
+    let key = advertiser(&app, "mcp-errors@example.com").0;
     let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
 
     // DNS rebinding: a page elsewhere is refused, this deployment's own
@@ -155,7 +140,7 @@ fn mcp_refuses_foreign_origins_get_and_malformed_messages() {
 #[test]
 fn mcp_negotiates_versions_and_refuses_unsupported_ones() {
     let app = start();
-    let key = advertiser(&app, "mcp-versions@example.com");
+    let key = advertiser(&app, "mcp-versions@example.com").0;
     for (asked, answered) in [
         ("2025-06-18", "2025-06-18"),
         ("2025-11-25", "2025-11-25"),
@@ -259,7 +244,7 @@ fn mcp_negotiates_versions_and_refuses_unsupported_ones() {
 #[test]
 fn tool_calls_refuse_unknown_tools_bad_params_and_missing_scopes() {
     let app = start();
-    let key = advertiser(&app, "mcp-tools@example.com");
+    let key = advertiser(&app, "mcp-tools@example.com").0;
 
     let unknown_method = rpc(&app, &key, "resources/list", json!({}));
     assert_eq!(
@@ -382,7 +367,7 @@ fn the_official_python_sdk_drives_the_tools_over_http_and_over_stdio() {
         ("http", "mcp-http@example.com"),
         ("stdio", "mcp-stdio@example.com"),
     ] {
-        let key = advertiser(&app, email);
+        let key = advertiser(&app, email).0;
         let artifacts = adspin_e2e::artifacts();
         let output = std::process::Command::new("python3")
             .arg(artifacts.path("tests/python/mcp_client.py"))
@@ -485,7 +470,7 @@ fn the_stdio_command_needs_a_key_and_answers_refusals_as_json_rpc_errors() {
         "{stderr}"
     );
 
-    let key = advertiser(&app, "mcp-stdio-errors@example.com");
+    let key = advertiser(&app, "mcp-stdio-errors@example.com").0;
     let (_, lines, _) = stdio(
         &[
             ("ADS_AGENTS_API_KEY", &key),
@@ -525,7 +510,7 @@ fn tool(app: &TestApp, key: &str, name: &str, arguments: Value) -> (bool, Value)
 #[test]
 fn tools_go_through_the_safety_checks_and_the_audit_log() {
     let app = start();
-    let key = advertiser(&app, "mcp-safety@acme.example");
+    let key = advertiser(&app, "mcp-safety@acme.example").0;
     let (refused, campaign) = tool(
         &app,
         &key,

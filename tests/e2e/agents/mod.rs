@@ -110,3 +110,31 @@ pub(crate) fn verified_account(app: &TestApp, email: &str) -> Value {
     assert_eq!(verified.status, 200, "{}", verified.text());
     registered.json()
 }
+
+/// A verified account with a business profile; its key and organization.
+pub(crate) fn advertiser(app: &TestApp, email: &str) -> (String, String) {
+    let account = verified_account(app, email);
+    let key = account["api_key"].as_str().expect("key").to_string();
+    let business = call(
+        app,
+        "POST",
+        "/account/business",
+        &key,
+        Some(&json!({"name": "Acme Corp"})),
+    );
+    assert_eq!(business.status, 201, "{}", business.text());
+    let organization = account["user"]["organization_id"]
+        .as_str()
+        .expect("organization")
+        .to_string();
+    (key, organization)
+}
+
+/// Asserts an error answer's status and code; its body.
+#[track_caller]
+pub(crate) fn expect(response: &TestResponse, status: u16, code: &str) -> Value {
+    assert_eq!(response.status, status, "{}", response.text());
+    let body = response.json();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    body
+}

@@ -5,7 +5,7 @@
 use adspin_e2e::{HostLaunch, TestApp, TestResponse};
 use serde_json::{Value, json};
 
-use super::{call, verified_account};
+use super::{advertiser, call, expect};
 
 /// The app, with room for this file's many calls an account makes in a
 /// minute (the Free plan allows 10).
@@ -44,32 +44,6 @@ fn fingerprint(app: &TestApp) -> String {
         }
     }
     dump
-}
-
-/// A verified account with a business; its key and organization.
-fn advertiser(app: &TestApp, email: &str) -> (String, String) {
-    let account = verified_account(app, email);
-    let key = account["api_key"].as_str().expect("key").to_string();
-    let business = call(
-        app,
-        "POST",
-        "/account/business",
-        &key,
-        Some(&json!({"name": "Acme Corp"})),
-    );
-    assert_eq!(business.status, 201, "{}", business.text());
-    let organization = account["user"]["organization_id"]
-        .as_str()
-        .expect("organization")
-        .to_string();
-    (key, organization)
-}
-
-fn expect(response: &TestResponse, status: u16, code: &str) -> Value {
-    assert_eq!(response.status, status, "{}", response.text());
-    let body = response.json();
-    assert_eq!(body["error"]["code"], code, "{body}");
-    body
 }
 
 /// Calls `path` with extra headers.

@@ -290,6 +290,13 @@ pub fn authorize_submit(
             };
             let mut page = consent_page(&authorization, Some(message));
             *page.status_mut() = status;
+            // The page waits as the API's 429 does.
+            if let Some(value) = error
+                .retry_after()
+                .and_then(|seconds| http::HeaderValue::from_str(&seconds.to_string()).ok())
+            {
+                page.headers_mut().insert(http::header::RETRY_AFTER, value);
+            }
             return Ok(page);
         }
     };

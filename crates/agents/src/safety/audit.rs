@@ -196,9 +196,10 @@ impl Filters {
                 .filter(|value| !value.is_empty())
                 .map(str::to_string)
         };
-        let since = match text("since") {
+        // A `since` given is a date-time, as written (not even blank).
+        let since = match query.get("since") {
             None => None,
-            Some(value) => Some(UnixSeconds::parse_iso8601(&value).ok_or_else(|| {
+            Some(value) => Some(UnixSeconds::parse_iso8601(value).ok_or_else(|| {
                 AgentsError::validation(
                     "since",
                     "since must be an ISO 8601 time, e.g. 2026-01-31T00:00:00Z.",
