@@ -494,6 +494,12 @@ ALLOWED: dict[str, list[Rule]] = {
     "POST /api/v1/ai/generate/variations": [BUILTIN_LANGUAGES],
     "POST /api/v1/batch": [
         Rule(
+            "an item's path must be one of this API's paths (the route table; the pattern only says it starts with /)",
+            code="validation_error",
+            param=r"requests\[[0-9]+\]\.path",
+            status=422,
+        ),
+        Rule(
             "each request of a batch has its own `id` (a relation between items)",
             code="validation_error",
             param=r"requests\[[0-9]+\]\.id",

@@ -33,6 +33,14 @@ pub fn requested(request: &Request) -> Result<bool, AgentsError> {
         )),
     };
     let query = Query::from_request(request);
+    // A write takes no other query parameter: one it does not know is an
+    // error, as an unknown body field is.
+    if let Some(unknown) = query.names().into_iter().find(|name| *name != PARAMETER) {
+        return Err(AgentsError::validation(
+            unknown,
+            format!("{unknown} is not a parameter of this request (only dry_run is)."),
+        ));
+    }
     let by_parameter = query
         .get(PARAMETER)
         .map(|text| flag(PARAMETER, text))
