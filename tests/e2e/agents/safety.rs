@@ -161,6 +161,17 @@ fn dry_runs_of_each_kind_of_write_change_nothing_and_answer_like_the_real_call()
     let real_error = expect(&real_bad, 422, "validation_error")["error"].clone();
     assert_eq!(dry_error["details"], real_error["details"]);
     assert_eq!(dry_error["message"], real_error["message"]);
+    // A write takes no query parameter but dry_run: a misspelt one is
+    // refused rather than ignored (a typo never turns a dry run real).
+    for path in ["/campaigns?dryrun=true", "/campaigns?dry_run=maybe"] {
+        let refused = call(&app, "POST", path, &key, Some(&create));
+        let field = path.split(['?', '=']).nth(1).expect("parameter");
+        assert_eq!(
+            expect(&refused, 422, "validation_error")["error"]["details"]["field"],
+            field,
+            "{path}"
+        );
+    }
     let not_a_flag = call(
         &app,
         "POST",
