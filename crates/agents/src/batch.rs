@@ -111,10 +111,10 @@ pub fn parse(body: &[u8]) -> Result<Vec<Item>, AgentsError> {
     for (index, request) in requests.into_iter().enumerate() {
         let field = |name: &str| format!("requests[{index}].{name}");
         let id = request.id.unwrap_or_default();
-        if id.trim().is_empty() || id.len() > MAX_ID_LENGTH {
+        if id.trim().is_empty() || id.chars().count() > MAX_ID_LENGTH {
             return Err(AgentsError::validation(
                 &field("id"),
-                format!("id is a non-empty string of at most {MAX_ID_LENGTH} bytes."),
+                format!("id is a string of 1 to {MAX_ID_LENGTH} characters, not only spaces."),
             ));
         }
         if items.iter().any(|item| item.id == id) {
