@@ -77,6 +77,20 @@ pub(crate) fn live_campaign_to(
     budget_micros: i64,
     target_url: &str,
 ) -> String {
+    let creative = json!({"type": "chat_card", "title": format!("Best {hint} deals"), "body": "Great prices.",
+                          "target_url": target_url, "cta_text": "Shop Now"});
+    live_campaign_with(app, hint, max_bid_micros, budget_micros, creative)
+}
+
+/// A live, approved campaign of the demo organization whose one ad group
+/// (hint `hint`, bidding `max_bid_micros`) has one ad with `creative`.
+pub(crate) fn live_campaign_with(
+    app: &TestApp,
+    hint: &str,
+    max_bid_micros: i64,
+    budget_micros: i64,
+    creative: Value,
+) -> String {
     let auth = format!("Bearer {ADVERTISER_KEY}");
     let body = json!({
         "name": format!("Live {hint}"),
@@ -86,8 +100,7 @@ pub(crate) fn live_campaign_to(
             "name": "Group",
             "context_hints": [hint],
             "bidding_config": {"max_bid_micros": max_bid_micros},
-            "ads": [{"creative": {"type": "chat_card", "title": format!("Best {hint} deals"), "body": "Great prices.",
-                                   "target_url": target_url, "cta_text": "Shop Now"}}]
+            "ads": [{"creative": creative}]
         }]
     });
     let created = app.request(

@@ -3,44 +3,16 @@
 //! results links record one vote per impression and add them up per poll.
 
 use adspin_e2e::TestApp;
-use adspin_e2e::demo::ADVERTISER_KEY;
 use serde_json::{Value, json};
 
-use super::{admin, bid_request, conversation, envelope, now, start};
+use super::{bid_request, conversation, envelope, live_campaign_with, start};
 
 /// A live poll campaign of the demo organization for `hint`.
 pub(crate) fn live_poll(app: &TestApp, hint: &str) -> String {
-    let auth = format!("Bearer {ADVERTISER_KEY}");
-    let body = json!({
-        "name": format!("Poll {hint}"),
-        "start_time": now() - 60,
-        "budget": {"lifetime_spend_limit_micros": 50_000_000},
-        "ad_groups": [{
-            "name": "Poll group",
-            "context_hints": [hint],
-            "bidding_config": {"max_bid_micros": 4_000_000},
-            "ads": [{"creative": {"type": "poll", "question": "Which trail do you run?",
-                                   "options": ["Forest", "Mountain", "Coast"],
-                                   "target_url": "https://trails.example/poll"}}]
-        }]
-    });
-    let created = app.request(
-        "POST",
-        "/v1/campaigns",
-        &[("authorization", &auth)],
-        Some(body.to_string().as_bytes()),
-    );
-    assert_eq!(created.status, 201, "{}", created.text());
-    let id = created.json()["id"].as_str().expect("id").to_string();
-    admin(app, "POST", &format!("/admin/campaigns/{id}/approve"), None);
-    let activated = app.request(
-        "POST",
-        &format!("/v1/campaigns/{id}/activate"),
-        &[("authorization", &auth)],
-        None,
-    );
-    assert_eq!(activated.status, 200, "{}", activated.text());
-    id
+    let poll = json!({"type": "poll", "question": "Which trail do you run?",
+                      "options": ["Forest", "Mountain", "Coast"],
+                      "target_url": "https://trails.example/poll"});
+    live_campaign_with(app, hint, 4_000_000, 50_000_000, poll)
 }
 
 fn poll_auction(app: &TestApp, chat: &str, formats: Value) -> Value {
