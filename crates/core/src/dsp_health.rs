@@ -190,13 +190,19 @@ pub fn read(kv: &impl KeyValue, dsp: &str) -> Result<Health, KvError> {
 }
 
 /// Decides whether an auction calls the DSP whose breaker is `breaker`.
+/// The policy is asked for only when the breaker has opened: a healthy
+/// DSP costs no read of it.
 pub fn admit(
     kv: &impl KeyValue,
     dsp: &str,
     breaker: &Breaker,
-    policy: Policy,
+    policy: impl FnOnce() -> Policy,
     now: UnixSeconds,
 ) -> Result<Admission, KvError> {
+    if breaker.opened_at.is_none() {
+        return Ok(Admission::Call);
+    }
+    let policy = policy();
     let state = breaker.state(policy, now);
     let (State::HalfOpen, Some(opened_at)) = (state, breaker.opened_at) else {
         return Ok(match state {
@@ -215,12 +221,13 @@ pub fn admit(
 
 /// Records the outcome of a call the auction made as `admission`
 /// (`answered`: a bid or a no-bid; otherwise a timeout, an error or an
-/// invalid answer). Returns the breaker's new state when it changed.
+/// invalid answer). Returns the breaker's new state when it changed. The
+/// policy is asked for only when a call failed or probed.
 pub fn record(
     kv: &impl KeyValue,
     dsp: &str,
     breaker: &Breaker,
-    policy: Policy,
+    policy: impl FnOnce() -> Policy,
     admission: Admission,
     answered: bool,
     now: UnixSeconds,
@@ -231,6 +238,13 @@ pub fn record(
     };
     match (admission, answered) {
         (Admission::Skip, _) => Ok(None),
+        (Admission::Call, true) => {
+            if breaker.failing {
+                write_json(kv, &breaker_key(dsp), &Breaker::default())?;
+                kv.delete(&failures_key(dsp))?;
+            }
+            Ok(None)
+        }
         (Admission::Probe { opened_at, period }, true) => {
             write_json(kv, &breaker_key(dsp), &Breaker::default())?;
             kv.delete(&failures_key(dsp))?;
@@ -240,16 +254,10 @@ pub fn record(
         (Admission::Probe { opened_at, period }, false) => {
             write_json(kv, &breaker_key(dsp), &opened)?;
             kv.delete(&probe_key(dsp, opened_at, period))?;
-            Ok(Some(opened.state(policy, now)))
-        }
-        (Admission::Call, true) => {
-            if breaker.failing {
-                write_json(kv, &breaker_key(dsp), &Breaker::default())?;
-                kv.delete(&failures_key(dsp))?;
-            }
-            Ok(None)
+            Ok(Some(opened.state(policy(), now)))
         }
         (Admission::Call, false) => {
+            let policy = policy();
             let failures = kv.increment(&failures_key(dsp), 1)?;
             if failures >= policy.failures_to_open {
                 write_json(kv, &breaker_key(dsp), &opened)?;
@@ -323,14 +331,25 @@ mod tests {
         open_seconds: OPEN_SECONDS,
     };
 
+    #[test]
+    fn a_healthy_dsp_costs_no_read_of_the_policy() {
+        let kv = MemoryKv::default();
+        let unread = || -> Policy { panic!("the policy was read for a healthy DSP") };
+        let closed = Breaker::default();
+        let admission = admit(&kv, "acme", &closed, unread, at(0)).expect("admit");
+        assert_eq!(admission, Admission::Call);
+        let change = record(&kv, "acme", &closed, unread, admission, true, at(0)).expect("record");
+        assert_eq!(change, None);
+    }
+
     fn call(kv: &MemoryKv, now: UnixSeconds, answered: bool) -> Admission {
         let health = read(kv, "acme").expect("read");
-        let admission = admit(kv, "acme", &health.breaker, POLICY, now).expect("admit");
+        let admission = admit(kv, "acme", &health.breaker, || POLICY, now).expect("admit");
         record(
             kv,
             "acme",
             &health.breaker,
-            POLICY,
+            || POLICY,
             admission,
             answered,
             now,
@@ -403,8 +422,8 @@ mod tests {
         assert_eq!(state(&kv, later), State::HalfOpen);
         // Two auctions at once: one probes, the other skips.
         let health = read(&kv, "acme").expect("read");
-        let first = admit(&kv, "acme", &health.breaker, POLICY, later).expect("admit");
-        let second = admit(&kv, "acme", &health.breaker, POLICY, later).expect("admit");
+        let first = admit(&kv, "acme", &health.breaker, || POLICY, later).expect("admit");
+        let second = admit(&kv, "acme", &health.breaker, || POLICY, later).expect("admit");
         assert_eq!(
             first,
             Admission::Probe {
@@ -414,7 +433,7 @@ mod tests {
         );
         assert_eq!(second, Admission::Skip);
         // The probe fails: open again for a period.
-        record(&kv, "acme", &health.breaker, POLICY, first, false, later).expect("record");
+        record(&kv, "acme", &health.breaker, || POLICY, first, false, later).expect("record");
         assert!(matches!(state(&kv, later), State::Open { .. }));
         let again = at(2 * OPEN_SECONDS);
         assert_eq!(

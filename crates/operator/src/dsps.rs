@@ -250,7 +250,7 @@ mod tests {
                 &kv,
                 "acme",
                 &breaker,
-                policy,
+                || policy,
                 dsp_health::Admission::Call,
                 false,
                 NOW,

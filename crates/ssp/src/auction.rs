@@ -409,12 +409,7 @@ impl<E: Env> Auction<'_, E> {
         // after every outbound call has started.
         let mut dsps = dsps;
         dsps.sort_by_key(runs_in_process);
-        let policy = if dsps.iter().all(runs_in_process) {
-            Policy::default()
-        } else {
-            Policy::from_variables(|name| self.env.variable(name))
-        };
-        let gates: Vec<Option<Gate>> = dsps.iter().map(|dsp| self.gate(dsp, policy)).collect();
+        let gates: Vec<Option<Gate>> = dsps.iter().map(|dsp| self.gate(dsp)).collect();
         let calls = dsps.into_iter().zip(gates).map(|(dsp, gate)| {
             let facts = &facts;
             let body = &body;
@@ -467,7 +462,7 @@ impl<E: Env> Auction<'_, E> {
                 };
                 let time = clock.monotonic().saturating_duration_since(called);
                 if let Some(gate) = &gate {
-                    self.record_health(&dsp, gate, answer.status, time, policy);
+                    self.record_health(&dsp, gate, answer.status, time);
                 }
                 (dsp, answer, time)
             }
@@ -699,7 +694,7 @@ impl<E: Env> Auction<'_, E> {
             floor: Micros::new(self.publisher.floor_cpm_micros).to_dollars(),
             time: self.env.clock().now().to_iso8601(),
         };
-        ReceiptKey::from_env(self.env).sign(&receipt)
+        ReceiptKey::from_tracking_secret(&self.secret).sign(&receipt)
     }
 
     /// Sends the OpenRTB notices of the auction, in parallel, each within
@@ -744,12 +739,17 @@ impl<E: Env> Auction<'_, E> {
     /// Whether and how the auction calls an external DSP, from its shared
     /// health; `None` (always called) for the in-process DSP or without a
     /// usable key-value store.
-    fn gate(&self, dsp: &Dsp, policy: Policy) -> Option<Gate> {
+    fn gate(&self, dsp: &Dsp) -> Option<Gate> {
         if runs_in_process(dsp) {
             return None;
         }
         let kv = self.env.kv().ok()?;
-        match health::gate(kv, &dsp.id, policy, self.env.clock().now()) {
+        match health::gate(
+            kv,
+            &dsp.id,
+            || self.breaker_policy(),
+            self.env.clock().now(),
+        ) {
             Ok(gate) => Some(gate),
             Err(error) => {
                 self.log(&format!("health of {} unknown: {error}", dsp.id));
@@ -758,17 +758,17 @@ impl<E: Env> Auction<'_, E> {
         }
     }
 
+    /// When circuit breakers open and for how long (read only once a
+    /// breaker has something to decide: variables are dear under Spin).
+    fn breaker_policy(&self) -> Policy {
+        Policy::from_variables(|name| self.env.variable(name))
+    }
+
     /// Records what a call says about its DSP's health.
-    fn record_health(
-        &self,
-        dsp: &Dsp,
-        gate: &Gate,
-        status: CallStatus,
-        time: Duration,
-        policy: Policy,
-    ) {
+    fn record_health(&self, dsp: &Dsp, gate: &Gate, status: CallStatus, time: Duration) {
         let Ok(kv) = self.env.kv() else { return };
         let now = self.env.clock().now();
+        let policy = || self.breaker_policy();
         match health::record(kv, &dsp.id, gate, status, time, policy, now) {
             Ok(Some(state)) => self.log(&format!(
                 "circuit breaker of {} is {}",

@@ -30,7 +30,7 @@ impl Gate {
 pub fn gate(
     kv: &impl KeyValue,
     dsp: &str,
-    policy: Policy,
+    policy: impl FnOnce() -> Policy,
     now: UnixSeconds,
 ) -> Result<Gate, KvError> {
     let health = dsp_health::read(kv, dsp)?;
@@ -46,7 +46,7 @@ pub fn record(
     gate: &Gate,
     status: CallStatus,
     time: Duration,
-    policy: Policy,
+    policy: impl FnOnce() -> Policy,
     now: UnixSeconds,
 ) -> Result<Option<State>, KvError> {
     let answered = match status {

@@ -9,10 +9,11 @@
 //! A receipt is a JWS in compact form (RFC 7515, `EdDSA` as in RFC 8037):
 //! `base64url(header).base64url(payload).base64url(signature)`, the
 //! signature over the first two parts as sent, so no JSON canonicalization
-//! is needed to verify it. The key is the `receipt_signing_key` variable
-//! (a base64url 32-byte Ed25519 seed), or, when it is unset, one derived
-//! from `tracking_secret` (stable across restarts and instances with no
-//! configuration).
+//! is needed to verify it. The key is derived from `tracking_secret`
+//! (stable across restarts and instances with no configuration). It is not
+//! a variable of its own: under `spin up` every variable an auction reads
+//! costs it dearly (`adspin_spin::env`), and a filled auction already
+//! reads `tracking_secret`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -57,18 +58,18 @@ pub struct ReceiptKey {
 }
 
 impl ReceiptKey {
-    /// The configured key, or the one derived from `tracking_secret`.
+    /// The key derived from `tracking_secret`.
     pub fn from_env(env: &impl Env) -> Self {
-        let configured = settings::text(env, "receipt_signing_key")
-            .and_then(|text| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).ok())
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
-        let seed = configured.unwrap_or_else(|| {
-            let mut hash = Sha256::new();
-            hash.update(b"adspin auction receipts v1\0");
-            hash.update(settings::tracking_secret(env));
-            hash.finalize().into()
-        });
-        Self::from_seed(&seed)
+        Self::from_tracking_secret(&settings::tracking_secret(env))
+    }
+
+    /// The key derived from a tracking secret (SHA-256 with its own
+    /// domain, so the receipts' key reveals nothing of the secret).
+    pub fn from_tracking_secret(secret: &[u8]) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(b"adspin auction receipts v1\0");
+        hash.update(secret);
+        Self::from_seed(&hash.finalize().into())
     }
 
     pub fn from_seed(seed: &[u8; 32]) -> Self {
@@ -196,7 +197,7 @@ mod tests {
     }
 
     #[test]
-    fn the_key_is_configured_or_derived_from_the_tracking_secret() {
+    fn the_key_is_derived_from_the_tracking_secret() {
         use adspin_core::testing::TestEnv;
         let epoch = UnixSeconds::new(0);
         let derived = |secret: &str| {
@@ -205,12 +206,6 @@ mod tests {
         };
         assert_eq!(derived("a"), derived("a"), "stable");
         assert_ne!(derived("a"), derived("b"));
-        let seed = URL_SAFE_NO_PAD.encode([9u8; 32]);
-        let configured = ReceiptKey::from_env(
-            &TestEnv::new(epoch)
-                .with_variable("tracking_secret", "a")
-                .with_variable("receipt_signing_key", &seed),
-        );
-        assert_eq!(configured.jwk(), ReceiptKey::from_seed(&[9; 32]).jwk());
+        assert_eq!(derived("a"), ReceiptKey::from_tracking_secret(b"a").jwk());
     }
 }
