@@ -4,7 +4,11 @@
 # with tests/manifests/bench.toml:
 #   (a) the `hello` component (no host calls);
 #   (b) the probe's /probe/write: one key-value set and one SQLite insert
-#       per request (the database in WAL mode, as the app's migrations set).
+#       per request (the database in WAL mode, as the app's migrations set);
+#   (c) one variable read per request (/probe/var/probe_value);
+#   (d) one key-value read per request (/probe/kv/probe_key);
+#   (e) one SQLite statement per request (`PRAGMA user_version`, which
+#       reads no schema: the cost of a connection without adspin's).
 # When WASMTIME names a wasmtime 48 CLI (cargo install wasmtime-cli@48.0.8
 # --locked), `wasmtime serve` runs (a) too.
 # Bounded loads (wrk -t1 -c$CONNECTIONS -d$DURATION), median of ROUNDS
@@ -56,3 +60,16 @@ if [ -n "$WASMTIME" ]; then
 fi
 compare "(a) hello" "$CONNECTIONS" "$work/p95.lua" /hello
 compare "(b) key-value + SQLite write" "$CONNECTIONS" "$work/p95.lua" /probe/write
+compare "(c) one variable read" "$CONNECTIONS" "$work/p95.lua" /probe/var/probe_value
+for runtime in $RUNTIMES; do
+    curl -fs -X PUT "${BASE[$runtime]}/probe/kv/probe_key" -d value >/dev/null
+done
+compare "(d) one key-value read" "$CONNECTIONS" "$work/p95.lua" /probe/kv/probe_key
+cat > "$work/pragma.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '["PRAGMA user_version"]'
+done = function(summary, latency, requests)
+  io.write(string.format("p95_ms %.2f\n", latency:percentile(95) / 1000))
+end
+LUA
+compare "(e) one SQLite statement" "$CONNECTIONS" "$work/pragma.lua" /probe/sql

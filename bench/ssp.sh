@@ -4,6 +4,9 @@
 #   (1) auctions per second with only the internal DSP and 1,000 active campaigns;
 #   (2) auction overhead above the slowest in-time DSP (a fake DSP answering in 50 ms);
 #   (3) a hung DSP (never answers, 200 ms deadline): how long after its deadline the auction ends.
+#       Its circuit breaker is held closed (dsp_breaker_failures=86400) so that
+#       every auction calls it; with the default (5 failures) the breaker opens
+#       at the fifth timeout and auctions skip the DSP for 30 s.
 # Bounded loads with wrk (CONNECTIONS connections, DURATION, median of ROUNDS
 # rounds, the runtimes alternating within each round) on 127.0.0.1.
 # Needs: wrk (apt-get install wrk), python3 (writes the demand). The fake
@@ -30,7 +33,7 @@ trap cleanup EXIT
 python3 bench/demand.py "$CAMPAIGNS" >"$work/demand.sql"
 
 APP_VARIABLES=(admin_token=$ADMIN dashboard_jwt_secret=bench tracking_secret=bench
-    "dsp_allowed_hosts=http://127.0.0.1:*")
+    "dsp_allowed_hosts=http://127.0.0.1:*" dsp_breaker_failures=86400)
 sqlite=()
 for file in migrations/*.sql; do sqlite+=(--sqlite "@$file"); done
 sqlite+=(--sqlite @seed/dev.sql --sqlite "@$work/demand.sql")

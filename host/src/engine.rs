@@ -46,6 +46,8 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub struct EngineOptions {
     pub pooling: bool,
     pub cache: bool,
+    /// Name compiled guest functions for `perf` (`/tmp/perf-<pid>.map`).
+    pub perfmap: bool,
 }
 
 /// Builds the engine shared by all components and starts its epoch ticker.
@@ -53,6 +55,9 @@ pub fn new_engine(options: EngineOptions) -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
+    if options.perfmap {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if options.cache {
         let cache = Cache::from_file(None)
             .map_err(anyhow::Error::from)

@@ -110,6 +110,10 @@ struct UpArgs {
     /// key-value calls each component made.
     #[arg(long)]
     storage_trace: bool,
+    /// Write `/tmp/perf-<pid>.map` so that `perf report` names the
+    /// components' own functions. A profiling knob.
+    #[arg(long)]
+    perfmap: bool,
     /// A Spin runtime configuration file; the host implements its
     /// `[outbound_networking] block_networks` (the egress guard).
     #[arg(long)]
@@ -208,6 +212,7 @@ async fn up(args: UpArgs) -> Result<()> {
     let engine = engine::new_engine(EngineOptions {
         pooling: !args.disable_pooling,
         cache: !args.disable_cache,
+        perfmap: args.perfmap,
     })?;
     let linker = engine::new_linker(&engine)?;
     let mut components = HashMap::new();
