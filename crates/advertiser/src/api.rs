@@ -2,6 +2,8 @@
 //! against the key's rate limits, route, and render every outcome in the
 //! `/v1` shape with the rate-limit headers.
 
+use std::cell::OnceCell;
+
 use http::HeaderValue;
 
 use adspin_core::clock::Clock;
@@ -51,8 +53,8 @@ pub async fn handle<E: Env>(
     let now = env.clock().now();
     let requests_per_hour =
         settings::positive_integer(env, "v1_requests_per_hour", REQUESTS_PER_HOUR);
-    let session_secret = env.variable("dashboard_jwt_secret").unwrap_or_default();
-    let caller = match auth::authenticate_request(db, &request, now, session_secret.as_bytes()) {
+    let session_secret = || env.variable("dashboard_jwt_secret").unwrap_or_default();
+    let caller = match auth::authenticate_request(db, &request, now, session_secret) {
         Ok(caller) => caller,
         Err(error) => return respond(info, &error),
     };
@@ -89,12 +91,15 @@ pub async fn handle<E: Env>(
         } else {
             JSON_BODY_LIMIT
         };
-        let files_base_url = settings::public_base_url(env, &request);
+        let request_base = adspin_core::web::base_url(&request);
+        let files_base =
+            || settings::configured_public_base_url(env).unwrap_or_else(|| request_base.clone());
         let ctx = Ctx {
             db,
             caller,
             now,
-            files_base_url: &files_base_url,
+            files_base: &files_base,
+            files_base_url: OnceCell::new(),
         };
         match read_body(&mut request, body, limit).await {
             Ok(()) => route(&ctx, &request, env)

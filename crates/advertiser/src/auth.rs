@@ -72,14 +72,14 @@ pub fn authenticate_request(
     db: &impl Database,
     request: &Request,
     now: UnixSeconds,
-    session_secret: &[u8],
+    session_secret: impl FnOnce() -> String,
 ) -> Result<Caller, ApiError> {
     let authorization = header(request, "authorization");
     if authorization.is_some() || header(request, SESSION_HEADER).is_none() {
         return authenticate(db, authorization, now);
     }
     let token = session_cookie(request).ok_or_else(ApiError::auth_required)?;
-    authenticate_session(token, now, session_secret)
+    authenticate_session(token, now, session_secret().as_bytes())
 }
 
 /// Authenticates the `Authorization` header value.
@@ -243,7 +243,8 @@ mod tests {
         let token = session_token(b"s", 2_000);
         let cookie = format!("theme=dark; {SESSION_COOKIE}={token}");
         let with_header = request(&[("cookie", &cookie), (SESSION_HEADER, "1")]);
-        let caller = authenticate_request(&db(), &with_header, now, b"s").expect("session");
+        let caller =
+            authenticate_request(&db(), &with_header, now, || "s".into()).expect("session");
         assert!(caller.is_session());
         assert!(!caller.may_write(), "members read");
         assert_eq!(
@@ -252,7 +253,7 @@ mod tests {
         );
         let cookie_alone = request(&[("cookie", &cookie)]);
         assert_eq!(
-            code(authenticate_request(&db(), &cookie_alone, now, b"s")),
+            code(authenticate_request(&db(), &cookie_alone, now, || "s".into())),
             "auth_required",
             "a cross-site form could send the cookie; it cannot send the header"
         );
@@ -273,7 +274,7 @@ mod tests {
                     &db(),
                     &request,
                     UnixSeconds::new(now),
-                    secret
+                    || String::from_utf8_lossy(secret).into_owned()
                 )),
                 "invalid_session"
             );
@@ -293,7 +294,7 @@ mod tests {
                 &db(),
                 &request,
                 UnixSeconds::new(1_000),
-                b"s"
+                || panic!("a keyed request reads no session secret")
             )),
             "invalid_api_key"
         );

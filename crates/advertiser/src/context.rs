@@ -1,5 +1,7 @@
 //! What every `/v1` handler receives.
 
+use std::cell::OnceCell;
+
 use serde::Serialize;
 
 use adspin_core::db::Database;
@@ -16,8 +18,17 @@ pub struct Ctx<'a, D: Database> {
     pub db: &'a D,
     pub caller: Caller,
     pub now: UnixSeconds,
+    /// Where the base of public file URLs comes from (read on first use:
+    /// only ads show image URLs, and under Spin a variable read is dear).
+    pub files_base: &'a dyn Fn() -> String,
+    pub files_base_url: OnceCell<String>,
+}
+
+impl<D: Database> Ctx<'_, D> {
     /// Base of public file URLs (`https://api.example.com`), for image URLs.
-    pub files_base_url: &'a str,
+    pub fn files_base_url(&self) -> &str {
+        self.files_base_url.get_or_init(self.files_base)
+    }
 }
 
 /// A JSON response.
