@@ -6,18 +6,23 @@
 //! One `imp` (`id` "1") asks for a sponsored message: the image tag when
 //! the publisher shows images, the text tag otherwise, with the native
 //! assets of §3A. The conversation, redacted like every DSP's, goes in
-//! `imp.ext.thrad.messages`. A restricted auction (`crate::privacy`) sends
+//! `imp.ext.thrad.messages`; its categories, keywords and latest question
+//! in `site` ([`context`]). A restricted auction (`crate::privacy`) sends
 //! no user id, address or agent.
 
+mod context;
 mod countries;
 
-use adspin_core::dsp_protocol::{DspBid, MAX_BID_ID_LENGTH, RenderedAd, Role, round_price};
+use adspin_core::dsp_protocol::{
+    DspBid, MAX_BID_ID_LENGTH, Message, RenderedAd, Role, round_price,
+};
 use adspin_core::money::Micros;
 use serde_json::{Map, Value, json};
 
 use crate::publisher::EffectiveConfig;
 use crate::redaction;
 use crate::request::BidRequest;
+use context::Context;
 
 /// The tag of an imp whose creative may carry a main image.
 pub const IMAGE_TAG: &str = "sponsored_message_image_v1";
@@ -119,13 +124,20 @@ fn native_request(tag: &str, max_headline_chars: Option<i64>) -> String {
 pub fn bid_request(facts: &Facts<'_>, tmax_ms: u64) -> Value {
     let request = facts.request;
     let restricted = request.privacy.restriction(facts.child_directed).is_some();
-    let messages: Vec<Value> = request
+    let redacted: Vec<Message> = request
         .messages
+        .iter()
+        .map(|m| Message {
+            content: redaction::redact(&m.content).into_owned(),
+            ..m.clone()
+        })
+        .collect();
+    let messages: Vec<Value> = redacted
         .iter()
         .map(|m| {
             json!({
                 "role": match m.role { Role::User => "user", Role::Assistant => "assistant" },
-                "content": redaction::redact(&m.content),
+                "content": m.content,
             })
         })
         .collect();
@@ -135,6 +147,17 @@ pub fn bid_request(facts: &Facts<'_>, tmax_ms: u64) -> Value {
         "publisher": {"id": facts.publisher_id},
         "privacypolicy": 1,
     });
+    let context = Context::of(&redacted);
+    if !context.categories.is_empty() {
+        site["cat"] = json!(context.categories);
+        site["cattax"] = json!(context::CATTAX);
+    }
+    if !context.keywords.is_empty() {
+        site["keywords"] = json!(context.keywords.join(","));
+    }
+    if let Some(search) = context.search {
+        site["search"] = json!(search);
+    }
     if let Some(domain) = facts.domain {
         site["domain"] = json!(domain);
         site["publisher"]["domain"] = json!(domain);

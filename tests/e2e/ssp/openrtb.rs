@@ -70,6 +70,23 @@ pub(crate) fn problems(request: &FakeRequest) -> Vec<String> {
         body["site"]["publisher"]["id"].as_str().is_some(),
         "site.publisher.id",
     );
+    if let Some(categories) = body["site"].get("cat") {
+        check(
+            categories
+                .as_array()
+                .is_some_and(|c| !c.is_empty() && c.iter().all(Value::is_string)),
+            "site.cat is a non-empty array of strings",
+        );
+        check(body["site"]["cattax"] == 7, "site.cat comes with cattax 7");
+    }
+    for field in ["keywords", "search"] {
+        if let Some(value) = body["site"].get(field) {
+            check(
+                value.as_str().is_some_and(|v| !v.trim().is_empty()),
+                "site.keywords and site.search are non-empty strings",
+            );
+        }
+    }
     check(body["source"]["tid"].as_str().is_some(), "source.tid");
     check(
         body["regs"]["coppa"] == 0 || body["regs"]["coppa"] == 1,
@@ -321,6 +338,12 @@ fn an_openrtb_dsp_wins_with_its_native_ad_and_gets_its_win_billing_and_loss_noti
     assert_eq!(request["device"]["geo"]["country"], "FRA");
     assert_eq!(request["user"]["id"], "user_123");
     assert_eq!(request["test"], 0);
+    // "I am looking for trail shoes": Style & Fashion in Content
+    // Taxonomy 3.0, its words, and the question itself.
+    assert_eq!(request["site"]["cat"], json!(["552"]), "{request}");
+    assert_eq!(request["site"]["cattax"], 7);
+    assert_eq!(request["site"]["keywords"], "trail,shoes");
+    assert_eq!(request["site"]["search"], "I am looking for trail shoes");
     let raw = bidder
         .server
         .requests()
