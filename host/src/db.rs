@@ -12,7 +12,7 @@
 //! reading on a second connection inside its own transaction), waiting
 //! requests open extra connections instead, so nobody waits on another
 //! request's slow transaction. Extra connections are closed when given
-//! back. SQLite work runs in `block_in_place`, so it never stalls the
+//! back. SQLite work runs on blocking threads, so it never stalls the
 //! async runtime.
 
 use std::cell::Cell;
@@ -286,7 +286,7 @@ impl Database {
     }
 
     /// Runs `work` with a pooled connection, off the async runtime's
-    /// scheduling (`block_in_place`, see `sqlite.rs`).
+    /// scheduling (`block_in_place`).
     pub async fn run<T, F>(self: &Arc<Self>, work: F) -> Result<T>
     where
         T: Send + 'static,

@@ -6,10 +6,10 @@
 //! commits or rolls back, its connection stays with that guest connection,
 //! so the transaction is private to it. A transaction still open when the
 //! guest drops the connection is rolled back. Statements run in
-//! `block_in_place`: the worker thread runs the (usually microseconds-long)
-//! statement itself while the runtime hands its other tasks to another
-//! worker, so SQLite never stalls the async runtime and skips a thread
-//! hand-off per statement.
+//! `spawn_blocking`, as under `spin up`: measured against
+//! `block_in_place` (which hands the worker's other tasks to another
+//! thread at every statement), it serves about 5 % more internal-DSP
+//! auctions with a lower p99 on two cores (BENCHMARKS.md).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -119,20 +119,24 @@ impl HostConnection for SqliteView<'_> {
             tokio::time::sleep(latency).await;
         }
         let guest = self.table.get_mut(&connection)?;
-        Ok(tokio::task::block_in_place(|| {
-            let mut conn = match guest.in_transaction.take() {
+        let held = guest.in_transaction.take();
+        let db = guest.db.clone();
+        let (result, held) = tokio::task::spawn_blocking(move || {
+            let mut conn = match held {
                 Some(conn) => conn,
-                None => guest
-                    .db
-                    .checkout()
-                    .map_err(|e| Error::Io(format!("{e:#}")))?,
+                None => match db.checkout() {
+                    Ok(conn) => conn,
+                    Err(e) => return (Err(Error::Io(format!("{e:#}"))), None),
+                },
             };
             let result = execute(&mut conn, &statement, parameters);
-            if !conn.is_autocommit() {
-                guest.in_transaction = Some(conn);
-            }
-            result
-        }))
+            let held = (!conn.is_autocommit()).then_some(conn);
+            (result, held)
+        })
+        .await?;
+        let guest = self.table.get_mut(&connection)?;
+        guest.in_transaction = held;
+        Ok(result)
     }
 
     async fn drop(&mut self, connection: Resource<GuestConnection>) -> wasmtime::Result<()> {
