@@ -16,17 +16,19 @@
 //! processing time is never negative, so the minimum approaches the
 //! network's share. The SSP tells an OpenRTB DSP `tmax` net of it.
 //!
-//! **Cost.** An auction reads two keys per external DSP (breaker and
-//! round trip) and writes nothing while its DSPs stay healthy: the breaker
-//! is written on a DSP's first failure, on opening, on probes and on the
-//! first success after failures; the round trip when it falls to a new
-//! minimum or its window renews. Concurrent instances may lose a count
-//! between them (a failure counted as another instance resets the
-//! counter): the breaker is a shared estimate, not a ledger.
+//! **Cost.** An auction reads one key per external DSP (its breaker and
+//! round trip together: under `spin up` every key-value call is dear) and
+//! writes nothing while its DSPs stay healthy: the entry is written on a
+//! DSP's first failure, on opening, on probes, on the first success after
+//! failures, and when the round trip falls to a new minimum or its window
+//! renews. Concurrent instances may lose an update between them (a failure
+//! counted as another instance resets the counter; a round trip written
+//! from an entry read before another instance opened the breaker): the
+//! breaker is a shared estimate, not a ledger.
 //!
-//! Keys: `dsp_breaker:<id>` (JSON [`Breaker`]), `dsp_failures:<id>` (a
-//! counter), `dsp_probe:<id>:<opened_at>:<period>` (a counter), `dsp_rtt:<id>` (JSON
-//! [`RoundTrip`]).
+//! Keys: `dsp_health:<id>` (JSON: the [`Breaker`] and the [`RoundTrip`]),
+//! `dsp_failures:<id>` (a counter), `dsp_probe:<id>:<opened_at>:<period>`
+//! (a counter).
 
 use serde::{Deserialize, Serialize};
 
@@ -142,15 +144,17 @@ pub enum Admission {
     Skip,
 }
 
-/// A DSP's health as an auction reads it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A DSP's health as an auction reads it (one key-value entry).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
+    #[serde(flatten)]
     pub breaker: Breaker,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round_trip: Option<RoundTrip>,
 }
 
-fn breaker_key(dsp: &str) -> String {
-    format!("dsp_breaker:{dsp}")
+fn health_key(dsp: &str) -> String {
+    format!("dsp_health:{dsp}")
 }
 
 fn failures_key(dsp: &str) -> String {
@@ -160,10 +164,6 @@ fn failures_key(dsp: &str) -> String {
 /// The probe permit of a period of the breaker opened at `opened_at`.
 fn probe_key(dsp: &str, opened_at: i64, period: i64) -> String {
     format!("dsp_probe:{dsp}:{opened_at}:{period}")
-}
-
-fn rtt_key(dsp: &str) -> String {
-    format!("dsp_rtt:{dsp}")
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(
@@ -181,12 +181,26 @@ fn write_json(kv: &impl KeyValue, key: &str, value: &impl Serialize) -> Result<(
     kv.set(key, &bytes)
 }
 
-/// Reads a DSP's breaker and round trip.
+/// Reads a DSP's breaker and round trip (one key-value read).
 pub fn read(kv: &impl KeyValue, dsp: &str) -> Result<Health, KvError> {
-    Ok(Health {
-        breaker: read_json(kv, &breaker_key(dsp))?.unwrap_or_default(),
-        round_trip: read_json(kv, &rtt_key(dsp))?,
-    })
+    Ok(read_json(kv, &health_key(dsp))?.unwrap_or_default())
+}
+
+/// Writes a DSP's health with its breaker now `breaker`.
+fn write_breaker(
+    kv: &impl KeyValue,
+    dsp: &str,
+    health: &Health,
+    breaker: Breaker,
+) -> Result<(), KvError> {
+    write_json(
+        kv,
+        &health_key(dsp),
+        &Health {
+            breaker,
+            round_trip: health.round_trip,
+        },
+    )
 }
 
 /// Decides whether an auction calls the DSP whose breaker is `breaker`.
@@ -221,12 +235,13 @@ pub fn admit(
 
 /// Records the outcome of a call the auction made as `admission`
 /// (`answered`: a bid or a no-bid; otherwise a timeout, an error or an
-/// invalid answer). Returns the breaker's new state when it changed. The
-/// policy is asked for only when a call failed or probed.
+/// invalid answer) on the DSP whose health it read as `health`. Returns
+/// the breaker's new state when it changed. The policy is asked for only
+/// when a call failed or probed.
 pub fn record(
     kv: &impl KeyValue,
     dsp: &str,
-    breaker: &Breaker,
+    health: &Health,
     policy: impl FnOnce() -> Policy,
     admission: Admission,
     answered: bool,
@@ -239,20 +254,20 @@ pub fn record(
     match (admission, answered) {
         (Admission::Skip, _) => Ok(None),
         (Admission::Call, true) => {
-            if breaker.failing {
-                write_json(kv, &breaker_key(dsp), &Breaker::default())?;
+            if health.breaker.failing {
+                write_breaker(kv, dsp, health, Breaker::default())?;
                 kv.delete(&failures_key(dsp))?;
             }
             Ok(None)
         }
         (Admission::Probe { opened_at, period }, true) => {
-            write_json(kv, &breaker_key(dsp), &Breaker::default())?;
+            write_breaker(kv, dsp, health, Breaker::default())?;
             kv.delete(&failures_key(dsp))?;
             kv.delete(&probe_key(dsp, opened_at, period))?;
             Ok(Some(State::Closed))
         }
         (Admission::Probe { opened_at, period }, false) => {
-            write_json(kv, &breaker_key(dsp), &opened)?;
+            write_breaker(kv, dsp, health, opened)?;
             kv.delete(&probe_key(dsp, opened_at, period))?;
             Ok(Some(opened.state(policy(), now)))
         }
@@ -260,16 +275,16 @@ pub fn record(
             let policy = policy();
             let failures = kv.increment(&failures_key(dsp), 1)?;
             if failures >= policy.failures_to_open {
-                write_json(kv, &breaker_key(dsp), &opened)?;
+                write_breaker(kv, dsp, health, opened)?;
                 kv.delete(&failures_key(dsp))?;
                 return Ok(Some(opened.state(policy, now)));
             }
-            if !breaker.failing {
+            if !health.breaker.failing {
                 let failing = Breaker {
                     opened_at: None,
                     failing: true,
                 };
-                write_json(kv, &breaker_key(dsp), &failing)?;
+                write_breaker(kv, dsp, health, failing)?;
             }
             Ok(None)
         }
@@ -277,23 +292,28 @@ pub fn record(
 }
 
 /// Keeps `sample_ms`, the time a DSP took to answer, when it is a new
-/// fastest answer or the kept one has aged out of its window.
+/// fastest answer or the kept one has aged out of its window (`health`:
+/// the DSP's health as the caller knows it, breaker included).
 pub fn observe_round_trip(
     kv: &impl KeyValue,
     dsp: &str,
-    current: Option<RoundTrip>,
+    health: &Health,
     sample_ms: u64,
     now: UnixSeconds,
 ) -> Result<(), KvError> {
-    let renew =
-        current.is_none_or(|kept| sample_ms < kept.ms || now.get() - kept.at >= RTT_WINDOW_SECONDS);
+    let renew = health
+        .round_trip
+        .is_none_or(|kept| sample_ms < kept.ms || now.get() - kept.at >= RTT_WINDOW_SECONDS);
     if renew {
         write_json(
             kv,
-            &rtt_key(dsp),
-            &RoundTrip {
-                ms: sample_ms,
-                at: now.get(),
+            &health_key(dsp),
+            &Health {
+                breaker: health.breaker,
+                round_trip: Some(RoundTrip {
+                    ms: sample_ms,
+                    at: now.get(),
+                }),
             },
         )?;
     }
@@ -309,9 +329,8 @@ pub fn failures(kv: &impl KeyValue, dsp: &str) -> Result<i64, KvError> {
 
 /// Forgets a DSP's health (when it is removed from the registry).
 pub fn forget(kv: &impl KeyValue, dsp: &str) -> Result<(), KvError> {
-    kv.delete(&breaker_key(dsp))?;
-    kv.delete(&failures_key(dsp))?;
-    kv.delete(&rtt_key(dsp))
+    kv.delete(&health_key(dsp))?;
+    kv.delete(&failures_key(dsp))
 }
 
 #[cfg(test)]
@@ -338,23 +357,15 @@ mod tests {
         let closed = Breaker::default();
         let admission = admit(&kv, "acme", &closed, unread, at(0)).expect("admit");
         assert_eq!(admission, Admission::Call);
-        let change = record(&kv, "acme", &closed, unread, admission, true, at(0)).expect("record");
+        let healthy = Health::default();
+        let change = record(&kv, "acme", &healthy, unread, admission, true, at(0)).expect("record");
         assert_eq!(change, None);
     }
 
     fn call(kv: &MemoryKv, now: UnixSeconds, answered: bool) -> Admission {
         let health = read(kv, "acme").expect("read");
         let admission = admit(kv, "acme", &health.breaker, || POLICY, now).expect("admit");
-        record(
-            kv,
-            "acme",
-            &health.breaker,
-            || POLICY,
-            admission,
-            answered,
-            now,
-        )
-        .expect("record");
+        record(kv, "acme", &health, || POLICY, admission, answered, now).expect("record");
         admission
     }
 
@@ -433,7 +444,7 @@ mod tests {
         );
         assert_eq!(second, Admission::Skip);
         // The probe fails: open again for a period.
-        record(&kv, "acme", &health.breaker, || POLICY, first, false, later).expect("record");
+        record(&kv, "acme", &health, || POLICY, first, false, later).expect("record");
         assert!(matches!(state(&kv, later), State::Open { .. }));
         let again = at(2 * OPEN_SECONDS);
         assert_eq!(
@@ -446,20 +457,42 @@ mod tests {
         assert_eq!(state(&kv, again), State::Closed);
         assert_eq!(call(&kv, again, true), Admission::Call);
         let keys = kv.keys();
-        assert_eq!(keys, ["dsp_breaker:acme"], "no probe or counter left");
+        assert_eq!(keys, ["dsp_health:acme"], "no probe or counter left");
+    }
+
+    #[test]
+    fn breaker_and_round_trip_share_one_entry() {
+        let kv = MemoryKv::default();
+        observe_round_trip(&kv, "acme", &Health::default(), 35, at(0)).expect("rtt");
+        for n in 0..FAILURES_TO_OPEN {
+            call(&kv, at(n), false);
+        }
+        let health = read(&kv, "acme").expect("read");
+        assert_eq!(health.breaker.opened_at, Some(T0 + FAILURES_TO_OPEN - 1));
+        assert_eq!(health.round_trip, Some(RoundTrip { ms: 35, at: T0 }));
+        assert_eq!(kv.keys(), ["dsp_health:acme"]);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(
+                &kv.get("dsp_health:acme").expect("get").expect("set")
+            )
+            .expect("json"),
+            serde_json::json!({"opened_at": T0 + FAILURES_TO_OPEN - 1, "failing": false,
+                               "round_trip": {"ms": 35, "at": T0}})
+        );
     }
 
     #[test]
     fn the_round_trip_is_the_fastest_answer_of_its_window() {
         let kv = MemoryKv::default();
-        observe_round_trip(&kv, "acme", None, 80, at(0)).expect("first");
-        let kept = |kv: &MemoryKv| read(kv, "acme").expect("read").round_trip.expect("kept");
+        let health = |kv: &MemoryKv| read(kv, "acme").expect("read");
+        let kept = |kv: &MemoryKv| health(kv).round_trip.expect("kept");
+        observe_round_trip(&kv, "acme", &health(&kv), 80, at(0)).expect("first");
         assert_eq!(kept(&kv).ms, 80);
-        observe_round_trip(&kv, "acme", Some(kept(&kv)), 120, at(1)).expect("slower");
+        observe_round_trip(&kv, "acme", &health(&kv), 120, at(1)).expect("slower");
         assert_eq!(kept(&kv).ms, 80);
-        observe_round_trip(&kv, "acme", Some(kept(&kv)), 40, at(2)).expect("faster");
+        observe_round_trip(&kv, "acme", &health(&kv), 40, at(2)).expect("faster");
         assert_eq!(kept(&kv), RoundTrip { ms: 40, at: T0 + 2 });
-        observe_round_trip(&kv, "acme", Some(kept(&kv)), 90, at(2 + RTT_WINDOW_SECONDS))
+        observe_round_trip(&kv, "acme", &health(&kv), 90, at(2 + RTT_WINDOW_SECONDS))
             .expect("renewed");
         assert_eq!(kept(&kv).ms, 90, "an old minimum ages out");
     }

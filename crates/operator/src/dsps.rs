@@ -244,12 +244,12 @@ mod tests {
                    "round_trip_ms": null})
         );
         let policy = Policy::default();
-        let breaker = dsp_health::Breaker::default();
+        let healthy = dsp_health::Health::default();
         for _ in 0..policy.failures_to_open {
             dsp_health::record(
                 &kv,
                 "acme",
-                &breaker,
+                &healthy,
                 || policy,
                 dsp_health::Admission::Call,
                 false,
@@ -257,7 +257,8 @@ mod tests {
             )
             .expect("failure");
         }
-        dsp_health::observe_round_trip(&kv, "acme", None, 42, NOW).expect("rtt");
+        let health = dsp_health::read(&kv, "acme").expect("read");
+        dsp_health::observe_round_trip(&kv, "acme", &health, 42, NOW).expect("rtt");
         let (_, listed) = list_dsps(&db, &store, NOW).expect("list");
         let acme = listed["data"]
             .as_array()

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use adspin_core::dsp_health::{self, Admission, Health, Policy, State};
+use adspin_core::dsp_health::{self, Admission, Breaker, Health, Policy, State};
 use adspin_core::kv::{KeyValue, KvError};
 use adspin_core::time::UnixSeconds;
 
@@ -54,18 +54,15 @@ pub fn record(
         CallStatus::TimedOut | CallStatus::Error | CallStatus::Invalid => false,
         CallStatus::Skipped => return Ok(None),
     };
-    let change = dsp_health::record(
-        kv,
-        dsp,
-        &gate.health.breaker,
-        policy,
-        gate.admission,
-        answered,
-        now,
-    )?;
+    let change = dsp_health::record(kv, dsp, &gate.health, policy, gate.admission, answered, now)?;
     if answered {
+        // An answer leaves the breaker closed, whatever it was.
+        let health = Health {
+            breaker: Breaker::default(),
+            round_trip: gate.health.round_trip,
+        };
         let ms = u64::try_from(time.as_millis()).unwrap_or(u64::MAX);
-        dsp_health::observe_round_trip(kv, dsp, gate.health.round_trip, ms, now)?;
+        dsp_health::observe_round_trip(kv, dsp, &health, ms, now)?;
     }
     Ok(change)
 }
