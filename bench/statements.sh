@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# How many SQLite connections, statements and key-value calls each hot path
-# makes (BENCHMARKS.md, "Round trips per request"): the release host with
+# How many SQLite connections, statements, key-value calls and variable
+# reads each hot path makes (BENCHMARKS.md, "Round trips per request"): the release host with
 # --storage-trace logs them per component instance; this script sends one
 # request of each kind (after one to warm up) and prints the counts.
 # Needs: python3.
@@ -34,9 +34,9 @@ trace() {
 import re, sys
 name, log = sys.argv[1], open(sys.argv[2]).read()
 parts = []
-for component, opened, statements, kv in re.findall(
-        r"storage (\S+): (\d+) SQLite connection\(s\) opened, (\d+) statement\(s\), (\d+) key-value", log):
-    parts.append(f"{component}: {opened} connection, {statements} statements, {kv} key-value")
+for component, opened, statements, kv, variables in re.findall(
+        r"storage (\S+): (\d+) SQLite connection\(s\) opened, (\d+) statement\(s\), (\d+) key-value call\(s\), (\d+) variable", log):
+    parts.append(f"{component}: {opened} connection, {statements} statements, {kv} key-value, {variables} variables")
 print(f"{name:28s} " + "; ".join(parts))
 PY
 }

@@ -32,7 +32,7 @@ use crate::llm::{LlmAccess, LlmData, RemoteEngine};
 use crate::manifest::{ComponentDef, FileMount};
 use crate::outbound::{AllowedHosts, OutboundHttp, ServiceChaining};
 use crate::sqlite::{SqliteAccess, SqliteData, SqliteView};
-use crate::variables::{ComponentVariables, VariablesData};
+use crate::variables::{ComponentVariables, VariablesData, VariablesView};
 
 /// Most instances alive at once (the host's request concurrency).
 const MAX_INSTANCES: u32 = 1_000;
@@ -187,7 +187,10 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<HostState>> {
         access: &mut state.sqlite,
         table: &mut state.table,
     })?;
-    variables::add_to_linker::<HostState, VariablesData>(&mut linker, |state| &*state.variables)?;
+    variables::add_to_linker::<HostState, VariablesData>(&mut linker, |state| VariablesView {
+        variables: &state.variables,
+        reads: &mut state.variable_reads,
+    })?;
     llm::add_to_linker::<HostState, LlmData>(&mut linker, |state| &state.llm)?;
     Ok(linker)
 }
@@ -201,6 +204,8 @@ pub struct HostState {
     key_value: KeyValueAccess,
     sqlite: SqliteAccess,
     variables: Arc<ComponentVariables>,
+    /// Variable reads of this instance (for `--storage-trace`).
+    variable_reads: u32,
     llm: LlmAccess,
     limits: StoreLimits,
 }
@@ -256,6 +261,7 @@ impl LoadedComponent {
                 shared.sqlite_latency,
             ),
             variables: self.variables.clone(),
+            variable_reads: 0,
             llm: LlmAccess {
                 engine: shared.llm.clone(),
                 allowed_models: self.ai_models.clone(),
@@ -308,8 +314,11 @@ impl LoadedComponent {
             if trace {
                 let state = store.data();
                 crate::log::warn(format_args!(
-                    "storage {id}: {} SQLite connection(s) opened, {} statement(s), {} key-value call(s)",
-                    state.sqlite.opened, state.sqlite.statements, state.key_value.calls
+                    "storage {id}: {} SQLite connection(s) opened, {} statement(s), {} key-value call(s), {} variable read(s)",
+                    state.sqlite.opened,
+                    state.sqlite.statements,
+                    state.key_value.calls,
+                    state.variable_reads
                 ));
             }
             match outcome {

@@ -201,7 +201,7 @@ impl ComponentVariables {
     }
 }
 
-pub use host::VariablesData;
+pub use host::{VariablesData, VariablesView};
 
 mod host {
     //! The `fermyon:spin/variables@2.0.0` host implementation.
@@ -214,13 +214,21 @@ mod host {
     /// Marker connecting a component's variables to the linker.
     pub struct VariablesData;
 
-    impl HasData for VariablesData {
-        type Data<'a> = &'a ComponentVariables;
+    /// A component's variables as one instance reads them, with its count
+    /// of reads (each a host call, dear under `spin up`).
+    pub struct VariablesView<'a> {
+        pub variables: &'a ComponentVariables,
+        pub reads: &'a mut u32,
     }
 
-    impl Host for &ComponentVariables {
+    impl HasData for VariablesData {
+        type Data<'a> = VariablesView<'a>;
+    }
+
+    impl Host for VariablesView<'_> {
         async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, Error>> {
-            Ok(ComponentVariables::get(self, &name).map_err(|e| match e {
+            *self.reads += 1;
+            Ok(self.variables.get(&name).map_err(|e| match e {
                 LookupError::InvalidName(msg) => Error::InvalidName(msg),
                 LookupError::Undefined(msg) => Error::Undefined(msg),
             }))

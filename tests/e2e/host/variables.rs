@@ -81,3 +81,32 @@ fn manifest_and_cli_environments_reach_the_component() {
     assert_eq!(app.get("/probe/env/COMPONENT").json()["value"], "probe");
     assert_eq!(app.get("/probe/env/EXTRA").json()["value"], "from-cli");
 }
+
+#[test]
+fn the_storage_trace_counts_every_variable_read() {
+    let app = launch().arg("--storage-trace").start();
+    variable(&app, "greeting");
+    variable(&app, "nope");
+    let trace = |wanted: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let lines = app.stderr_lines();
+            if lines.iter().any(|line| line.contains(wanted)) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no trace line with {wanted:?} in {lines:#?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    // One read each, found or not (each is a host call under Spin).
+    trace("key-value call(s), 1 variable read(s)");
+    let reads = app
+        .stderr_lines()
+        .iter()
+        .filter(|line| line.contains("variable read(s)"))
+        .count();
+    assert!(reads >= 2, "one trace line per request");
+}
