@@ -106,8 +106,8 @@ struct UpArgs {
     /// the database were remote. A benchmarking knob.
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     sqlite_latency: Option<std::time::Duration>,
-    /// Log, per request, the SQLite connections and statements and the
-    /// key-value calls each component made.
+    /// Log, per request, the SQLite connections and statements, the
+    /// key-value calls and the variable reads each component made.
     #[arg(long)]
     storage_trace: bool,
     /// Write `/tmp/perf-<pid>.map` so that `perf report` names the
