@@ -1,7 +1,7 @@
 //! The internal DSP's demand, the floor, brand safety, staging fill.
 
 use adspin_e2e::demo::{ADVERTISER_KEY, ORGANIZATION_ID, PUBLISHER_STAGING_KEY};
-use adspin_e2e::{FakeResponse, FakeServer};
+use adspin_e2e::{FakeResponse, FakeServer, HostLaunch, Runtime};
 use serde_json::{Value, json};
 
 use super::{
@@ -31,6 +31,45 @@ fn the_internal_dsp_wins_with_a_relevant_campaign_at_its_max_bid() {
         "no image uploaded, text placement"
     );
     assert_eq!(bid["placement"], "text");
+}
+
+/// What a served auction asks of its runtime, read from the local host's
+/// `--storage-trace`: one SQLite connection, no key-value call, and two
+/// variable reads (`tracking_secret` and `public_base_url`, each once).
+/// Under `spin up` each variable read and key-value call is dear
+/// (BENCHMARKS.md), so a new one on this path must be a decision.
+#[test]
+fn a_served_auction_opens_one_connection_and_reads_two_variables() {
+    let app = HostLaunch::app()
+        .on(Runtime::Host)
+        .arg("--storage-trace")
+        .start();
+    admin(
+        &app,
+        "PUT",
+        &format!("/admin/organizations/{ORGANIZATION_ID}/billing"),
+        Some(json!({"payment_method": "pm_1"})),
+    );
+    live_campaign(&app, "running shoes", 5_500_000, 50_000_000);
+    let bid = auction(&app, "chat_trace", "running shoes");
+    assert_eq!(bid["dsp"], "thrad_dsp");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let line = loop {
+        let found = app
+            .stderr_lines()
+            .into_iter()
+            .find(|line| line.contains("storage ssp:"));
+        if let Some(line) = found {
+            break line;
+        }
+        assert!(std::time::Instant::now() < deadline, "no trace of the ssp");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(
+        line.contains(": 1 SQLite connection(s) opened,")
+            && line.ends_with(", 0 key-value call(s), 2 variable read(s)"),
+        "{line}"
+    );
 }
 
 /// The auction runs the internal DSP in process while the registry names
