@@ -5,10 +5,10 @@
 //! Reading a variable is dear under `spin up`: Spin 4.0.2 resolves every
 //! read through its environment-variable provider, which runs inside
 //! `tokio::task::block_in_place` and so hands the runtime's worker to
-//! another thread (measured with `bench/host.sh`: one read per request
-//! costs about a third of the throughput of a request that reads none,
-//! and its p99 grows tenfold). A request therefore reads each variable
-//! once: [`SpinEnv`] keeps what it read.
+//! another thread (measured with `bench/host.sh`: a request that reads
+//! one variable serves about a third as many requests per second as one
+//! that reads none, with a p99 ten times as long). A request therefore
+//! reads each variable once: [`SpinEnv`] keeps what it read.
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
