@@ -16,8 +16,13 @@ pub fn words(text: &str) -> HashSet<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| singular(&w.to_lowercase()))
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .filter(|w| !is_stopword(w))
         .collect()
+}
+
+/// Whether a lowercase word is too common to mean anything (`the`, `for`).
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word)
 }
 
 fn singular(word: &str) -> String {

@@ -37,25 +37,33 @@ impl Conversation {
     }
 }
 
+/// Each message's weight by recency: the latest user turn 3, the message
+/// after it (the assistant's reply) 2, earlier ones half as much per turn
+/// back.
+pub fn recency_weights(messages: &[Message]) -> Vec<f64> {
+    let last_user = messages.iter().rposition(|m| m.role == Role::User);
+    let count = messages.len();
+    (0..count)
+        .map(|index| {
+            if Some(index) == last_user {
+                3.0
+            } else if index + 1 == count {
+                2.0
+            } else {
+                // Two messages per turn back from the latest exchange.
+                let turns_back = (count.saturating_sub(index + 1)) / 2;
+                0.5_f64.powi(i32::try_from(turns_back).unwrap_or(i32::MAX))
+            }
+        })
+        .collect()
+}
+
 impl Conversation {
     pub fn new(messages: &[Message]) -> Self {
-        let last_user = messages.iter().rposition(|m| m.role == Role::User);
-        let count = messages.len();
         let messages = messages
             .iter()
-            .enumerate()
-            .map(|(index, message)| {
-                let weight = if Some(index) == last_user {
-                    3.0
-                } else if index + 1 == count {
-                    2.0
-                } else {
-                    // Two messages per turn back from the latest exchange.
-                    let turns_back = (count.saturating_sub(index + 1)) / 2;
-                    0.5_f64.powi(i32::try_from(turns_back).unwrap_or(i32::MAX))
-                };
-                (words(&message.content), weight)
-            })
+            .zip(recency_weights(messages))
+            .map(|(message, weight)| (words(&message.content), weight))
             .collect();
         Self { messages }
     }

@@ -18,8 +18,9 @@
 
 use std::collections::HashSet;
 
-use adspin_core::catalog::hints::words;
+use adspin_core::catalog::hints::{is_stopword, words};
 use adspin_core::dsp_protocol::{Message, Role};
+use adspin_core::internal_dsp::relevance::recency_weights;
 
 /// `cattax` of IAB Content Taxonomy 3.0.
 pub const CATTAX: u8 = 7;
@@ -33,488 +34,45 @@ pub const MAX_KEYWORDS: usize = 10;
 pub const MAX_SEARCH_CHARS: usize = 200;
 
 /// Tier-1 categories of Content Taxonomy 3.0 (unique id, name) and the
-/// lowercase words that count for each (a message's word counts as itself
-/// and as its singular).
-const LEXICON: &[(&str, &str, &[&str])] = &[
-    (
-        "150",
-        "Attractions",
-        &[
-            "museum",
-            "zoo",
-            "aquarium",
-            "amusement",
-            "landmark",
-            "gallery",
-            "nightclub",
-        ],
-    ),
-    (
-        "1",
-        "Automotive",
-        &[
-            "car",
-            "truck",
-            "suv",
-            "sedan",
-            "vehicle",
-            "motorcycle",
-            "tire",
-            "tyre",
-            "engine",
-            "dealership",
-            "hybrid",
-            "ev",
-            "minivan",
-            "coupe",
-        ],
-    ),
-    (
-        "42",
-        "Books and Literature",
-        &[
-            "book",
-            "novel",
-            "poetry",
-            "poem",
-            "author",
-            "fiction",
-            "literature",
-            "comic",
-            "ebook",
-        ],
-    ),
-    (
-        "52",
-        "Business and Finance",
-        &[
-            "business",
-            "startup",
-            "company",
-            "marketing",
-            "invoice",
-            "b2b",
-            "payroll",
-            "entrepreneur",
-            "logistic",
-            "accounting",
-            "economy",
-        ],
-    ),
-    (
-        "123",
-        "Careers",
-        &[
-            "job",
-            "career",
-            "resume",
-            "cv",
-            "interview",
-            "salary",
-            "hiring",
-            "internship",
-            "recruiter",
-            "apprenticeship",
-        ],
-    ),
-    (
-        "132",
-        "Education",
-        &[
-            "school",
-            "college",
-            "university",
-            "course",
-            "degree",
-            "exam",
-            "homework",
-            "tutor",
-            "student",
-            "learn",
-            "learning",
-            "class",
-        ],
-    ),
-    (
-        "JLBCU7",
-        "Entertainment",
-        &[
-            "movie",
-            "film",
-            "music",
-            "song",
-            "album",
-            "concert",
-            "tv",
-            "television",
-            "series",
-            "netflix",
-            "streaming",
-            "band",
-        ],
-    ),
-    (
-        "8VZQHL",
-        "Events",
-        &[
-            "conference",
-            "expo",
-            "festival",
-            "convention",
-            "ticket",
-            "award",
-        ],
-    ),
-    (
-        "186",
-        "Family and Relationships",
-        &[
-            "family",
-            "parenting",
-            "baby",
-            "toddler",
-            "kid",
-            "child",
-            "children",
-            "wedding",
-            "marriage",
-            "dating",
-            "divorce",
-        ],
-    ),
-    (
-        "201",
-        "Fine Art",
-        &[
-            "art",
-            "painting",
-            "sculpture",
-            "opera",
-            "ballet",
-            "theater",
-            "theatre",
-            "dance",
-        ],
-    ),
-    (
-        "210",
-        "Food & Drink",
-        &[
-            "food",
-            "recipe",
-            "cook",
-            "cooking",
-            "restaurant",
-            "dinner",
-            "lunch",
-            "breakfast",
-            "coffee",
-            "wine",
-            "beer",
-            "vegan",
-            "vegetarian",
-            "baking",
-            "grill",
-            "snack",
-        ],
-    ),
-    (
-        "223",
-        "Healthy Living",
-        &[
-            "fitness",
-            "workout",
-            "exercise",
-            "running",
-            "run",
-            "jogging",
-            "gym",
-            "yoga",
-            "nutrition",
-            "diet",
-            "wellness",
-            "marathon",
-            "protein",
-        ],
-    ),
-    (
-        "239",
-        "Hobbies & Interests",
-        &[
-            "hobby",
-            "craft",
-            "knitting",
-            "photography",
-            "woodworking",
-            "puzzle",
-            "boardgame",
-            "collecting",
-            "instrument",
-            "guitar",
-            "piano",
-        ],
-    ),
-    (
-        "274",
-        "Home & Garden",
-        &[
-            "home",
-            "garden",
-            "gardening",
-            "furniture",
-            "sofa",
-            "kitchen",
-            "appliance",
-            "decor",
-            "renovation",
-            "plant",
-            "lawn",
-            "mattress",
-        ],
-    ),
-    (
-        "286",
-        "Medical Health",
-        &[
-            "doctor",
-            "medicine",
-            "symptom",
-            "disease",
-            "allergy",
-            "pharmacy",
-            "prescription",
-            "surgery",
-            "vaccine",
-            "dentist",
-            "therapy",
-        ],
-    ),
-    (
-        "391",
-        "Personal Finance",
-        &[
-            "bank",
-            "banking",
-            "loan",
-            "mortgage",
-            "credit",
-            "saving",
-            "insurance",
-            "invest",
-            "investing",
-            "retirement",
-            "tax",
-            "stock",
-            "crypto",
-        ],
-    ),
-    (
-        "422",
-        "Pets",
-        &[
-            "pet",
-            "dog",
-            "puppy",
-            "cat",
-            "kitten",
-            "vet",
-            "veterinarian",
-            "aquarium",
-            "bird",
-            "hamster",
-        ],
-    ),
-    (
-        "432",
-        "Pop Culture",
-        &["celebrity", "gossip", "influencer", "meme"],
-    ),
-    (
-        "441",
-        "Real Estate",
-        &[
-            "apartment",
-            "house",
-            "rent",
-            "renting",
-            "realtor",
-            "property",
-            "condo",
-            "lease",
-        ],
-    ),
-    (
-        "464",
-        "Science",
-        &[
-            "science",
-            "physics",
-            "chemistry",
-            "biology",
-            "astronomy",
-            "space",
-            "planet",
-            "climate",
-            "weather",
-            "geology",
-        ],
-    ),
-    (
-        "473",
-        "Shopping",
-        &[
-            "buy", "shopping", "deal", "discount", "coupon", "sale", "gift", "price", "cheap",
-            "store", "order",
-        ],
-    ),
-    (
-        "483",
-        "Sports",
-        &[
-            "sport",
-            "football",
-            "soccer",
-            "basketball",
-            "baseball",
-            "tennis",
-            "golf",
-            "cycling",
-            "bike",
-            "ski",
-            "skiing",
-            "hockey",
-            "swimming",
-            "team",
-            "match",
-        ],
-    ),
-    (
-        "552",
-        "Style & Fashion",
-        &[
-            "shoe", "sneaker", "boot", "fashion", "clothing", "clothes", "dress", "jacket", "jean",
-            "makeup", "skincare", "beauty", "perfume", "jewelry", "watch", "outfit", "haircut",
-        ],
-    ),
-    (
-        "596",
-        "Technology & Computing",
-        &[
-            "laptop",
-            "computer",
-            "phone",
-            "smartphone",
-            "software",
-            "app",
-            "tablet",
-            "ai",
-            "programming",
-            "code",
-            "coding",
-            "wifi",
-            "internet",
-            "headphone",
-            "camera",
-            "gadget",
-        ],
-    ),
-    (
-        "653",
-        "Travel",
-        &[
-            "travel",
-            "trip",
-            "flight",
-            "hotel",
-            "vacation",
-            "holiday",
-            "beach",
-            "cruise",
-            "airport",
-            "passport",
-            "itinerary",
-            "camping",
-            "destination",
-        ],
-    ),
-    (
-        "680",
-        "Video Gaming",
-        &[
-            "game",
-            "gaming",
-            "videogame",
-            "console",
-            "playstation",
-            "xbox",
-            "nintendo",
-            "esport",
-            "gamer",
-        ],
-    ),
+/// lowercase words that count for each, separated by spaces (a message's
+/// word counts as itself and as its singular).
+#[rustfmt::skip]
+const LEXICON: &[(&str, &str, &str)] = &[
+    ("150", "Attractions", "museum zoo aquarium amusement landmark gallery nightclub"),
+    ("1", "Automotive", "car truck suv sedan vehicle motorcycle tire tyre engine dealership hybrid ev minivan coupe"),
+    ("42", "Books and Literature", "book novel poetry poem author fiction literature comic ebook"),
+    ("52", "Business and Finance", "business startup company marketing invoice b2b payroll entrepreneur logistic accounting economy"),
+    ("123", "Careers", "job career resume cv interview salary hiring internship recruiter apprenticeship"),
+    ("132", "Education", "school college university course degree exam homework tutor student learn learning class"),
+    ("JLBCU7", "Entertainment", "movie film music song album concert tv television series netflix streaming band"),
+    ("8VZQHL", "Events", "conference expo festival convention ticket award"),
+    ("186", "Family and Relationships", "family parenting baby toddler kid child children wedding marriage dating divorce"),
+    ("201", "Fine Art", "art painting sculpture opera ballet theater theatre dance"),
+    ("210", "Food & Drink", "food recipe cook cooking restaurant dinner lunch breakfast coffee wine beer vegan vegetarian baking grill snack"),
+    ("223", "Healthy Living", "fitness workout exercise running run jogging gym yoga nutrition diet wellness marathon protein"),
+    ("239", "Hobbies & Interests", "hobby craft knitting photography woodworking puzzle boardgame collecting instrument guitar piano"),
+    ("274", "Home & Garden", "home garden gardening furniture sofa kitchen appliance decor renovation plant lawn mattress"),
+    ("286", "Medical Health", "doctor medicine symptom disease allergy pharmacy prescription surgery vaccine dentist therapy"),
+    ("391", "Personal Finance", "bank banking loan mortgage credit saving insurance invest investing retirement tax stock crypto"),
+    ("422", "Pets", "pet dog puppy cat kitten vet veterinarian aquarium bird hamster"),
+    ("432", "Pop Culture", "celebrity gossip influencer meme"),
+    ("441", "Real Estate", "apartment house rent renting realtor property condo lease"),
+    ("464", "Science", "science physics chemistry biology astronomy space planet climate weather geology"),
+    ("473", "Shopping", "buy shopping deal discount coupon sale gift price cheap store order"),
+    ("483", "Sports", "sport football soccer basketball baseball tennis golf cycling bike ski skiing hockey swimming team match"),
+    ("552", "Style & Fashion", "shoe sneaker boot fashion clothing clothes dress jacket jean makeup skincare beauty perfume jewelry watch outfit haircut"),
+    ("596", "Technology & Computing", "laptop computer phone smartphone software app tablet ai programming code coding wifi internet headphone camera gadget"),
+    ("653", "Travel", "travel trip flight hotel vacation holiday beach cruise airport passport itinerary camping destination"),
+    ("680", "Video Gaming", "game gaming videogame console playstation xbox nintendo esport gamer"),
 ];
 
 /// Words too common to be keywords (beyond the hint stopwords).
-const NOT_KEYWORDS: &[&str] = &[
-    "about",
-    "any",
-    "am",
-    "be",
-    "been",
-    "but",
-    "can",
-    "could",
-    "do",
-    "does",
-    "have",
-    "how",
-    "im",
-    "like",
-    "looking",
-    "me",
-    "need",
-    "not",
-    "please",
-    "recommend",
-    "should",
-    "so",
-    "some",
-    "something",
-    "that",
-    "this",
-    "want",
-    "what",
-    "when",
-    "where",
-    "which",
-    "who",
-    "why",
-    "will",
-    "would",
-    "your",
-    "good",
-    "best",
-    "get",
-    "find",
-    "help",
-    "there",
-    "they",
-    "we",
-    "was",
-    "were",
-    "from",
-    "at",
-    "by",
-    "as",
-    "if",
-    "just",
-    "much",
-    "many",
-    "more",
-    "really",
-    "thank",
-    "thanks",
-];
+const NOT_KEYWORDS: &str = concat!(
+    "about any am be been but can could do does have how im like looking me need not ",
+    "please recommend should so some something that this want what when where which ",
+    "who why will would your good best get find help there they we was were from at ",
+    "by as if just much many more really thank thanks",
+);
 
 /// The contextual facts of a conversation (its messages already redacted).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -529,7 +87,7 @@ impl Context {
     pub fn of(messages: &[Message]) -> Self {
         let last_user = messages.iter().rposition(|m| m.role == Role::User);
         Self {
-            categories: categories(messages, last_user),
+            categories: categories(messages),
             keywords: last_user
                 .map(|index| keywords(&messages[index].content))
                 .unwrap_or_default(),
@@ -538,22 +96,11 @@ impl Context {
     }
 }
 
-fn categories(messages: &[Message], last_user: Option<usize>) -> Vec<&'static str> {
-    let count = messages.len();
+fn categories(messages: &[Message]) -> Vec<&'static str> {
     let weighed: Vec<(HashSet<String>, f64)> = messages
         .iter()
-        .enumerate()
-        .map(|(index, message)| {
-            let weight = if Some(index) == last_user {
-                3.0
-            } else if index + 1 == count {
-                2.0
-            } else {
-                let turns_back = count.saturating_sub(index + 1) / 2;
-                0.5_f64.powi(i32::try_from(turns_back).unwrap_or(i32::MAX))
-            };
-            (present(&message.content), weight)
-        })
+        .zip(recency_weights(messages))
+        .map(|(message, weight)| (present(&message.content), weight))
         .collect();
     let mut scored: Vec<(f64, usize)> = LEXICON
         .iter()
@@ -561,7 +108,7 @@ fn categories(messages: &[Message], last_user: Option<usize>) -> Vec<&'static st
         .filter_map(|(position, (_, _, terms))| {
             let score: f64 = weighed
                 .iter()
-                .filter(|(present, _)| terms.iter().any(|term| present.contains(*term)))
+                .filter(|(present, _)| terms.split(' ').any(|term| present.contains(term)))
                 .map(|(_, weight)| weight)
                 .sum();
             (score >= CATEGORY_THRESHOLD).then_some((score, position))
@@ -595,7 +142,7 @@ fn keywords(text: &str) -> Vec<String> {
         .filter(|word| !word.starts_with('['))
         .map(|word| word.trim_matches(|c| c == '[' || c == ']').to_lowercase())
         .filter(|word| word.chars().count() > 1 && !word.chars().all(|c| c.is_ascii_digit()))
-        .filter(|word| !NOT_KEYWORDS.contains(&word.as_str()) && !words(word).is_empty())
+        .filter(|word| !is_stopword(word) && !NOT_KEYWORDS.split(' ').any(|common| common == word))
         .filter(|word| seen.insert(word.clone()))
         .take(MAX_KEYWORDS)
         .collect()
@@ -695,12 +242,12 @@ mod tests {
         assert_eq!(ids.len(), LEXICON.len(), "unique");
         for (id, name, terms) in LEXICON {
             assert!(!name.is_empty() && !terms.is_empty(), "{id}");
-            for term in *terms {
+            for term in terms.split(' ') {
                 // A term is matched as one lowercase word.
                 assert!(
                     term.chars()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                        && present(term).contains(*term),
+                        && present(term).contains(term),
                     "{term}"
                 );
             }
