@@ -373,8 +373,10 @@ impl<E: Env> Auction<'_, E> {
     /// part goes to the auction's report, and OpenRTB bids' notice URLs
     /// to [`Auction::notices`].
     async fn collect_bids(&self, dsps: Vec<Dsp>, restricted: bool) -> (Vec<Offer>, Failures) {
+        let conversation = dsp::Conversation::redacted(&self.bid_request.messages);
         let request = dsp::bid_request_body(
             self.bid_request,
+            &conversation,
             self.request_id,
             self.ads_before,
             &self.config,
@@ -391,6 +393,7 @@ impl<E: Env> Auction<'_, E> {
         let facts = openrtb::Facts {
             request_id: self.request_id,
             request: self.bid_request,
+            conversation: &conversation,
             config: &self.config,
             ads_before: self.ads_before,
             publisher_id: &organization,

@@ -4,32 +4,74 @@
 //! signals go along as `regs` (OpenRTB's names), and a restricted auction
 //! ([`crate::privacy`]) sends no user id.
 
+use std::cell::OnceCell;
+
 use serde_json::{Value, json};
 
-use adspin_core::dsp_protocol::Role;
+use adspin_core::dsp_protocol::{Message, Role};
 
+use super::openrtb::Context;
 use super::publisher::EffectiveConfig;
 use super::redaction;
 use super::request::BidRequest;
 
+/// The conversation as every DSP of an auction is told it: redacted once
+/// per auction, whatever the DSPs' protocols; what it is about
+/// ([`Conversation::context`], for OpenRTB's `site`) is worked out on first
+/// use, so an auction without OpenRTB DSPs never pays for it.
+pub struct Conversation {
+    messages: Vec<Message>,
+    context: OnceCell<Context>,
+}
+
+impl Conversation {
+    pub fn redacted(messages: &[Message]) -> Self {
+        Self {
+            messages: messages
+                .iter()
+                .map(|m| Message {
+                    content: redaction::redact(&m.content).into_owned(),
+                    ..m.clone()
+                })
+                .collect(),
+            context: OnceCell::new(),
+        }
+    }
+
+    /// The messages, redacted.
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    pub fn context(&self) -> &Context {
+        self.context.get_or_init(|| Context::of(&self.messages))
+    }
+}
+
+/// A message's `role` as the protocols spell it.
+pub fn role(message: &Message) -> &'static str {
+    match message.role {
+        Role::User => "user",
+        Role::Assistant => "assistant",
+    }
+}
+
 /// The bid request body for a DSP, built once per auction and sent to
-/// every DSP, its messages redacted. `child_directed` is the publisher's
-/// setting.
+/// every DSP, with the `conversation` redacted. `child_directed` is the
+/// publisher's setting.
 pub fn bid_request_body(
     request: &BidRequest,
+    conversation: &Conversation,
     request_id: &str,
     ads_before: i64,
     config: &EffectiveConfig,
     child_directed: bool,
 ) -> Value {
-    let messages: Vec<Value> = request
-        .messages
+    let messages: Vec<Value> = conversation
+        .messages()
         .iter()
         .map(|m| {
-            let mut message = json!({
-                "role": match m.role { Role::User => "user", Role::Assistant => "assistant" },
-                "content": redaction::redact(&m.content),
-            });
+            let mut message = json!({"role": role(m), "content": m.content});
             if let Some(time) = m.timestamp {
                 message["timestamp"] = Value::String(time.to_iso8601());
             }
@@ -97,7 +139,14 @@ mod tests {
         let request = request(
             "Running shoes under $120 please, mail jane@example.com or call +1 415 555 0132, card 4111 1111 1111 1111",
         );
-        let body = bid_request_body(&request, "api_req_1", 0, &config(), false);
+        let body = bid_request_body(
+            &request,
+            &Conversation::redacted(&request.messages),
+            "api_req_1",
+            0,
+            &config(),
+            false,
+        );
         assert_eq!(
             body["messages"][0]["content"],
             "Running shoes under $120 please, mail [email] or call [phone], card [card]"
@@ -117,13 +166,27 @@ mod tests {
     #[test]
     fn restricted_requests_carry_no_user_id_and_their_signals() {
         let mut request = request("Looking for a bike");
-        let body = bid_request_body(&request, "api_req_1", 0, &config(), true);
+        let body = bid_request_body(
+            &request,
+            &Conversation::redacted(&request.messages),
+            "api_req_1",
+            0,
+            &config(),
+            true,
+        );
         assert!(body.get("userId").is_none(), "{body}");
         assert_eq!(body["regs"]["coppa"], 1);
         request.privacy =
             crate::privacy::PrivacySignals::parse(None, |name| (name == "sec-gpc").then_some("1"))
                 .expect("valid");
-        let body = bid_request_body(&request, "api_req_1", 0, &config(), false);
+        let body = bid_request_body(
+            &request,
+            &Conversation::redacted(&request.messages),
+            "api_req_1",
+            0,
+            &config(),
+            false,
+        );
         assert!(body.get("userId").is_none(), "{body}");
         assert_eq!(body["dnt"], 1);
         assert_eq!(body["regs"]["coppa"], 0);

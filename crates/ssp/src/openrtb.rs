@@ -13,16 +13,14 @@
 mod context;
 mod countries;
 
-use adspin_core::dsp_protocol::{
-    DspBid, MAX_BID_ID_LENGTH, Message, RenderedAd, Role, round_price,
-};
+use adspin_core::dsp_protocol::{DspBid, MAX_BID_ID_LENGTH, RenderedAd, round_price};
 use adspin_core::money::Micros;
 use serde_json::{Map, Value, json};
 
+use crate::dsp::{self, Conversation};
 use crate::publisher::EffectiveConfig;
-use crate::redaction;
 use crate::request::BidRequest;
-use context::Context;
+pub use context::Context;
 
 /// The tag of an imp whose creative may carry a main image.
 pub const IMAGE_TAG: &str = "sponsored_message_image_v1";
@@ -52,6 +50,8 @@ pub const LOSS_LOST_TO_HIGHER_BID: u16 = 102;
 pub struct Facts<'a> {
     pub request_id: &'a str,
     pub request: &'a BidRequest,
+    /// The request's conversation, redacted.
+    pub conversation: &'a Conversation,
     pub config: &'a EffectiveConfig,
     pub ads_before: i64,
     pub publisher_id: &'a str,
@@ -124,22 +124,11 @@ fn native_request(tag: &str, max_headline_chars: Option<i64>) -> String {
 pub fn bid_request(facts: &Facts<'_>, tmax_ms: u64) -> Value {
     let request = facts.request;
     let restricted = request.privacy.restriction(facts.child_directed).is_some();
-    let redacted: Vec<Message> = request
-        .messages
+    let messages: Vec<Value> = facts
+        .conversation
+        .messages()
         .iter()
-        .map(|m| Message {
-            content: redaction::redact(&m.content).into_owned(),
-            ..m.clone()
-        })
-        .collect();
-    let messages: Vec<Value> = redacted
-        .iter()
-        .map(|m| {
-            json!({
-                "role": match m.role { Role::User => "user", Role::Assistant => "assistant" },
-                "content": m.content,
-            })
-        })
+        .map(|m| json!({"role": dsp::role(m), "content": m.content}))
         .collect();
     let tag = facts.tag();
     let mut site = json!({
@@ -147,7 +136,7 @@ pub fn bid_request(facts: &Facts<'_>, tmax_ms: u64) -> Value {
         "publisher": {"id": facts.publisher_id},
         "privacypolicy": 1,
     });
-    let context = Context::of(&redacted);
+    let context = facts.conversation.context();
     if !context.categories.is_empty() {
         site["cat"] = json!(context.categories);
         site["cattax"] = json!(context::CATTAX);
@@ -155,7 +144,7 @@ pub fn bid_request(facts: &Facts<'_>, tmax_ms: u64) -> Value {
     if !context.keywords.is_empty() {
         site["keywords"] = json!(context.keywords.join(","));
     }
-    if let Some(search) = context.search {
+    if let Some(search) = &context.search {
         site["search"] = json!(search);
     }
     if let Some(domain) = facts.domain {

@@ -24,10 +24,15 @@ fn config(image_enabled: bool) -> EffectiveConfig {
     }
 }
 
-fn facts<'a>(request: &'a BidRequest, config: &'a EffectiveConfig) -> Facts<'a> {
+fn facts<'a>(
+    request: &'a BidRequest,
+    conversation: &'a Conversation,
+    config: &'a EffectiveConfig,
+) -> Facts<'a> {
     Facts {
         request_id: "api_req_1",
         request,
+        conversation,
         config,
         ads_before: 2,
         publisher_id: "org_1",
@@ -54,7 +59,14 @@ fn the_language_is_the_first_of_accept_language() {
 fn the_request_has_one_native_imp_with_the_documented_tag_assets_and_floor() {
     let request = request();
     let config = config(true);
-    let body = bid_request(&facts(&request, &config), 1_800);
+    let body = bid_request(
+        &facts(
+            &request,
+            &Conversation::redacted(&request.messages),
+            &config,
+        ),
+        1_800,
+    );
     assert_eq!(body["id"], "api_req_1");
     assert_eq!(body["at"], 1);
     assert_eq!(body["tmax"], 1_800);
@@ -112,7 +124,14 @@ fn the_request_has_one_native_imp_with_the_documented_tag_assets_and_floor() {
 fn a_text_only_publisher_asks_for_the_text_tag_with_a_required_icon() {
     let request = request();
     let config = config(false);
-    let body = bid_request(&facts(&request, &config), 500);
+    let body = bid_request(
+        &facts(
+            &request,
+            &Conversation::redacted(&request.messages),
+            &config,
+        ),
+        500,
+    );
     assert_eq!(body["imp"][0]["tagid"], TEXT_TAG);
     let native: Value =
         serde_json::from_str(body["imp"][0]["native"]["request"].as_str().expect("s"))
