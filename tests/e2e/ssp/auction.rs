@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{
     admin, auction, bid_answer, bid_request, bid_request_with, conversation, envelope,
-    live_campaign, register_dsp, start,
+    live_campaign, register_dsp, start, start_with,
 };
 
 #[test]
@@ -40,16 +40,7 @@ fn the_internal_dsp_wins_with_a_relevant_campaign_at_its_max_bid() {
 /// (BENCHMARKS.md), so a new one on this path must be a decision.
 #[test]
 fn a_served_auction_opens_one_connection_and_reads_two_variables() {
-    let app = HostLaunch::app()
-        .on(Runtime::Host)
-        .arg("--storage-trace")
-        .start();
-    admin(
-        &app,
-        "PUT",
-        &format!("/admin/organizations/{ORGANIZATION_ID}/billing"),
-        Some(json!({"payment_method": "pm_1"})),
-    );
+    let app = start_with(HostLaunch::app().on(Runtime::Host).arg("--storage-trace"));
     live_campaign(&app, "running shoes", 5_500_000, 50_000_000);
     let bid = auction(&app, "chat_trace", "running shoes");
     assert_eq!(bid["dsp"], "thrad_dsp");

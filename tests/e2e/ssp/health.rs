@@ -5,11 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use adspin_e2e::demo::ORGANIZATION_ID;
 use adspin_e2e::{FakeResponse, FakeServer, HostLaunch, TestApp};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{admin, auction, only_external, register_dsp};
+use super::{admin, auction, only_external, register_dsp, start_with};
 
 fn health(app: &TestApp, id: &str) -> Value {
     let listed = admin(app, "GET", "/admin/dsps", None).json();
@@ -24,17 +23,12 @@ fn health(app: &TestApp, id: &str) -> Value {
 
 #[test]
 fn a_failing_dsp_opens_its_breaker_is_skipped_and_closes_after_a_successful_probe() {
-    let app = HostLaunch::app()
-        .variable("dsp_breaker_failures", "2")
-        // Breakers count whole seconds: an open period of 3 s lasts at
-        // least 2 s, past the next auction however slow the runtime.
-        .variable("dsp_breaker_open_seconds", "3")
-        .start();
-    admin(
-        &app,
-        "PUT",
-        &format!("/admin/organizations/{ORGANIZATION_ID}/billing"),
-        Some(json!({"payment_method": "pm_1"})),
+    let app = start_with(
+        HostLaunch::app()
+            .variable("dsp_breaker_failures", "2")
+            // Breakers count whole seconds: an open period of 3 s lasts at
+            // least 2 s, past the next auction however slow the runtime.
+            .variable("dsp_breaker_open_seconds", "3"),
     );
     only_external(&app);
     let failing = Arc::new(AtomicBool::new(true));

@@ -18,7 +18,12 @@ use serde_json::{Value, json};
 
 /// The app with billing set up for the demo organization.
 pub(crate) fn start() -> TestApp {
-    let app = HostLaunch::app().start();
+    start_with(HostLaunch::app())
+}
+
+/// [`start`] with its launch changed (variables, flags, runtime).
+pub(crate) fn start_with(launch: HostLaunch) -> TestApp {
+    let app = launch.start();
     admin(
         &app,
         "PUT",
