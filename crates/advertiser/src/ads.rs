@@ -120,13 +120,13 @@ pub fn list_ads<D: Database>(ctx: &Ctx<'_, D>, query: &Query) -> Result<Response
     store::find::<AdGroup>(ctx.db, ctx.caller.organization_id, group_id)?.ok_or_else(missing)?;
     let ads = store::list::<Ad>(ctx.db, group_id, &page).map_err(|e| list_error(&page, e))?;
     let list = page.into_list(ads, |ad| ad.id.to_string());
-    respond(200, &list.render(|ad| ad.resource(ctx.files_base_url())))
+    respond(200, &list.render(|ad| ad.resource(&ctx.files_base_url)))
 }
 
 /// `GET /v1/ads/{id}`
 pub fn find_ad<D: Database>(ctx: &Ctx<'_, D>, id: &str) -> Result<Response, ApiError> {
     let ad = load(ctx, id)?;
-    respond(200, &ad.resource(ctx.files_base_url()))
+    respond(200, &ad.resource(&ctx.files_base_url))
 }
 
 /// `POST /v1/ads`
@@ -168,7 +168,7 @@ pub fn create_ad<D: Database>(ctx: &Ctx<'_, D>, body: &[u8]) -> Result<Response,
         store::request_review(ctx.db, ctx.caller.organization_id, campaign.id, ctx.now)?;
         Ok(())
     })?;
-    respond(201, &ad.resource(ctx.files_base_url()))
+    respond(201, &ad.resource(&ctx.files_base_url))
 }
 
 /// The error for an ad whose creative type differs from its group's.
@@ -222,7 +222,7 @@ pub fn update_ad<D: Database>(
         store::update_ad(ctx.db, ctx.caller.organization_id, &ad)?;
         Ok::<_, ApiError>(ad)
     })?;
-    respond(200, &ad.resource(ctx.files_base_url()))
+    respond(200, &ad.resource(&ctx.files_base_url))
 }
 
 /// `POST /v1/ads/{id}/activate|pause|archive`
@@ -244,5 +244,5 @@ pub fn set_ad_status<D: Database>(
         }
         Ok::<_, ApiError>(ad)
     })?;
-    respond(200, &ad.resource(ctx.files_base_url()))
+    respond(200, &ad.resource(&ctx.files_base_url))
 }

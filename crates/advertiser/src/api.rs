@@ -2,7 +2,7 @@
 //! against the key's rate limits, route, and render every outcome in the
 //! `/v1` shape with the rate-limit headers.
 
-use std::cell::OnceCell;
+use std::cell::LazyCell;
 
 use http::HeaderValue;
 
@@ -91,20 +91,19 @@ pub async fn handle<E: Env>(
         } else {
             JSON_BODY_LIMIT
         };
-        let request_base = adspin_core::web::base_url(&request);
-        let files_base =
-            || settings::configured_public_base_url(env).unwrap_or_else(|| request_base.clone());
-        let ctx = Ctx {
-            db,
-            caller,
-            now,
-            files_base: &files_base,
-            files_base_url: OnceCell::new(),
-        };
         match read_body(&mut request, body, limit).await {
-            Ok(()) => route(&ctx, &request, env)
-                .await
-                .unwrap_or_else(|error| respond(info, &error)),
+            Ok(()) => {
+                let files_base = || settings::public_base_url(env, &request);
+                let ctx = Ctx {
+                    db,
+                    caller,
+                    now,
+                    files_base_url: LazyCell::new(&files_base),
+                };
+                route(&ctx, &request, env)
+                    .await
+                    .unwrap_or_else(|error| respond(info, &error))
+            }
             Err(error) => respond(info, &ApiError::from(error)),
         }
     };

@@ -1,6 +1,6 @@
 //! What every `/v1` handler receives.
 
-use std::cell::OnceCell;
+use std::cell::LazyCell;
 
 use serde::Serialize;
 
@@ -18,17 +18,10 @@ pub struct Ctx<'a, D: Database> {
     pub db: &'a D,
     pub caller: Caller,
     pub now: UnixSeconds,
-    /// Where the base of public file URLs comes from (read on first use:
-    /// only ads show image URLs, and under Spin a variable read is dear).
-    pub files_base: &'a dyn Fn() -> String,
-    pub files_base_url: OnceCell<String>,
-}
-
-impl<D: Database> Ctx<'_, D> {
-    /// Base of public file URLs (`https://api.example.com`), for image URLs.
-    pub fn files_base_url(&self) -> &str {
-        self.files_base_url.get_or_init(self.files_base)
-    }
+    /// Base of public file URLs (`https://api.example.com`), for image
+    /// URLs: worked out on first use (only ads show image URLs, and under
+    /// Spin a variable read is dear).
+    pub files_base_url: LazyCell<String, &'a dyn Fn() -> String>,
 }
 
 /// A JSON response.
