@@ -186,23 +186,6 @@ pub fn read(kv: &impl KeyValue, dsp: &str) -> Result<Health, KvError> {
     Ok(read_json(kv, &health_key(dsp))?.unwrap_or_default())
 }
 
-/// Writes a DSP's health with its breaker now `breaker`.
-fn write_breaker(
-    kv: &impl KeyValue,
-    dsp: &str,
-    health: &Health,
-    breaker: Breaker,
-) -> Result<(), KvError> {
-    write_json(
-        kv,
-        &health_key(dsp),
-        &Health {
-            breaker,
-            round_trip: health.round_trip,
-        },
-    )
-}
-
 /// Decides whether an auction calls the DSP whose breaker is `breaker`.
 /// The policy is asked for only when the breaker has opened: a healthy
 /// DSP costs no read of it.
@@ -233,91 +216,83 @@ pub fn admit(
     Ok(Admission::Probe { opened_at, period })
 }
 
-/// Records the outcome of a call the auction made as `admission`
-/// (`answered`: a bid or a no-bid; otherwise a timeout, an error or an
-/// invalid answer) on the DSP whose health it read as `health`. Returns
-/// the breaker's new state when it changed. The policy is asked for only
-/// when a call failed or probed.
+/// What a call told of its DSP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A bid or a no-bid, after `ms` milliseconds.
+    Answered { ms: u64 },
+    /// A timeout, an error or an invalid answer.
+    Failed,
+}
+
+/// Records the outcome of a call the auction made as `admission` on the
+/// DSP whose health it read as `health`: the breaker and the round trip
+/// (the fastest answer of its window) are written together, and only
+/// when either changed. Returns the breaker's new state when it changed.
+/// The policy is asked for only when a call failed or probed.
 pub fn record(
     kv: &impl KeyValue,
     dsp: &str,
     health: &Health,
     policy: impl FnOnce() -> Policy,
     admission: Admission,
-    answered: bool,
+    outcome: Outcome,
     now: UnixSeconds,
 ) -> Result<Option<State>, KvError> {
     let opened = Breaker {
         opened_at: Some(now.get()),
         failing: false,
     };
-    match (admission, answered) {
-        (Admission::Skip, _) => Ok(None),
-        (Admission::Call, true) => {
+    let (breaker, change) = match (admission, outcome) {
+        (Admission::Skip, _) => return Ok(None),
+        (Admission::Call, Outcome::Answered { .. }) => {
             if health.breaker.failing {
-                write_breaker(kv, dsp, health, Breaker::default())?;
                 kv.delete(&failures_key(dsp))?;
             }
-            Ok(None)
+            (Breaker::default(), None)
         }
-        (Admission::Probe { opened_at, period }, true) => {
-            write_breaker(kv, dsp, health, Breaker::default())?;
+        (Admission::Probe { opened_at, period }, Outcome::Answered { .. }) => {
             kv.delete(&failures_key(dsp))?;
             kv.delete(&probe_key(dsp, opened_at, period))?;
-            Ok(Some(State::Closed))
+            (Breaker::default(), Some(State::Closed))
         }
-        (Admission::Probe { opened_at, period }, false) => {
-            write_breaker(kv, dsp, health, opened)?;
+        (Admission::Probe { opened_at, period }, Outcome::Failed) => {
             kv.delete(&probe_key(dsp, opened_at, period))?;
-            Ok(Some(opened.state(policy(), now)))
+            (opened, Some(opened.state(policy(), now)))
         }
-        (Admission::Call, false) => {
+        (Admission::Call, Outcome::Failed) => {
             let policy = policy();
             let failures = kv.increment(&failures_key(dsp), 1)?;
             if failures >= policy.failures_to_open {
-                write_breaker(kv, dsp, health, opened)?;
                 kv.delete(&failures_key(dsp))?;
-                return Ok(Some(opened.state(policy, now)));
-            }
-            if !health.breaker.failing {
+                (opened, Some(opened.state(policy, now)))
+            } else {
                 let failing = Breaker {
                     opened_at: None,
                     failing: true,
                 };
-                write_breaker(kv, dsp, health, failing)?;
+                (failing, None)
             }
-            Ok(None)
         }
+    };
+    let round_trip = match outcome {
+        Outcome::Answered { ms }
+            if health
+                .round_trip
+                .is_none_or(|kept| ms < kept.ms || now.get() - kept.at >= RTT_WINDOW_SECONDS) =>
+        {
+            Some(RoundTrip { ms, at: now.get() })
+        }
+        _ => health.round_trip,
+    };
+    let updated = Health {
+        breaker,
+        round_trip,
+    };
+    if updated != *health {
+        write_json(kv, &health_key(dsp), &updated)?;
     }
-}
-
-/// Keeps `sample_ms`, the time a DSP took to answer, when it is a new
-/// fastest answer or the kept one has aged out of its window (`health`:
-/// the DSP's health as the caller knows it, breaker included).
-pub fn observe_round_trip(
-    kv: &impl KeyValue,
-    dsp: &str,
-    health: &Health,
-    sample_ms: u64,
-    now: UnixSeconds,
-) -> Result<(), KvError> {
-    let renew = health
-        .round_trip
-        .is_none_or(|kept| sample_ms < kept.ms || now.get() - kept.at >= RTT_WINDOW_SECONDS);
-    if renew {
-        write_json(
-            kv,
-            &health_key(dsp),
-            &Health {
-                breaker: health.breaker,
-                round_trip: Some(RoundTrip {
-                    ms: sample_ms,
-                    at: now.get(),
-                }),
-            },
-        )?;
-    }
-    Ok(())
+    Ok(change)
 }
 
 /// The consecutive failures counted for a DSP (for the operator).
@@ -344,7 +319,6 @@ mod tests {
         UnixSeconds::new(T0 + seconds)
     }
 
-    /// One call at `now` that `answered` or not, as an auction makes it.
     const POLICY: Policy = Policy {
         failures_to_open: FAILURES_TO_OPEN,
         open_seconds: OPEN_SECONDS,
@@ -358,15 +332,40 @@ mod tests {
         let admission = admit(&kv, "acme", &closed, unread, at(0)).expect("admit");
         assert_eq!(admission, Admission::Call);
         let healthy = Health::default();
-        let change = record(&kv, "acme", &healthy, unread, admission, true, at(0)).expect("record");
+        let answered = Outcome::Answered { ms: 50 };
+        let change =
+            record(&kv, "acme", &healthy, unread, admission, answered, at(0)).expect("record");
         assert_eq!(change, None);
     }
 
+    /// One call at `now` that `answered` (in 50 ms) or not, as an auction
+    /// makes it.
     fn call(kv: &MemoryKv, now: UnixSeconds, answered: bool) -> Admission {
         let health = read(kv, "acme").expect("read");
         let admission = admit(kv, "acme", &health.breaker, || POLICY, now).expect("admit");
-        record(kv, "acme", &health, || POLICY, admission, answered, now).expect("record");
+        let outcome = if answered {
+            Outcome::Answered { ms: 50 }
+        } else {
+            Outcome::Failed
+        };
+        record(kv, "acme", &health, || POLICY, admission, outcome, now).expect("record");
         admission
+    }
+
+    /// A healthy DSP's answer after `ms`.
+    fn answer(kv: &MemoryKv, ms: u64, now: UnixSeconds) {
+        let health = read(kv, "acme").expect("read");
+        let answered = Outcome::Answered { ms };
+        record(
+            kv,
+            "acme",
+            &health,
+            || POLICY,
+            Admission::Call,
+            answered,
+            now,
+        )
+        .expect("record");
     }
 
     fn state(kv: &MemoryKv, now: UnixSeconds) -> State {
@@ -392,10 +391,14 @@ mod tests {
     #[test]
     fn a_healthy_dsp_costs_no_write() {
         let kv = MemoryKv::default();
-        for n in 0..10 {
+        // The first answer is the round trip kept; then nothing changes.
+        call(&kv, at(0), true);
+        let written = kv.writes();
+        for n in 1..10 {
             assert_eq!(call(&kv, at(n), true), Admission::Call);
         }
-        assert!(kv.keys().is_empty(), "{:?}", kv.keys());
+        assert_eq!(kv.writes(), written);
+        assert_eq!(kv.keys(), ["dsp_health:acme"], "no breaker state");
     }
 
     #[test]
@@ -444,7 +447,16 @@ mod tests {
         );
         assert_eq!(second, Admission::Skip);
         // The probe fails: open again for a period.
-        record(&kv, "acme", &health, || POLICY, first, false, later).expect("record");
+        record(
+            &kv,
+            "acme",
+            &health,
+            || POLICY,
+            first,
+            Outcome::Failed,
+            later,
+        )
+        .expect("record");
         assert!(matches!(state(&kv, later), State::Open { .. }));
         let again = at(2 * OPEN_SECONDS);
         assert_eq!(
@@ -463,7 +475,7 @@ mod tests {
     #[test]
     fn breaker_and_round_trip_share_one_entry() {
         let kv = MemoryKv::default();
-        observe_round_trip(&kv, "acme", &Health::default(), 35, at(0)).expect("rtt");
+        answer(&kv, 35, at(0));
         for n in 0..FAILURES_TO_OPEN {
             call(&kv, at(n), false);
         }
@@ -484,16 +496,14 @@ mod tests {
     #[test]
     fn the_round_trip_is_the_fastest_answer_of_its_window() {
         let kv = MemoryKv::default();
-        let health = |kv: &MemoryKv| read(kv, "acme").expect("read");
-        let kept = |kv: &MemoryKv| health(kv).round_trip.expect("kept");
-        observe_round_trip(&kv, "acme", &health(&kv), 80, at(0)).expect("first");
+        let kept = |kv: &MemoryKv| read(kv, "acme").expect("read").round_trip.expect("kept");
+        answer(&kv, 80, at(0));
         assert_eq!(kept(&kv).ms, 80);
-        observe_round_trip(&kv, "acme", &health(&kv), 120, at(1)).expect("slower");
+        answer(&kv, 120, at(1));
         assert_eq!(kept(&kv).ms, 80);
-        observe_round_trip(&kv, "acme", &health(&kv), 40, at(2)).expect("faster");
+        answer(&kv, 40, at(2));
         assert_eq!(kept(&kv), RoundTrip { ms: 40, at: T0 + 2 });
-        observe_round_trip(&kv, "acme", &health(&kv), 90, at(2 + RTT_WINDOW_SECONDS))
-            .expect("renewed");
+        answer(&kv, 90, at(2 + RTT_WINDOW_SECONDS));
         assert_eq!(kept(&kv).ms, 90, "an old minimum ages out");
     }
 }

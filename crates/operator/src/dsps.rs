@@ -244,21 +244,15 @@ mod tests {
                    "round_trip_ms": null})
         );
         let policy = Policy::default();
-        let healthy = dsp_health::Health::default();
-        for _ in 0..policy.failures_to_open {
-            dsp_health::record(
-                &kv,
-                "acme",
-                &healthy,
-                || policy,
-                dsp_health::Admission::Call,
-                false,
-                NOW,
-            )
-            .expect("failure");
+        // An answer in 42 ms, then failures enough to open the breaker.
+        let outcomes = std::iter::once(dsp_health::Outcome::Answered { ms: 42 })
+            .chain((0..policy.failures_to_open).map(|_| dsp_health::Outcome::Failed));
+        for outcome in outcomes {
+            let health = dsp_health::read(&kv, "acme").expect("read");
+            let call = dsp_health::Admission::Call;
+            dsp_health::record(&kv, "acme", &health, || policy, call, outcome, NOW)
+                .expect("recorded");
         }
-        let health = dsp_health::read(&kv, "acme").expect("read");
-        dsp_health::observe_round_trip(&kv, "acme", &health, 42, NOW).expect("rtt");
         let (_, listed) = list_dsps(&db, &store, NOW).expect("list");
         let acme = listed["data"]
             .as_array()

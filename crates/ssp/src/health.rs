@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use adspin_core::dsp_health::{self, Admission, Breaker, Health, Policy, State};
+use adspin_core::dsp_health::{self, Admission, Health, Outcome, Policy, State};
 use adspin_core::kv::{KeyValue, KvError};
 use adspin_core::time::UnixSeconds;
 
@@ -49,20 +49,13 @@ pub fn record(
     policy: impl FnOnce() -> Policy,
     now: UnixSeconds,
 ) -> Result<Option<State>, KvError> {
-    let answered = match status {
-        CallStatus::Bid | CallStatus::NoBid => true,
-        CallStatus::TimedOut | CallStatus::Error | CallStatus::Invalid => false,
+    let outcome = match status {
+        CallStatus::Bid | CallStatus::NoBid => Outcome::Answered {
+            ms: u64::try_from(time.as_millis()).unwrap_or(u64::MAX),
+        },
+        CallStatus::TimedOut | CallStatus::Error | CallStatus::Invalid => Outcome::Failed,
         CallStatus::Skipped => return Ok(None),
     };
-    let change = dsp_health::record(kv, dsp, &gate.health, policy, gate.admission, answered, now)?;
-    if answered {
-        // An answer leaves the breaker closed, whatever it was.
-        let health = Health {
-            breaker: Breaker::default(),
-            round_trip: gate.health.round_trip,
-        };
-        let ms = u64::try_from(time.as_millis()).unwrap_or(u64::MAX);
-        dsp_health::observe_round_trip(kv, dsp, &health, ms, now)?;
-    }
+    let change = dsp_health::record(kv, dsp, &gate.health, policy, gate.admission, outcome, now)?;
     Ok(change)
 }

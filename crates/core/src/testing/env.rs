@@ -216,12 +216,22 @@ impl HttpClient for FakeHttp {
 #[derive(Debug, Default)]
 pub struct MemoryKv {
     values: RefCell<BTreeMap<String, Vec<u8>>>,
+    writes: std::cell::Cell<u32>,
 }
 
 impl MemoryKv {
     /// Every key, in order.
     pub fn keys(&self) -> Vec<String> {
         self.values.borrow().keys().cloned().collect()
+    }
+
+    /// Sets, deletes and increments made so far.
+    pub fn writes(&self) -> u32 {
+        self.writes.get()
+    }
+
+    fn wrote(&self) {
+        self.writes.set(self.writes.get() + 1);
     }
 }
 
@@ -231,6 +241,7 @@ impl KeyValue for MemoryKv {
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.wrote();
         self.values
             .borrow_mut()
             .insert(key.to_string(), value.to_vec());
@@ -238,11 +249,13 @@ impl KeyValue for MemoryKv {
     }
 
     fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.wrote();
         self.values.borrow_mut().remove(key);
         Ok(())
     }
 
     fn increment(&self, key: &str, by: i64) -> Result<i64, KvError> {
+        self.wrote();
         let mut values = self.values.borrow_mut();
         let current = match values.get(key) {
             None => 0,
