@@ -312,6 +312,24 @@ impl TestApp {
         lines
     }
 
+    /// [`TestApp::stderr_lines`] once `ready` holds for them (lines about
+    /// a request may come just after its response); panics, showing the
+    /// lines, when it does not within 5 seconds.
+    pub fn stderr_lines_when(&self, ready: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let lines = self.stderr_lines();
+            if ready(&lines) {
+                return lines;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "stderr never got there: {lines:#?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Whether the host process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

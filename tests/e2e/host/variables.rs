@@ -88,22 +88,13 @@ fn the_storage_trace_counts_every_variable_read() {
     variable(&app, "greeting");
     variable(&app, "nope");
     // One trace line per request, one read each, found or not (each read
-    // is a host call under Spin). A line is logged once its instance
-    // ends, which may be just after the response.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        let lines = app.stderr_lines();
-        let traced = lines
-            .iter()
-            .filter(|line| line.ends_with("key-value call(s), 1 variable read(s)"))
-            .count();
-        if traced == 2 {
-            break;
-        }
-        assert!(
-            traced < 2 && std::time::Instant::now() < deadline,
-            "two trace lines with one read each, in {lines:#?}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    // is a host call under Spin).
+    let one_read = |line: &String| line.ends_with("key-value call(s), 1 variable read(s)");
+    let lines = app.stderr_lines_when(|lines| lines.iter().filter(|l| one_read(l)).count() >= 2);
+    let traced: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.contains(" variable read(s)"))
+        .collect();
+    assert_eq!(traced.len(), 2, "{traced:#?}");
+    assert!(traced.iter().all(|line| one_read(line)), "{traced:#?}");
 }

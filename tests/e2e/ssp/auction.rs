@@ -44,18 +44,9 @@ fn a_served_auction_opens_one_connection_and_reads_two_variables() {
     live_campaign(&app, "running shoes", 5_500_000, 50_000_000);
     let bid = auction(&app, "chat_trace", "running shoes");
     assert_eq!(bid["dsp"], "thrad_dsp");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let line = loop {
-        let found = app
-            .stderr_lines()
-            .into_iter()
-            .find(|line| line.contains("storage ssp:"));
-        if let Some(line) = found {
-            break line;
-        }
-        assert!(std::time::Instant::now() < deadline, "no trace of the ssp");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let ssp_trace = |line: &&String| line.contains("storage ssp:");
+    let lines = app.stderr_lines_when(|lines| lines.iter().any(|line| ssp_trace(&line)));
+    let line = lines.iter().find(ssp_trace).expect("traced");
     assert!(
         line.contains(": 1 SQLite connection(s) opened,")
             && line.ends_with(", 0 key-value call(s), 2 variable read(s)"),
