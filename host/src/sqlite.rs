@@ -5,15 +5,20 @@
 //! is done, except inside a transaction: from `BEGIN` until the guest
 //! commits or rolls back, its connection stays with that guest connection,
 //! so the transaction is private to it. A transaction still open when the
-//! guest drops the connection is rolled back. Statements run in
-//! `spawn_blocking`, as under `spin up`: measured against
-//! `block_in_place` (which hands the worker's other tasks to another
-//! thread at every statement), it serves about 5 % more internal-DSP
-//! auctions with a lower p99 on two cores (BENCHMARKS.md).
+//! guest drops the connection is rolled back.
+//!
+//! A statement that has always finished within [`crate::db::QUICK`] runs on the
+//! runtime thread when its connection is at hand (the guest's transaction,
+//! or the shared connection free): that skips two thread wake-ups per
+//! statement, which cost more than the statement, and serves about a
+//! third more internal-DSP auctions on two cores (BENCHMARKS.md). Every
+//! other statement runs in `spawn_blocking`, as under `spin up`, so a slow
+//! query never stalls the async runtime beyond the one run that showed it
+//! slow.
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -121,19 +126,28 @@ impl HostConnection for SqliteView<'_> {
         let guest = self.table.get_mut(&connection)?;
         let held = guest.in_transaction.take();
         let db = guest.db.clone();
-        let (result, held) = tokio::task::spawn_blocking(move || {
-            let mut conn = match held {
-                Some(conn) => conn,
-                None => match db.checkout() {
-                    Ok(conn) => conn,
-                    Err(e) => return (Err(Error::Io(format!("{e:#}"))), None),
-                },
-            };
-            let result = execute(&mut conn, &statement, parameters);
-            let held = (!conn.is_autocommit()).then_some(conn);
-            (result, held)
-        })
-        .await?;
+        let quick = db.is_quick(&statement);
+        let at_hand = if quick {
+            held.or_else(|| db.try_checkout())
+        } else {
+            held
+        };
+        let (result, held) = match at_hand {
+            Some(conn) if quick => run(&db, conn, &statement, parameters),
+            held => {
+                tokio::task::spawn_blocking(move || {
+                    let conn = match held {
+                        Some(conn) => conn,
+                        None => match db.checkout() {
+                            Ok(conn) => conn,
+                            Err(e) => return (Err(Error::Io(format!("{e:#}"))), None),
+                        },
+                    };
+                    run(&db, conn, &statement, parameters)
+                })
+                .await?
+            }
+        };
         let guest = self.table.get_mut(&connection)?;
         guest.in_transaction = held;
         Ok(result)
@@ -146,6 +160,21 @@ impl HostConnection for SqliteView<'_> {
         self.access.open_connections = self.access.open_connections.saturating_sub(1);
         Ok(())
     }
+}
+
+/// Runs one statement on `conn` and times it; gives `conn` back while it
+/// holds an open transaction.
+fn run(
+    db: &Database,
+    mut conn: Lease,
+    statement: &str,
+    parameters: Vec<Value>,
+) -> (Result<QueryResult, Error>, Option<Lease>) {
+    let started = Instant::now();
+    let result = execute(&mut conn, statement, parameters);
+    db.timed(statement, started.elapsed());
+    let held = (!conn.is_autocommit()).then_some(conn);
+    (result, held)
 }
 
 /// Runs one statement (like Spin, more than one statement is an error).
