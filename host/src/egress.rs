@@ -5,17 +5,26 @@
 //! dropped, and the connection goes to an address that passed: a name
 //! that resolves only to blocked addresses is refused with
 //! `destination-IP-prohibited` before any connection is made, and a second
-//! resolution cannot swap the address (no DNS rebinding).
+//! resolution cannot swap the address (no DNS rebinding). Connections are
+//! kept and reused per origin, as Spin's outbound client keeps them
+//! ([`Egress`]).
 
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context as _, Result, bail};
+use http::Uri;
 use http_body_util::BodyExt;
-use hyper_util::rt::TokioIo;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use ip_network::IpNetwork;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tower_service::Service;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
 /// The networks outbound requests may not reach.
@@ -78,142 +87,298 @@ pub struct Timeouts {
 }
 
 /// What sending returns: the response, and the connection's remaining
-/// work (driven by the caller until the body is read).
+/// work (nothing left to drive: the pool's own task drives the connection).
 pub type Sent = (
     http::Response<WasiBody>,
     Box<dyn Future<Output = Result<(), HttpError>> + Send>,
 );
 
-/// Sends `request` to the address its URI names, unless every address
-/// the name resolves to is blocked.
-pub async fn send(
-    mut request: http::Request<WasiBody>,
-    timeouts: Timeouts,
-    blocked: Arc<BlockedNetworks>,
-    component: Arc<str>,
-) -> Result<Sent, HttpError> {
-    let uri = request.uri().clone();
-    let tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
-    let host = uri
-        .host()
-        .ok_or(HttpError::HttpRequestUriInvalid)?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
-
-    let addresses = resolve(&host, port, timeouts.connect).await?;
-    let (refused, allowed): (Vec<SocketAddr>, Vec<SocketAddr>) = addresses
-        .into_iter()
-        .partition(|address| blocked.is_blocked(address.ip()));
-    if allowed.is_empty() {
-        if refused.is_empty() {
-            return Err(HttpError::DestinationNotFound);
-        }
-        crate::log::warn(format_args!(
-            "outbound request refused: component {component:?} may not reach {host} \
-             (it resolves only to blocked networks: {refused:?})"
-        ));
-        return Err(HttpError::DestinationIpProhibited);
-    }
-    let stream = connect(&allowed, timeouts.connect).await?;
-
-    // The request line carries the path only (the host is in `Host`).
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    *request.uri_mut() = path.parse().map_err(|_| HttpError::HttpRequestUriInvalid)?;
-
-    let (response, io) = if tls {
-        let stream = tls_connect(&host, stream, timeouts.connect).await?;
-        exchange(stream, request, timeouts).await?
-    } else {
-        exchange(stream, request, timeouts).await?
-    };
-    Ok((response, io))
+/// The application's outbound HTTP client. Like Spin's (whose
+/// `connection_pooling` is on unless the runtime configuration turns it
+/// off), it keeps connections alive after a response has been read and
+/// reuses them for the next request to the same scheme, host and port:
+/// a DSP called on every auction pays for its TCP (and TLS) handshake once,
+/// not per call. Only new connections are resolved and checked against the
+/// blocked networks; a kept one was checked when it was made.
+#[derive(Clone, Debug)]
+pub struct Egress {
+    client: Client<Connector, WasiBody>,
 }
 
-async fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, HttpError> {
+impl Egress {
+    pub fn new(blocked: Arc<BlockedNetworks>) -> Self {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.into(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = Connector {
+            blocked,
+            tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
+        };
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Self { client }
+    }
+
+    /// Sends `request` (its URI absolute) for `component`, over a kept
+    /// connection to its origin or a new one.
+    pub async fn send(
+        &self,
+        request: http::Request<WasiBody>,
+        timeouts: Timeouts,
+        component: Arc<str>,
+    ) -> Result<Sent, HttpError> {
+        let options = ConnectOptions {
+            timeout: timeouts.connect,
+            component,
+        };
+        let sent = CONNECT_OPTIONS.scope(options, self.client.request(request));
+        let response = match timeouts.first_byte {
+            Some(limit) => tokio::time::timeout(limit, sent)
+                .await
+                .map_err(|_| HttpError::ConnectionReadTimeout)?,
+            None => sent.await,
+        }
+        .map_err(client_error)?;
+        let done: Box<dyn Future<Output = Result<(), HttpError>> + Send> =
+            Box::new(async { Ok(()) });
+        Ok((
+            response.map(|body| body.map_err(HttpError::from).boxed_unsync()),
+            done,
+        ))
+    }
+}
+
+/// The error a failed exchange is reported to the guest with.
+fn client_error(error: hyper_util::client::legacy::Error) -> HttpError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<ConnectError>() {
+            return refused.into();
+        }
+        if let Some(hyper_error) = cause.downcast_ref::<hyper::Error>() {
+            return if hyper_error.is_incomplete_message() || hyper_error.is_closed() {
+                HttpError::ConnectionTerminated
+            } else {
+                HttpError::HttpProtocolError
+            };
+        }
+        source = cause.source();
+    }
+    if error.is_connect() {
+        HttpError::ConnectionRefused
+    } else {
+        HttpError::InternalError(Some(error.to_string()))
+    }
+}
+
+/// Why a new connection could not be made.
+#[derive(Debug, thiserror::Error)]
+enum ConnectError {
+    #[error("DNS lookup timed out")]
+    DnsTimeout,
+    #[error("DNS lookup failed: {0}")]
+    Dns(String),
+    #[error("the host has no address")]
+    NotFound,
+    #[error("the host resolves only to blocked networks")]
+    Prohibited,
+    #[error("connection refused")]
+    Refused,
+    #[error("connection timed out")]
+    Timeout,
+    #[error("the host is not a valid name")]
+    InvalidHost,
+    #[error("TLS handshake failed: {0}")]
+    Tls(std::io::Error),
+}
+
+impl From<&ConnectError> for HttpError {
+    fn from(error: &ConnectError) -> Self {
+        match error {
+            ConnectError::DnsTimeout => HttpError::DnsTimeout,
+            ConnectError::Dns(message) => HttpError::DnsError {
+                rcode: Some(message.clone()),
+                info_code: None,
+            },
+            ConnectError::NotFound => HttpError::DestinationNotFound,
+            ConnectError::Prohibited => HttpError::DestinationIpProhibited,
+            ConnectError::Refused => HttpError::ConnectionRefused,
+            ConnectError::Timeout => HttpError::ConnectionTimeout,
+            ConnectError::InvalidHost => HttpError::HttpRequestUriInvalid,
+            ConnectError::Tls(io) => HttpError::Tls(std::io::Error::new(io.kind(), io.to_string())),
+        }
+    }
+}
+
+tokio::task_local! {
+    /// What a new connection for the current request is made with (a
+    /// kept connection needs neither).
+    static CONNECT_OPTIONS: ConnectOptions;
+}
+
+#[derive(Clone)]
+struct ConnectOptions {
+    timeout: Duration,
+    /// Named in the log when the destination is refused.
+    component: Arc<str>,
+}
+
+/// Makes the pool's new connections: resolves the host, drops blocked
+/// addresses, connects to one that passed, and speaks TLS for `https`.
+#[derive(Clone)]
+struct Connector {
+    blocked: Arc<BlockedNetworks>,
+    tls: tokio_rustls::TlsConnector,
+}
+
+impl Service<Uri> for Connector {
+    type Response = TokioIo<Stream>;
+    type Error = ConnectError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, ConnectError>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), ConnectError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connector = self.clone();
+        let options = CONNECT_OPTIONS
+            .try_with(ConnectOptions::clone)
+            .unwrap_or(ConnectOptions {
+                timeout: DEFAULT_CONNECT_TIMEOUT,
+                component: Arc::from("unknown"),
+            });
+        Box::pin(async move { connector.connect(uri, options).await.map(TokioIo::new) })
+    }
+}
+
+/// Longest a new connection may take when the request sets no limit.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Connector {
+    async fn connect(&self, uri: Uri, options: ConnectOptions) -> Result<Stream, ConnectError> {
+        let tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+        let host = uri
+            .host()
+            .ok_or(ConnectError::InvalidHost)?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+
+        let addresses = resolve(&host, port, options.timeout).await?;
+        let (refused, allowed): (Vec<SocketAddr>, Vec<SocketAddr>) = addresses
+            .into_iter()
+            .partition(|address| self.blocked.is_blocked(address.ip()));
+        if allowed.is_empty() {
+            if refused.is_empty() {
+                return Err(ConnectError::NotFound);
+            }
+            crate::log::warn(format_args!(
+                "outbound request refused: component {:?} may not reach {host} \
+                 (it resolves only to blocked networks: {refused:?})",
+                options.component
+            ));
+            return Err(ConnectError::Prohibited);
+        }
+        let stream = connect(&allowed, options.timeout).await?;
+        if !tls {
+            return Ok(Stream::Plain(stream));
+        }
+        let name =
+            rustls::pki_types::ServerName::try_from(host).map_err(|_| ConnectError::InvalidHost)?;
+        match tokio::time::timeout(options.timeout, self.tls.connect(name, stream)).await {
+            Err(_) => Err(ConnectError::Timeout),
+            Ok(Err(error)) => Err(ConnectError::Tls(error)),
+            Ok(Ok(stream)) => Ok(Stream::Tls(Box::new(stream))),
+        }
+    }
+}
+
+async fn resolve(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, ConnectError> {
     match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
-        Err(_) => Err(HttpError::DnsTimeout),
-        Ok(Err(error)) => Err(HttpError::DnsError {
-            rcode: Some(error.to_string()),
-            info_code: None,
-        }),
+        Err(_) => Err(ConnectError::DnsTimeout),
+        Ok(Err(error)) => Err(ConnectError::Dns(error.to_string())),
         Ok(Ok(addresses)) => Ok(addresses.collect()),
     }
 }
 
 /// Connects to the first address that answers.
-async fn connect(addresses: &[SocketAddr], timeout: Duration) -> Result<TcpStream, HttpError> {
-    let mut failure = HttpError::ConnectionRefused;
+async fn connect(addresses: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ConnectError> {
+    let mut failure = ConnectError::Refused;
     for address in addresses {
         match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);
             }
-            Ok(Err(_)) => failure = HttpError::ConnectionRefused,
-            Err(_) => failure = HttpError::ConnectionTimeout,
+            Ok(Err(_)) => failure = ConnectError::Refused,
+            Err(_) => failure = ConnectError::Timeout,
         }
     }
     Err(failure)
 }
 
-async fn tls_connect(
-    host: &str,
-    stream: TcpStream,
-    timeout: Duration,
-) -> Result<tokio_rustls::client::TlsStream<TcpStream>, HttpError> {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.into(),
-    };
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|error| HttpError::InternalError(Some(error.to_string())))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let name = rustls::pki_types::ServerName::try_from(host.to_string())
-        .map_err(|_| HttpError::HttpRequestUriInvalid)?;
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
-        Err(_) => Err(HttpError::ConnectionTimeout),
-        Ok(Err(error)) => Err(HttpError::Tls(error)),
-        Ok(Ok(stream)) => Ok(stream),
+/// A connection, plain or TLS.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl Connection for Stream {
+    fn connected(&self) -> Connected {
+        Connected::new()
     }
 }
 
-/// One HTTP/1.1 exchange over `stream`.
-async fn exchange<S>(
-    stream: S,
-    request: http::Request<WasiBody>,
-    timeouts: Timeouts,
-) -> Result<Sent, HttpError>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
-{
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(HttpError::from)?;
-    let worker = tokio::spawn(connection);
-    let sent = sender.send_request(request);
-    let response = match timeouts.first_byte {
-        Some(limit) => tokio::time::timeout(limit, sent)
-            .await
-            .map_err(|_| HttpError::ConnectionReadTimeout)?,
-        None => sent.await,
-    }
-    .map_err(HttpError::from)?;
-    let io: Box<dyn Future<Output = Result<(), HttpError>> + Send> = Box::new(async move {
-        match worker.await {
-            Ok(outcome) => outcome.map_err(HttpError::from),
-            Err(_) => Err(HttpError::ConnectionTerminated),
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_read(context, buf),
+            Stream::Tls(stream) => Pin::new(stream).poll_read(context, buf),
         }
-    });
-    Ok((
-        response.map(|body| body.map_err(HttpError::from).boxed_unsync()),
-        io,
-    ))
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_write(context, buf),
+            Stream::Tls(stream) => Pin::new(stream).poll_write(context, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_flush(context),
+            Stream::Tls(stream) => Pin::new(stream).poll_flush(context),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_shutdown(context),
+            Stream::Tls(stream) => Pin::new(stream).poll_shutdown(context),
+        }
+    }
 }
 
 /// Reads `[outbound_networking]` of a runtime configuration file. The host

@@ -21,7 +21,7 @@ use wasmtime::{
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-use crate::egress::BlockedNetworks;
+use crate::egress::Egress;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -111,9 +111,9 @@ pub struct SharedState {
     pub sqlite_latency: Option<std::time::Duration>,
     /// Log each request's storage calls (`--storage-trace`).
     pub storage_trace: bool,
-    /// Networks outbound HTTP may not reach (the runtime configuration's
-    /// `[outbound_networking] block_networks`).
-    pub blocked_networks: Arc<BlockedNetworks>,
+    /// The outbound HTTP client, with its kept connections; it refuses
+    /// the runtime configuration's `[outbound_networking] block_networks`.
+    pub egress: Egress,
     /// The runtime configuration's `[llm_compute]` engine, if any.
     pub llm: Option<Arc<RemoteEngine>>,
 }
@@ -251,7 +251,7 @@ impl LoadedComponent {
             outbound: OutboundHttp {
                 component_id: self.id.clone(),
                 allowed: self.allowed_hosts.clone(),
-                blocked: shared.blocked_networks.clone(),
+                egress: shared.egress.clone(),
                 chaining,
             },
             key_value: KeyValueAccess::new(shared.key_value.clone(), self.key_value_stores.clone()),

@@ -36,7 +36,7 @@ use wasmtime::component::HasData;
 use crate::bindings::fermyon::spin::llm::{
     EmbeddingsResult, Error, Host, InferencingParams, InferencingResult, InferencingUsage,
 };
-use crate::egress::{self, BlockedNetworks, Timeouts};
+use crate::egress::{BlockedNetworks, Egress, Timeouts};
 
 /// Most bytes of an answer read (Spin's `MAX_HOST_BUFFERED_BYTES`).
 const MAX_RESULT_BYTES: usize = 128 << 20;
@@ -69,6 +69,9 @@ pub enum ApiType {
 pub struct RemoteEngine {
     url: url::Url,
     auth_token: String,
+    /// Its own client: the model server is reached whatever the egress
+    /// guard blocks for components.
+    egress: Egress,
 }
 
 impl RemoteEngine {
@@ -98,7 +101,11 @@ impl RemoteEngine {
                  (an OpenAI-compatible /v1/chat/completions)"
             );
         }
-        Ok(Some(Self { url, auth_token }))
+        Ok(Some(Self {
+            url,
+            auth_token,
+            egress: Egress::new(Arc::new(BlockedNetworks::default())),
+        }))
     }
 
     pub fn url(&self) -> &url::Url {
@@ -136,17 +143,15 @@ impl RemoteEngine {
                 "POST {CHAT_COMPLETIONS_ENDPOINT} request error: {error}"
             ))
         };
-        let (response, _io) = egress::send(
-            request,
-            Timeouts {
-                connect: CONNECT_TIMEOUT,
-                first_byte: None,
-            },
-            Arc::new(BlockedNetworks::default()),
-            Arc::from("llm"),
-        )
-        .await
-        .map_err(|error| request_error(&error))?;
+        let timeouts = Timeouts {
+            connect: CONNECT_TIMEOUT,
+            first_byte: None,
+        };
+        let (response, _io) = self
+            .egress
+            .send(request, timeouts, Arc::from("llm"))
+            .await
+            .map_err(|error| request_error(&error))?;
         let body = http_body_util::Limited::new(response.into_body(), MAX_RESULT_BYTES)
             .collect()
             .await

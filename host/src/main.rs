@@ -254,7 +254,7 @@ async fn up(args: UpArgs) -> Result<()> {
             default_db,
             sqlite_latency: args.sqlite_latency.filter(|latency| !latency.is_zero()),
             storage_trace: args.storage_trace,
-            blocked_networks: Arc::new(blocked_networks),
+            egress: egress::Egress::new(Arc::new(blocked_networks)),
             llm: llm.map(Arc::new),
         },
     });

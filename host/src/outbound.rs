@@ -18,7 +18,7 @@ use indexmap::IndexMap;
 use url::Host;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::egress::{self, BlockedNetworks, Timeouts};
+use crate::egress::{Egress, Timeouts};
 use crate::manifest::VariableDef;
 use crate::variables::{ResolvedVariables, Template};
 
@@ -297,7 +297,7 @@ pub trait ServiceChaining: Send + Sync {
 pub struct OutboundHttp {
     pub component_id: Arc<str>,
     pub allowed: Arc<AllowedHosts>,
-    pub blocked: Arc<BlockedNetworks>,
+    pub egress: Egress,
     pub chaining: Arc<dyn ServiceChaining>,
 }
 
@@ -341,12 +341,9 @@ impl WasiHttpHooks for OutboundHttp {
                 .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             first_byte: options.and_then(|o| o.first_byte_timeout),
         };
-        Box::new(egress::send(
-            request,
-            timeouts,
-            self.blocked.clone(),
-            self.component_id.clone(),
-        ))
+        let egress = self.egress.clone();
+        let component = self.component_id.clone();
+        Box::new(async move { egress.send(request, timeouts, component).await })
     }
 }
 

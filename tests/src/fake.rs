@@ -1,6 +1,7 @@
 //! A fake HTTP server on loopback, answering with a closure: stands in for
 //! third-party services (DSPs, image hosts, ...). It speaks just enough
-//! HTTP/1.1 for the host's client: one request per connection.
+//! HTTP/1.1 for the host's client: one request per connection, or, started
+//! with [`FakeServer::start_keep_alive`], as many as the client sends.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -76,17 +77,28 @@ impl FakeServer {
         Self::start_on(0, handler)
     }
 
+    /// Like [`FakeServer::start`], keeping each connection open for the
+    /// client's next request.
+    pub fn start_keep_alive(
+        handler: impl Fn(&FakeRequest) -> FakeResponse + Send + Sync + 'static,
+    ) -> Self {
+        Self::listen(0, true, Arc::new(handler))
+    }
+
     /// Like [`FakeServer::start`], on a given port (0 picks one).
     pub fn start_on(
         port: u16,
         handler: impl Fn(&FakeRequest) -> FakeResponse + Send + Sync + 'static,
     ) -> Self {
+        Self::listen(port, false, Arc::new(handler))
+    }
+
+    fn listen(port: u16, keep_alive: bool, handler: Arc<Handler>) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind fake server");
         let port = listener.local_addr().expect("address").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
         let stopped = Arc::new(AtomicBool::new(false));
-        let handler: Arc<Handler> = Arc::new(handler);
         {
             let requests = requests.clone();
             let connections = connections.clone();
@@ -100,7 +112,7 @@ impl FakeServer {
                     let Ok(stream) = stream else { continue };
                     let handler = handler.clone();
                     let requests = requests.clone();
-                    std::thread::spawn(move || serve(stream, &*handler, &requests));
+                    std::thread::spawn(move || serve(stream, keep_alive, &*handler, &requests));
                 }
             });
         }
@@ -140,14 +152,49 @@ impl Drop for FakeServer {
     }
 }
 
-fn serve(stream: TcpStream, handler: &Handler, requests: &Mutex<Vec<FakeRequest>>) {
+/// Answers the requests of one connection: the first only, unless
+/// `keep_alive`.
+fn serve(
+    stream: TcpStream,
+    keep_alive: bool,
+    handler: &Handler,
+    requests: &Mutex<Vec<FakeRequest>>,
+) {
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
     let mut reader = BufReader::new(stream);
+    while let Some(request) = read_request(&mut reader) {
+        requests
+            .lock()
+            .expect("requests lock")
+            .push(request.clone());
+        let response = handler(&request);
+        std::thread::sleep(response.delay);
+        let connection = if keep_alive { "keep-alive" } else { "close" };
+        let mut head = format!(
+            "HTTP/1.1 {} Fake\r\ncontent-length: {}\r\nconnection: {connection}\r\n",
+            response.status,
+            response.body.len()
+        );
+        for (name, value) in &response.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let _ = writer.write_all(head.as_bytes());
+        let _ = writer.write_all(&response.body);
+        let _ = writer.flush();
+        if !keep_alive {
+            return;
+        }
+    }
+}
+
+/// Reads one request; `None` at the end of the connection or on bad input.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<FakeRequest> {
     let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
+    if reader.read_line(&mut request_line).ok()? == 0 {
+        return None;
     }
     let mut parts = request_line.split_whitespace();
     let method = parts.next().unwrap_or_default().to_string();
@@ -166,10 +213,7 @@ fn serve(stream: TcpStream, handler: &Handler, requests: &Mutex<Vec<FakeRequest>
         k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
     });
     let body = if chunked {
-        match read_chunked(&mut reader) {
-            Some(body) => body,
-            None => return,
-        }
+        read_chunked(reader)?
     } else {
         let length = headers
             .iter()
@@ -177,35 +221,15 @@ fn serve(stream: TcpStream, handler: &Handler, requests: &Mutex<Vec<FakeRequest>
             .and_then(|(_, v)| v.parse::<usize>().ok())
             .unwrap_or(0);
         let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+        reader.read_exact(&mut body).ok()?;
         body
     };
-    let request = FakeRequest {
+    Some(FakeRequest {
         method,
         path,
         headers,
         body,
-    };
-    requests
-        .lock()
-        .expect("requests lock")
-        .push(request.clone());
-    let response = handler(&request);
-    std::thread::sleep(response.delay);
-    let mut head = format!(
-        "HTTP/1.1 {} Fake\r\ncontent-length: {}\r\nconnection: close\r\n",
-        response.status,
-        response.body.len()
-    );
-    for (name, value) in &response.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = writer.write_all(head.as_bytes());
-    let _ = writer.write_all(&response.body);
-    let _ = writer.flush();
+    })
 }
 
 /// Reads a `Transfer-Encoding: chunked` body.

@@ -20,6 +20,38 @@ fn an_allowed_host_is_reached() {
 }
 
 #[test]
+fn connections_to_an_origin_are_kept_and_reused_as_spin_does() {
+    let fake = FakeServer::start_keep_alive(|request| {
+        FakeResponse::json(200, &json!({"path": request.path}))
+    });
+    let app = start();
+    for path in ["/one", "/two", "/three"] {
+        let url = format!("{}{path}", fake.base_url());
+        let response = app.get(&format!("/probe/outbound?url={url}"));
+        assert_eq!(response.status, 200, "{}", response.text());
+        assert_eq!(response.json()["body"], format!(r#"{{"path":"{path}"}}"#));
+    }
+    assert_eq!(fake.requests().len(), 3);
+    assert_eq!(
+        fake.connections(),
+        1,
+        "one kept connection served every request"
+    );
+}
+
+#[test]
+fn a_connection_the_server_closes_is_not_reused() {
+    let fake = FakeServer::start(|request| FakeResponse::json(200, &json!({"path": request.path})));
+    let app = start();
+    for path in ["/one", "/two"] {
+        let url = format!("{}{path}", fake.base_url());
+        let response = app.get(&format!("/probe/outbound?url={url}"));
+        assert_eq!(response.status, 200, "{}", response.text());
+    }
+    assert_eq!(fake.connections(), 2);
+}
+
+#[test]
 fn a_denied_host_is_an_error_the_guest_sees_and_is_never_called() {
     let fake = FakeServer::start(|_| FakeResponse::new(200, "should not be reached"));
     let app = start();
