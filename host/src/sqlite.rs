@@ -7,14 +7,13 @@
 //! so the transaction is private to it. A transaction still open when the
 //! guest drops the connection is rolled back.
 //!
-//! A statement that has always finished within [`crate::db::QUICK`] runs on the
-//! runtime thread when its connection is at hand (the guest's transaction,
-//! or the shared connection free): that skips two thread wake-ups per
-//! statement, which cost more than the statement, and serves about a
-//! third more internal-DSP auctions on two cores (BENCHMARKS.md). Every
-//! other statement runs in `spawn_blocking`, as under `spin up`, so a slow
-//! query never stalls the async runtime beyond the one run that showed it
-//! slow.
+//! A statement whose recent runs average under [`crate::db::QUICK`] runs
+//! on the runtime thread when its connection is at hand (the guest's
+//! transaction, or the shared connection free): that skips two thread
+//! wake-ups per statement, which cost more than the statement, and serves
+//! about a third more internal-DSP auctions on two cores (BENCHMARKS.md).
+//! Every other statement runs in `spawn_blocking`, as under `spin up`, so a
+//! slow query does not stall the async runtime.
 
 use std::collections::HashSet;
 use std::sync::Arc;
