@@ -2,7 +2,8 @@
 # SSP benchmarks (BENCHMARKS.md, "SSP auction") on the runtimes of RUNTIMES
 # (bench/lib.sh: the local host, and real Spin when SPIN is set):
 #   (1) auctions per second with only the internal DSP and 1,000 active campaigns;
-#   (2) auction overhead above the slowest in-time DSP (a fake DSP answering in 50 ms);
+#   (2) auction overhead above the slowest in-time DSP (a fake DSP answering in 50 ms),
+#       and on the local host the auction's own time, auction by auction;
 #   (3) a hung DSP (never answers, 200 ms deadline): how long after its deadline the auction ends.
 #       Its circuit breaker is held closed (dsp_breaker_failures=86400) so that
 #       every auction calls it; with the default (5 failures) the breaker opens
@@ -71,6 +72,33 @@ for runtime in $RUNTIMES; do
     read -r _ p50 _ p99 <<<"${RESULT[$runtime]}"
     echo "(2) [$runtime] auction overhead above the DSP: p50 $(awk -v a="$p50" -v b="$dsp50" 'BEGIN{print a-b}') ms, p99 $(awk -v a="$p99" -v b="$dsp99" 'BEGIN{print a-b}') ms"
 done
+
+# What the auction itself adds, auction by auction (local host only): a
+# second host with --storage-trace logs, per request, how long the SSP
+# waited for its DSP's answer and how long it took in all, from the
+# request's arrival to the component's return; the difference is the
+# auction's own time, whatever the DSP's answer waited for on this machine.
+case " $RUNTIMES " in
+    *" host "*)
+        host_base=${BASE[host]}
+        RUNTIMES=host start_app host 3290 "$work/traced" "$work/traced.log" "${sqlite[@]}" --storage-trace
+        traced=$!
+        curl -fs -X PUT "${BASE[host]}/admin/dsps/thrad_dsp" -H "Authorization: Bearer $ADMIN" \
+            -d '{"name":"Thrad DSP","bid_url":"http://thrad-dsp.spin.internal/bid","render_url":"http://thrad-dsp.spin.internal/render-ad","enabled":false}' >/dev/null
+        curl -fs -X PUT "${BASE[host]}/admin/dsps/slow_dsp" -H "Authorization: Bearer $ADMIN" \
+            -d "{\"name\":\"Slow\",\"bid_url\":\"http://127.0.0.1:$DSP_PORT/bid\",\"timeout_ms\":1000}" >/dev/null
+        measure "${BASE[host]}" "$CONNECTIONS" bench/bid.lua >/dev/null
+        : >"$work/traced.log"
+        measure "${BASE[host]}" "$CONNECTIONS" bench/bid.lua >/dev/null
+        kill "$traced"
+        BASE[host]=$host_base
+        grep -a '^outbound ssp: 1 request(s)' "$work/traced.log" |
+            awk '{ print $(NF - 3) - $(NF - 8) }' | sort -n | awk '
+                { v[NR] = $1 }
+                END { printf "(2) [host] the auction'"'"'s own time, auction by auction (%d auctions, --storage-trace): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms\n",
+                      NR, v[int(NR * 0.5)], v[int(NR * 0.9)], v[int(NR * 0.99)] }'
+        ;;
+esac
 
 $FAKE_DSP $((DSP_PORT + 1)) -1 >/dev/null &
 sleep 0.5

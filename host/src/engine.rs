@@ -253,6 +253,7 @@ impl LoadedComponent {
                 allowed: self.allowed_hosts.clone(),
                 egress: shared.egress.clone(),
                 chaining,
+                waits: Arc::default(),
             },
             key_value: KeyValueAccess::new(shared.key_value.clone(), self.key_value_stores.clone()),
             sqlite: SqliteAccess::new(
@@ -302,6 +303,7 @@ impl LoadedComponent {
         let pre = self.pre.clone();
         let id = self.id.clone();
         let trace = shared.storage_trace;
+        let arrived = std::time::Instant::now();
         let task = tokio::spawn(async move {
             let outcome = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
@@ -320,6 +322,14 @@ impl LoadedComponent {
                     state.key_value.calls,
                     state.variable_reads
                 ));
+                let (requests, waited) = state.outbound.waits.totals();
+                if requests > 0 {
+                    crate::log::warn(format_args!(
+                        "outbound {id}: {requests} request(s), {:.3} ms waiting for answers, {:.3} ms in all",
+                        waited.as_secs_f64() * 1e3,
+                        arrived.elapsed().as_secs_f64() * 1e3
+                    ));
+                }
             }
             match outcome {
                 Ok(()) => true,

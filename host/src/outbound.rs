@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use indexmap::IndexMap;
@@ -299,6 +299,60 @@ pub struct OutboundHttp {
     pub allowed: Arc<AllowedHosts>,
     pub egress: Egress,
     pub chaining: Arc<dyn ServiceChaining>,
+    /// How long the instance waited for answers (for `--storage-trace`).
+    pub waits: Arc<OutboundWaits>,
+}
+
+/// The outbound requests of one instance, and the time during which at
+/// least one of them was waiting for its answer's head.
+#[derive(Debug, Default)]
+pub struct OutboundWaits {
+    state: std::sync::Mutex<Waits>,
+}
+
+#[derive(Debug, Default)]
+struct Waits {
+    requests: u32,
+    in_flight: u32,
+    since: Option<Instant>,
+    waited: Duration,
+}
+
+impl OutboundWaits {
+    /// The requests sent, and how long the instance waited for answers.
+    pub fn totals(&self) -> (u32, Duration) {
+        self.state
+            .lock()
+            .map_or((0, Duration::ZERO), |waits| (waits.requests, waits.waited))
+    }
+
+    /// Counts a request from now until the returned guard is dropped.
+    fn start(self: &Arc<Self>) -> WaitGuard {
+        if let Ok(mut waits) = self.state.lock() {
+            waits.requests += 1;
+            if waits.in_flight == 0 {
+                waits.since = Some(Instant::now());
+            }
+            waits.in_flight += 1;
+        }
+        WaitGuard(self.clone())
+    }
+}
+
+/// Ends a request's wait when dropped (answered, failed or abandoned).
+struct WaitGuard(Arc<OutboundWaits>);
+
+impl Drop for WaitGuard {
+    fn drop(&mut self) {
+        if let Ok(mut waits) = self.0.state.lock() {
+            waits.in_flight -= 1;
+            if waits.in_flight == 0
+                && let Some(since) = waits.since.take()
+            {
+                waits.waited += since.elapsed();
+            }
+        }
+    }
 }
 
 /// Longest a connection attempt may take when the guest sets no timeout.
@@ -328,8 +382,11 @@ impl WasiHttpHooks for OutboundHttp {
                 return Box::new(async { Err(HttpError::DestinationNotFound) });
             }
             let dispatch = self.chaining.clone().dispatch(target.to_string(), request);
+            let waiting = self.waits.start();
             return Box::new(async move {
-                let response = dispatch.await?;
+                let response = dispatch.await;
+                drop(waiting);
+                let response = response?;
                 let done: Box<dyn Future<Output = Result<(), HttpError>> + Send> =
                     Box::new(async { Ok(()) });
                 Ok((response, done))
@@ -343,7 +400,12 @@ impl WasiHttpHooks for OutboundHttp {
         };
         let egress = self.egress.clone();
         let component = self.component_id.clone();
-        Box::new(async move { egress.send(request, timeouts, component).await })
+        let waiting = self.waits.start();
+        Box::new(async move {
+            let sent = egress.send(request, timeouts, component).await;
+            drop(waiting);
+            sent
+        })
     }
 }
 

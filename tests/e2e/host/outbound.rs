@@ -40,6 +40,32 @@ fn connections_to_an_origin_are_kept_and_reused_as_spin_does() {
 }
 
 #[test]
+fn the_storage_trace_times_the_wait_for_outbound_answers() {
+    let fake = FakeServer::start(|_| {
+        FakeResponse::new(200, "late").delayed(std::time::Duration::from_millis(150))
+    });
+    let app = super::launch().arg("--storage-trace").start();
+    let response = app.get(&format!("/probe/outbound?url={}/slow", fake.base_url()));
+    assert_eq!(response.status, 200, "{}", response.text());
+    let traced = |line: &String| line.starts_with("outbound probe: 1 request(s), ");
+    let lines = app.stderr_lines_when(|lines| lines.iter().any(traced));
+    let line = lines
+        .iter()
+        .find(|line| traced(line))
+        .expect("an outbound line");
+    let numbers: Vec<f64> = line
+        .split([' ', ','])
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    let [requests, waited, in_all] = numbers[..] else {
+        panic!("{line}");
+    };
+    assert_eq!(requests, 1.0, "{line}");
+    assert!(waited >= 150.0, "the answer's delay is waiting: {line}");
+    assert!(in_all >= waited, "{line}");
+}
+
+#[test]
 fn a_connection_the_server_closes_is_not_reused() {
     let fake = FakeServer::start(|request| FakeResponse::json(200, &json!({"path": request.path})));
     let app = start();
