@@ -58,7 +58,10 @@ impl RunningApp {
             (None, self.well_known(name))
         } else if let Some(route) = self.router.route(&path) {
             let component = route.component.clone();
-            (Some(component), self.call(route, request, client).await)
+            (
+                Some(component),
+                self.call(route, request, client, started).await,
+            )
         } else {
             (None, empty(StatusCode::NOT_FOUND))
         };
@@ -78,6 +81,7 @@ impl RunningApp {
         route: RouteMatch,
         mut request: Request<B>,
         client: SocketAddr,
+        arrived: Instant,
     ) -> Response<HyperOutgoingBody>
     where
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
@@ -95,7 +99,7 @@ impl RunningApp {
         }
         let chaining: Arc<dyn ServiceChaining> = self.clone();
         match component
-            .handle(&self.engine, &self.shared, chaining, request)
+            .handle(&self.engine, &self.shared, chaining, request, arrived)
             .await
         {
             Ok(response) => response,
@@ -130,7 +134,7 @@ impl ServiceChaining for RunningApp {
             let method = request.method().clone();
             let path = request.uri().path().to_string();
             let route = RouteMatch::chained(&component, &path);
-            let response = self.call(route, request, CHAINED_CLIENT).await;
+            let response = self.call(route, request, CHAINED_CLIENT, started).await;
             access_log(
                 &method,
                 &path,

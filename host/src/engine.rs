@@ -285,6 +285,7 @@ impl LoadedComponent {
         shared: &SharedState,
         chaining: Arc<dyn ServiceChaining>,
         request: Request<B>,
+        arrived: std::time::Instant,
     ) -> Result<hyper::Response<HyperOutgoingBody>>
     where
         B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
@@ -303,7 +304,6 @@ impl LoadedComponent {
         let pre = self.pre.clone();
         let id = self.id.clone();
         let trace = shared.storage_trace;
-        let arrived = std::time::Instant::now();
         let task = tokio::spawn(async move {
             let outcome = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
