@@ -125,13 +125,24 @@ mod tests {
         BidRequest::parse(body.to_string().as_bytes(), |_| None).expect("valid")
     }
 
-    fn config() -> EffectiveConfig {
-        EffectiveConfig {
+    /// The body every DSP gets for `request`, its conversation redacted as
+    /// the auction does.
+    fn body_for(request: &BidRequest, child_directed: bool) -> Value {
+        let config = EffectiveConfig {
             ad_offset: 0,
             max_frequency: 0,
             max_headline_chars: None,
             image_enabled: true,
-        }
+        };
+        let conversation = Conversation::redacted(&request.messages);
+        bid_request_body(
+            request,
+            &conversation,
+            "api_req_1",
+            0,
+            &config,
+            child_directed,
+        )
     }
 
     #[test]
@@ -139,14 +150,7 @@ mod tests {
         let request = request(
             "Running shoes under $120 please, mail jane@example.com or call +1 415 555 0132, card 4111 1111 1111 1111",
         );
-        let body = bid_request_body(
-            &request,
-            &Conversation::redacted(&request.messages),
-            "api_req_1",
-            0,
-            &config(),
-            false,
-        );
+        let body = body_for(&request, false);
         assert_eq!(
             body["messages"][0]["content"],
             "Running shoes under $120 please, mail [email] or call [phone], card [card]"
@@ -166,27 +170,13 @@ mod tests {
     #[test]
     fn restricted_requests_carry_no_user_id_and_their_signals() {
         let mut request = request("Looking for a bike");
-        let body = bid_request_body(
-            &request,
-            &Conversation::redacted(&request.messages),
-            "api_req_1",
-            0,
-            &config(),
-            true,
-        );
+        let body = body_for(&request, true);
         assert!(body.get("userId").is_none(), "{body}");
         assert_eq!(body["regs"]["coppa"], 1);
         request.privacy =
             crate::privacy::PrivacySignals::parse(None, |name| (name == "sec-gpc").then_some("1"))
                 .expect("valid");
-        let body = bid_request_body(
-            &request,
-            &Conversation::redacted(&request.messages),
-            "api_req_1",
-            0,
-            &config(),
-            false,
-        );
+        let body = body_for(&request, false);
         assert!(body.get("userId").is_none(), "{body}");
         assert_eq!(body["dnt"], 1);
         assert_eq!(body["regs"]["coppa"], 0);

@@ -24,15 +24,14 @@ fn config(image_enabled: bool) -> EffectiveConfig {
     }
 }
 
-fn facts<'a>(
-    request: &'a BidRequest,
-    conversation: &'a Conversation,
-    config: &'a EffectiveConfig,
-) -> Facts<'a> {
-    Facts {
+/// The bid request for `request`, its conversation redacted as the
+/// auction does, with a `tmax` of `tmax_ms`.
+fn body_for(request: &BidRequest, config: &EffectiveConfig, tmax_ms: u64) -> Value {
+    let conversation = Conversation::redacted(&request.messages);
+    let facts = Facts {
         request_id: "api_req_1",
         request,
-        conversation,
+        conversation: &conversation,
         config,
         ads_before: 2,
         publisher_id: "org_1",
@@ -44,7 +43,8 @@ fn facts<'a>(
         domain: Some("chat.example.com"),
         page: Some("https://chat.example.com/c/1"),
         language: Some("fr"),
-    }
+    };
+    bid_request(&facts, tmax_ms)
 }
 
 #[test]
@@ -59,14 +59,7 @@ fn the_language_is_the_first_of_accept_language() {
 fn the_request_has_one_native_imp_with_the_documented_tag_assets_and_floor() {
     let request = request();
     let config = config(true);
-    let body = bid_request(
-        &facts(
-            &request,
-            &Conversation::redacted(&request.messages),
-            &config,
-        ),
-        1_800,
-    );
+    let body = body_for(&request, &config, 1_800);
     assert_eq!(body["id"], "api_req_1");
     assert_eq!(body["at"], 1);
     assert_eq!(body["tmax"], 1_800);
@@ -124,14 +117,7 @@ fn the_request_has_one_native_imp_with_the_documented_tag_assets_and_floor() {
 fn a_text_only_publisher_asks_for_the_text_tag_with_a_required_icon() {
     let request = request();
     let config = config(false);
-    let body = bid_request(
-        &facts(
-            &request,
-            &Conversation::redacted(&request.messages),
-            &config,
-        ),
-        500,
-    );
+    let body = body_for(&request, &config, 500);
     assert_eq!(body["imp"][0]["tagid"], TEXT_TAG);
     let native: Value =
         serde_json::from_str(body["imp"][0]["native"]["request"].as_str().expect("s"))
