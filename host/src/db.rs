@@ -123,6 +123,15 @@ struct Pool {
     waiting: usize,
 }
 
+impl Pool {
+    /// Starts a turn on the shared connection, if it is free.
+    fn take_turn(&mut self) -> Option<Connection> {
+        let conn = self.idle.take()?;
+        self.turn_started = Some(Instant::now());
+        Some(conn)
+    }
+}
+
 /// A connection borrowed from the pool; dropping it gives it back.
 #[derive(Debug)]
 pub struct Lease {
@@ -248,8 +257,7 @@ impl Database {
         let deadline = Instant::now() + BUSY_TIMEOUT;
         let mut pool = self.lock_pool()?;
         loop {
-            if let Some(conn) = pool.idle.take() {
-                pool.turn_started = Some(Instant::now());
+            if let Some(conn) = pool.take_turn() {
                 return Ok(self.lease(conn));
             }
             let long_turn_at = pool.turn_started.map(|started| started + LONG_TURN);
@@ -283,10 +291,7 @@ impl Database {
 
     /// Lends the shared connection if it is free right now.
     pub fn try_checkout(self: &Arc<Self>) -> Option<Lease> {
-        let mut pool = self.pool.lock().ok()?;
-        let conn = pool.idle.take()?;
-        pool.turn_started = Some(Instant::now());
-        drop(pool);
+        let conn = self.pool.lock().ok()?.take_turn()?;
         Some(self.lease(conn))
     }
 

@@ -253,7 +253,7 @@ impl LoadedComponent {
                 allowed: self.allowed_hosts.clone(),
                 egress: shared.egress.clone(),
                 chaining,
-                waits: Arc::default(),
+                waits: shared.storage_trace.then(Arc::default),
             },
             key_value: KeyValueAccess::new(shared.key_value.clone(), self.key_value_stores.clone()),
             sqlite: SqliteAccess::new(
@@ -322,7 +322,11 @@ impl LoadedComponent {
                     state.key_value.calls,
                     state.variable_reads
                 ));
-                let (requests, waited) = state.outbound.waits.totals();
+                let (requests, waited) = state
+                    .outbound
+                    .waits
+                    .as_ref()
+                    .map_or((0, Duration::ZERO), |waits| waits.totals());
                 if requests > 0 {
                     crate::log::warn(format_args!(
                         "outbound {id}: {requests} request(s), {:.3} ms waiting for answers, {:.3} ms in all",

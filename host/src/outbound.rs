@@ -299,8 +299,9 @@ pub struct OutboundHttp {
     pub allowed: Arc<AllowedHosts>,
     pub egress: Egress,
     pub chaining: Arc<dyn ServiceChaining>,
-    /// How long the instance waited for answers (for `--storage-trace`).
-    pub waits: Arc<OutboundWaits>,
+    /// How long the instance waited for answers, kept only for
+    /// `--storage-trace`.
+    pub waits: Option<Arc<OutboundWaits>>,
 }
 
 /// The outbound requests of one instance, and the time during which at
@@ -382,7 +383,7 @@ impl WasiHttpHooks for OutboundHttp {
                 return Box::new(async { Err(HttpError::DestinationNotFound) });
             }
             let dispatch = self.chaining.clone().dispatch(target.to_string(), request);
-            let waiting = self.waits.start();
+            let waiting = self.waits.as_ref().map(OutboundWaits::start);
             return Box::new(async move {
                 let response = dispatch.await;
                 drop(waiting);
@@ -400,7 +401,7 @@ impl WasiHttpHooks for OutboundHttp {
         };
         let egress = self.egress.clone();
         let component = self.component_id.clone();
-        let waiting = self.waits.start();
+        let waiting = self.waits.as_ref().map(OutboundWaits::start);
         Box::new(async move {
             let sent = egress.send(request, timeouts, component).await;
             drop(waiting);
