@@ -341,31 +341,28 @@ mod tests {
     /// One call at `now` that `answered` (in 50 ms) or not, as an auction
     /// makes it.
     fn call(kv: &MemoryKv, now: UnixSeconds, answered: bool) -> Admission {
-        let health = read(kv, "acme").expect("read");
-        let admission = admit(kv, "acme", &health.breaker, || POLICY, now).expect("admit");
         let outcome = if answered {
             Outcome::Answered { ms: 50 }
         } else {
             Outcome::Failed
         };
+        call_with(kv, now, outcome)
+    }
+
+    /// One call at `now` with its `outcome`, as an auction makes it.
+    fn call_with(kv: &MemoryKv, now: UnixSeconds, outcome: Outcome) -> Admission {
+        let health = read(kv, "acme").expect("read");
+        let admission = admit(kv, "acme", &health.breaker, || POLICY, now).expect("admit");
         record(kv, "acme", &health, || POLICY, admission, outcome, now).expect("record");
         admission
     }
 
     /// A healthy DSP's answer after `ms`.
     fn answer(kv: &MemoryKv, ms: u64, now: UnixSeconds) {
-        let health = read(kv, "acme").expect("read");
-        let answered = Outcome::Answered { ms };
-        record(
-            kv,
-            "acme",
-            &health,
-            || POLICY,
-            Admission::Call,
-            answered,
-            now,
-        )
-        .expect("record");
+        assert_eq!(
+            call_with(kv, now, Outcome::Answered { ms }),
+            Admission::Call
+        );
     }
 
     fn state(kv: &MemoryKv, now: UnixSeconds) -> State {
