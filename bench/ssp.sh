@@ -57,10 +57,14 @@ admin() {
 export TOPIC="running shoes"
 compare "(1) internal DSP, $CAMPAIGNS campaigns, $CONNECTIONS connections" "$CONNECTIONS" bench/bid.lua
 
-admin PUT /admin/dsps/thrad_dsp '{"name":"Thrad DSP","bid_url":"http://thrad-dsp.spin.internal/bid","render_url":"http://thrad-dsp.spin.internal/render-ad","enabled":false}'
+# Run (2)'s DSPs: the internal one off, one external that answers in 50 ms.
+external_only() {
+    admin PUT /admin/dsps/thrad_dsp '{"name":"Thrad DSP","bid_url":"http://thrad-dsp.spin.internal/bid","render_url":"http://thrad-dsp.spin.internal/render-ad","enabled":false}'
+    admin PUT /admin/dsps/slow_dsp "{\"name\":\"Slow\",\"bid_url\":\"http://127.0.0.1:$DSP_PORT/bid\",\"timeout_ms\":1000}"
+}
 $FAKE_DSP $DSP_PORT 50 >/dev/null &
 sleep 0.5
-admin PUT /admin/dsps/slow_dsp "{\"name\":\"Slow\",\"bid_url\":\"http://127.0.0.1:$DSP_PORT/bid\",\"timeout_ms\":1000}"
+external_only
 export TOPIC=anything
 # The fake DSP itself, called directly with the same load: what the
 # auction adds is the difference.
@@ -83,10 +87,7 @@ case " $RUNTIMES " in
         host_base=${BASE[host]}
         RUNTIMES=host start_app host 3290 "$work/traced" "$work/traced.log" "${sqlite[@]}" --storage-trace
         traced=$!
-        curl -fs -X PUT "${BASE[host]}/admin/dsps/thrad_dsp" -H "Authorization: Bearer $ADMIN" \
-            -d '{"name":"Thrad DSP","bid_url":"http://thrad-dsp.spin.internal/bid","render_url":"http://thrad-dsp.spin.internal/render-ad","enabled":false}' >/dev/null
-        curl -fs -X PUT "${BASE[host]}/admin/dsps/slow_dsp" -H "Authorization: Bearer $ADMIN" \
-            -d "{\"name\":\"Slow\",\"bid_url\":\"http://127.0.0.1:$DSP_PORT/bid\",\"timeout_ms\":1000}" >/dev/null
+        RUNTIMES=host external_only
         measure "${BASE[host]}" "$CONNECTIONS" bench/bid.lua >/dev/null
         : >"$work/traced.log"
         measure "${BASE[host]}" "$CONNECTIONS" bench/bid.lua >/dev/null
